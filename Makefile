@@ -1,0 +1,34 @@
+# The two commands of the README: `make demo` (the main job) and `make test` (everything).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+CFN_LINT := .venv/bin/cfn-lint --append-rules cfn_lint_serverless.rules --
+
+.PHONY: help bootstrap demo demo-ci test fmt lint unit lint-infra
+
+help:
+	@echo "make demo   run autolearn locally on the embedded AWS emulator (moto)"
+	@echo "make test   formatting, clippy, all tests against moto, cfn-lint"
+
+bootstrap:
+	scripts/bootstrap.sh
+
+demo: bootstrap
+	scripts/demo.sh
+
+# The demo run to completion without waiting for Ctrl-C; part of `make test`.
+demo-ci: bootstrap
+	scripts/demo.sh --check
+
+fmt:
+	cargo fmt --all -- --check
+
+lint:
+	cargo clippy --workspace --all-targets --locked -- -D warnings
+
+lint-infra: bootstrap
+	$(CFN_LINT) infra/template.yaml
+
+unit: bootstrap
+	scripts/with-moto.sh cargo test --workspace --locked
+
+test: fmt lint lint-infra unit demo-ci

@@ -1,0 +1,13 @@
+use autolearn_model::Store;
+use autolearn_web::{routes::health, telemetry};
+use dashboard_api::{AppState, Config, SERVICE, routes};
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    telemetry::init();
+    let config = Config::from_env()?;
+    let aws = aws_config::load_from_env().await;
+    let store = Store::new(aws_sdk_dynamodb::Client::new(&aws), config.table_name);
+    let app = routes(AppState { store }).merge(health(SERVICE)).into_router();
+    lambda_http::run(app).await
+}

@@ -1,0 +1,14 @@
+//! The local runner: every HTTP route of every function on one loopback port, and the batch on
+//! demand, against the local emulator (or any endpoint the AWS SDK is pointed at).
+
+use autolearn_model::Store;
+use autolearn_web::RouteTable;
+use autolearn_web::routes::health;
+
+/// Every route of every API function, plus one health route, as one table.
+pub fn all_routes(store: Store) -> RouteTable {
+    intent_tracker::routes(intent_tracker::AppState { store: store.clone() })
+        .merge(feedback_webhook::routes(feedback_webhook::AppState { store: store.clone() }))
+        .merge(dashboard_api::routes(dashboard_api::AppState { store }))
+        .merge(health("autolearn-local"))
+}

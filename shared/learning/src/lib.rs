@@ -1,0 +1,1 @@
+//! The learning engine of autolearn: pure, deterministic domain logic with no AWS dependency.

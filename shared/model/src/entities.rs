@@ -1,0 +1,414 @@
+//! The entities autolearn stores. Each maps to a DynamoDB item through serde_dynamo; the store
+//! adds the key attributes from [`crate::keys`], so these types carry no key formats.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::keys::{self, ItemKeys};
+
+/// The intent name the classifier reports when nothing matched.
+pub const UNKNOWN_INTENT: &str = "UNKNOWN";
+
+/// An entity stored under one set of keys.
+pub trait Entity: Serialize + for<'de> Deserialize<'de> {
+    /// Human name used in errors ("execution", "proposal", ...).
+    const KIND: &'static str;
+    /// The entity's own id, for errors.
+    fn id(&self) -> &str;
+    fn keys(&self) -> ItemKeys;
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ExecutionStatus {
+    Success,
+    Error,
+}
+
+/// The inbound customer message an execution answered. Its body is customer text: it is never
+/// logged and is escaped wherever rendered.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InboundMessage {
+    pub message_id: String,
+    pub body: String,
+    pub received_at: DateTime<Utc>,
+}
+
+/// The intent the classifier matched. `dynamic_intent_id` is set when the match was a dynamic
+/// (learned) intent rather than a built-in one.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MatchedIntent {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dynamic_intent_id: Option<String>,
+}
+
+/// One run of the reply agent on an inbound message.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Execution {
+    pub execution_id: String,
+    pub conversation_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact_id: Option<String>,
+    pub message: InboundMessage,
+    /// `None` when the classifier matched nothing (UNKNOWN).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub intent: Option<MatchedIntent>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub skill: Option<String>,
+    #[serde(default)]
+    pub playbook_entry_ids: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub draft_reply: Option<String>,
+    pub status: ExecutionStatus,
+    pub created_at: DateTime<Utc>,
+}
+
+impl Execution {
+    /// The intent name as the metrics count it: UNKNOWN when nothing matched.
+    pub fn intent_name(&self) -> &str {
+        self.intent.as_ref().map_or(UNKNOWN_INTENT, |intent| intent.name.as_str())
+    }
+
+    pub fn is_matched(&self) -> bool {
+        self.intent_name() != UNKNOWN_INTENT
+    }
+
+    /// A gap: the agent ran successfully but matched no intent or produced no draft. Gaps are
+    /// what the weekly batch mines for new intents.
+    pub fn is_gap(&self) -> bool {
+        self.status == ExecutionStatus::Success && (!self.is_matched() || self.draft_reply.is_none())
+    }
+
+    pub fn day(&self) -> NaiveDate {
+        self.created_at.date_naive()
+    }
+}
+
+impl Entity for Execution {
+    fn id(&self) -> &str {
+        &self.execution_id
+    }
+    const KIND: &'static str = "execution";
+    fn keys(&self) -> ItemKeys {
+        keys::execution(&self.execution_id, self.created_at, self.is_gap())
+    }
+}
+
+/// A send whose text differed from the draft by more than the threshold: the implicit signal
+/// that the draft was wrong. It waits in the unanalyzed queue until a batch studies it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DraftFeedback {
+    pub feedback_id: String,
+    pub execution_id: String,
+    pub conversation_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub intent_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dynamic_intent_id: Option<String>,
+    pub original_draft: String,
+    pub sent_version: String,
+    /// Normalized edit distance in [0, 1].
+    pub edit_distance: f64,
+    /// One-line human summary of the edit.
+    pub diff_summary: String,
+    /// Machine-readable reasons for the edit (e.g. `shortened`, `question_added`).
+    #[serde(default)]
+    pub reason_codes: Vec<String>,
+    pub analyzed: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub learning_session_id: Option<String>,
+    pub sent_at: DateTime<Utc>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl Entity for DraftFeedback {
+    fn id(&self) -> &str {
+        &self.execution_id
+    }
+    const KIND: &'static str = "draft feedback";
+    fn keys(&self) -> ItemKeys {
+        keys::feedback(&self.execution_id, self.created_at, self.analyzed)
+    }
+}
+
+/// How often a piece of dynamic config was used and how often its drafts went out unedited.
+/// The approval rate is derived from the two counts rather than stored beside them, so that
+/// the atomic counter updates can never leave it disagreeing with them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UsageCounts {
+    #[serde(default)]
+    pub hit_count: u64,
+    #[serde(default)]
+    pub sent_count: u64,
+    #[serde(default)]
+    pub unedited_count: u64,
+}
+
+impl UsageCounts {
+    /// Share of sent drafts that went out without editing; `None` before the first send.
+    pub fn approval_rate(&self) -> Option<f64> {
+        (self.sent_count > 0).then(|| self.unedited_count as f64 / self.sent_count as f64)
+    }
+}
+
+/// A learned intent the classifier can match, possibly still on trial (experimental).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DynamicIntent {
+    pub intent_id: String,
+    /// UPPER_SNAKE name, e.g. `MAINTENANCE_REQUEST`.
+    pub name: String,
+    pub description: String,
+    #[serde(default)]
+    pub examples: Vec<String>,
+    #[serde(default)]
+    pub keywords: Vec<String>,
+    pub active: bool,
+    pub experimental: bool,
+    #[serde(flatten)]
+    pub usage: UsageCounts,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub promoted_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deactivated_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_proposal_id: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl Entity for DynamicIntent {
+    fn id(&self) -> &str {
+        &self.intent_id
+    }
+    const KIND: &'static str = "dynamic intent";
+    fn keys(&self) -> ItemKeys {
+        keys::intent(&self.intent_id, &self.name)
+    }
+}
+
+/// Guidance injected into the agent's prompt, for one intent or (without one) globally.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PlaybookEntry {
+    pub entry_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub intent_name: Option<String>,
+    pub text: String,
+    pub active: bool,
+    pub experimental: bool,
+    #[serde(flatten)]
+    pub usage: UsageCounts,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub promoted_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deactivated_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_proposal_id: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl Entity for PlaybookEntry {
+    fn id(&self) -> &str {
+        &self.entry_id
+    }
+    const KIND: &'static str = "playbook entry";
+    fn keys(&self) -> ItemKeys {
+        keys::playbook_entry(&self.entry_id)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SessionType {
+    Manual,
+    Batch,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SessionStatus {
+    Running,
+    Completed,
+    Failed,
+}
+
+/// One run of learning over a period; a batch session covers the 7 days before its trigger.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LearningSession {
+    pub session_id: String,
+    pub session_type: SessionType,
+    pub period_start: DateTime<Utc>,
+    pub period_end: DateTime<Utc>,
+    pub status: SessionStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub summary: Option<String>,
+    /// Named totals of the run (conversations analysed, edits analysed, ...).
+    #[serde(default)]
+    pub stats: BTreeMap<String, u64>,
+    #[serde(default)]
+    pub proposal_ids: Vec<String>,
+    /// SES message id of the report, once sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub report_message_id: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Entity for LearningSession {
+    fn id(&self) -> &str {
+        &self.session_id
+    }
+    const KIND: &'static str = "learning session";
+    fn keys(&self) -> ItemKeys {
+        keys::session(&self.session_id, self.period_start)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProposalKind {
+    NewIntent,
+    IntentExample,
+    PlaybookAmendment,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ProposalStatus {
+    Pending,
+    Applied,
+    Rejected,
+    Expired,
+}
+
+impl ProposalStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Applied => "applied",
+            Self::Rejected => "rejected",
+            Self::Expired => "expired",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Confidence {
+    Low,
+    Medium,
+    High,
+}
+
+/// A message that supports a proposal. Its text is customer text with contact details masked.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Evidence {
+    pub conversation_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub execution_id: Option<String>,
+    pub text: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub similarity: Option<f64>,
+}
+
+/// A suggested improvement awaiting an admin's review.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LearningProposal {
+    pub proposal_id: String,
+    pub session_id: String,
+    pub kind: ProposalKind,
+    pub status: ProposalStatus,
+    pub title: String,
+    /// The intent the proposal creates or amends; `None` for a global playbook amendment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub intent_name: Option<String>,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub examples: Vec<String>,
+    #[serde(default)]
+    pub keywords: Vec<String>,
+    /// The playbook text of an amendment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub playbook_text: Option<String>,
+    pub confidence: Confidence,
+    /// Messages affected: how much applying it would matter.
+    pub impact: u64,
+    #[serde(default)]
+    pub evidence: Vec<Evidence>,
+    /// Stable identity of what is proposed, so a rejected idea is never proposed again.
+    pub fingerprint: String,
+    pub created_at: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decided_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decided_by: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+impl Entity for LearningProposal {
+    fn id(&self) -> &str {
+        &self.proposal_id
+    }
+    const KIND: &'static str = "proposal";
+    fn keys(&self) -> ItemKeys {
+        keys::proposal(&self.proposal_id, self.status.as_str(), self.created_at)
+    }
+}
+
+/// The stored outcome of a request, so a retried delivery gets the first answer back instead
+/// of repeating its effects. Expires by TTL; readers ignore expired records themselves because
+/// TTL deletion is lazy (and never happens on the emulator).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IdempotencyRecord {
+    pub scope: String,
+    pub key: String,
+    /// SHA-256 of the request body: the same key with another body is a conflict.
+    pub request_hash: String,
+    pub response_status: u16,
+    pub response_body: String,
+    pub created_at: DateTime<Utc>,
+    /// Epoch seconds; the table's TTL attribute.
+    pub expires_at: i64,
+}
+
+impl IdempotencyRecord {
+    pub fn is_expired(&self, now: DateTime<Utc>) -> bool {
+        self.expires_at <= now.timestamp()
+    }
+}
+
+impl Entity for IdempotencyRecord {
+    fn id(&self) -> &str {
+        &self.key
+    }
+    const KIND: &'static str = "idempotency record";
+    fn keys(&self) -> ItemKeys {
+        keys::idempotency(&self.scope, &self.key)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn approval_rate_is_unedited_share_of_sends() {
+        let usage = UsageCounts { hit_count: 12, sent_count: 10, unedited_count: 8 };
+        assert_eq!(usage.approval_rate(), Some(0.8));
+        assert_eq!(UsageCounts::default().approval_rate(), None);
+    }
+}

@@ -1,0 +1,207 @@
+//! Every DynamoDB key format of the single table, in one place.
+//!
+//! The table has a composite primary key (`PK`, `SK`) and two global secondary indexes:
+//!
+//! * `GSI1` (`GSI1PK`, `GSI1SK`, projection ALL) lists entities of one kind in order: executions
+//!   by day, intents, playbook entries, proposals by status, sessions by period.
+//! * `Queue` (`QPK`, `QSK`, projection ALL) is sparse: an item carries `QPK` only while it is
+//!   waiting for the weekly batch, so the index holds the queue and nothing else. Unanalyzed
+//!   feedback sits in it until marked analyzed; gap executions sit in it by day.
+//!
+//! ## Access patterns
+//!
+//! | pattern | key or index | operation |
+//! |---|---|---|
+//! | get an execution (and its feedback) | `PK=EXEC#{executionId}` | GetItem / Query |
+//! | executions of a day | `GSI1PK=EXECDAY#{yyyy-mm-dd}`, `GSI1SK={createdAt}#{executionId}` | Query GSI1 |
+//! | gap executions of a day | `QPK=GAPDAY#{yyyy-mm-dd}`, `QSK={createdAt}#{executionId}` | Query Queue |
+//! | feedback of an execution | `PK=EXEC#{executionId}`, `SK=FEEDBACK` | GetItem |
+//! | unanalyzed feedback | `QPK=FEEDBACK#UNANALYZED`, `QSK={createdAt}#{executionId}` | Query Queue |
+//! | mark feedback analyzed | `PK=EXEC#{executionId}`, `SK=FEEDBACK`, REMOVE `QPK`,`QSK` | conditional UpdateItem |
+//! | get a dynamic intent | `PK=INTENT#{intentId}`, `SK=INTENT` | GetItem |
+//! | list dynamic intents | `GSI1PK=INTENTS`, `GSI1SK={name}#{intentId}` | Query GSI1 |
+//! | count an intent hit | `PK=INTENT#{intentId}` ADD `hitCount` | TransactWriteItems (with the execution) |
+//! | get / list playbook entries | `PK=PLAYBOOK#{entryId}` / `GSI1PK=PLAYBOOK` | GetItem / Query GSI1 |
+//! | get a learning session | `PK=SESSION#{sessionId}`, `SK=SESSION` | GetItem |
+//! | sessions in period order | `GSI1PK=SESSIONS`, `GSI1SK={periodStart}#{sessionId}` | Query GSI1 |
+//! | get a proposal | `PK=PROPOSAL#{proposalId}`, `SK=PROPOSAL` | GetItem |
+//! | proposals by status | `GSI1PK=PROPOSALS#{status}`, `GSI1SK={createdAt}#{proposalId}` | Query GSI1 |
+//! | review a proposal | `PK=PROPOSAL#{proposalId}` with `status = pending` | conditional UpdateItem / TransactWriteItems |
+//! | daily counters of a day | `PK=METRICS#{yyyy-mm-dd}#{shard}`, `SK=COUNTERS`, one item per shard | UpdateItem ADD / BatchGetItem |
+//! | idempotency record | `PK=IDEMPOTENCY#{scope}#{key}`, `SK=IDEMPOTENCY`, TTL `expiresAt` | GetItem / conditional Put |
+//!
+//! No request path scans the table.
+
+use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
+
+/// Attribute name of the partition key.
+pub const PK: &str = "PK";
+/// Attribute name of the sort key.
+pub const SK: &str = "SK";
+/// The listing index and its key attributes.
+pub const GSI1: &str = "GSI1";
+pub const GSI1PK: &str = "GSI1PK";
+pub const GSI1SK: &str = "GSI1SK";
+/// The sparse queue index and its key attributes.
+pub const QUEUE_INDEX: &str = "Queue";
+pub const QPK: &str = "QPK";
+pub const QSK: &str = "QSK";
+/// The attribute DynamoDB's TTL reads (epoch seconds).
+pub const TTL_ATTRIBUTE: &str = "expiresAt";
+
+/// Number of shards of each day's counters. Every write picks one shard, every read sums all,
+/// so a busy day spreads its counter writes over this many partitions.
+pub const COUNTER_SHARDS: u32 = 8;
+
+/// The primary and index keys of one item. Index keys are `None` when the item is not in that
+/// index (this is what makes the queue sparse).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ItemKeys {
+    pub pk: String,
+    pub sk: String,
+    pub gsi1: Option<(String, String)>,
+    pub queue: Option<(String, String)>,
+}
+
+impl ItemKeys {
+    fn primary(pk: String, sk: &str) -> Self {
+        Self { pk, sk: sk.to_owned(), gsi1: None, queue: None }
+    }
+    fn with_gsi1(mut self, pk: String, sk: String) -> Self {
+        self.gsi1 = Some((pk, sk));
+        self
+    }
+    fn with_queue(mut self, pk: String, sk: String) -> Self {
+        self.queue = Some((pk, sk));
+        self
+    }
+}
+
+/// A day bucket as it appears in keys: `yyyy-mm-dd` (UTC).
+pub fn day(date: NaiveDate) -> String {
+    date.format("%Y-%m-%d").to_string()
+}
+
+/// A timestamp as it appears in sort keys: RFC 3339 with fixed millisecond precision, so that
+/// lexical order is time order.
+pub fn sortable_time(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+pub fn execution_pk(execution_id: &str) -> String {
+    format!("EXEC#{execution_id}")
+}
+pub const EXECUTION_SK: &str = "EXECUTION";
+pub const FEEDBACK_SK: &str = "FEEDBACK";
+
+pub fn executions_of_day(date: NaiveDate) -> String {
+    format!("EXECDAY#{}", day(date))
+}
+pub fn gaps_of_day(date: NaiveDate) -> String {
+    format!("GAPDAY#{}", day(date))
+}
+pub const UNANALYZED_FEEDBACK: &str = "FEEDBACK#UNANALYZED";
+
+pub fn execution(execution_id: &str, created_at: DateTime<Utc>, is_gap: bool) -> ItemKeys {
+    let order = format!("{}#{execution_id}", sortable_time(created_at));
+    let keys = ItemKeys::primary(execution_pk(execution_id), EXECUTION_SK)
+        .with_gsi1(executions_of_day(created_at.date_naive()), order.clone());
+    if is_gap { keys.with_queue(gaps_of_day(created_at.date_naive()), order) } else { keys }
+}
+
+/// Feedback lives in its execution's item collection: one feedback per execution, so the
+/// primary key itself makes the webhook's create exactly-once.
+pub fn feedback(execution_id: &str, created_at: DateTime<Utc>, analyzed: bool) -> ItemKeys {
+    let keys = ItemKeys::primary(execution_pk(execution_id), FEEDBACK_SK);
+    if analyzed {
+        keys
+    } else {
+        keys.with_queue(
+            UNANALYZED_FEEDBACK.to_owned(),
+            format!("{}#{execution_id}", sortable_time(created_at)),
+        )
+    }
+}
+
+pub fn intent_pk(intent_id: &str) -> String {
+    format!("INTENT#{intent_id}")
+}
+pub const INTENT_SK: &str = "INTENT";
+pub const INTENTS: &str = "INTENTS";
+pub fn intent(intent_id: &str, name: &str) -> ItemKeys {
+    ItemKeys::primary(intent_pk(intent_id), INTENT_SK)
+        .with_gsi1(INTENTS.to_owned(), format!("{name}#{intent_id}"))
+}
+
+pub fn playbook_entry_pk(entry_id: &str) -> String {
+    format!("PLAYBOOK#{entry_id}")
+}
+pub const PLAYBOOK_ENTRY_SK: &str = "PLAYBOOK";
+pub const PLAYBOOK_ENTRIES: &str = "PLAYBOOK";
+pub fn playbook_entry(entry_id: &str) -> ItemKeys {
+    ItemKeys::primary(playbook_entry_pk(entry_id), PLAYBOOK_ENTRY_SK)
+        .with_gsi1(PLAYBOOK_ENTRIES.to_owned(), entry_id.to_owned())
+}
+
+pub fn session_pk(session_id: &str) -> String {
+    format!("SESSION#{session_id}")
+}
+pub const SESSION_SK: &str = "SESSION";
+pub const SESSIONS: &str = "SESSIONS";
+pub fn session(session_id: &str, period_start: DateTime<Utc>) -> ItemKeys {
+    ItemKeys::primary(session_pk(session_id), SESSION_SK)
+        .with_gsi1(SESSIONS.to_owned(), format!("{}#{session_id}", sortable_time(period_start)))
+}
+
+pub fn proposal_pk(proposal_id: &str) -> String {
+    format!("PROPOSAL#{proposal_id}")
+}
+pub const PROPOSAL_SK: &str = "PROPOSAL";
+pub fn proposals_with_status(status: &str) -> String {
+    format!("PROPOSALS#{status}")
+}
+pub fn proposal_order(proposal_id: &str, created_at: DateTime<Utc>) -> String {
+    format!("{}#{proposal_id}", sortable_time(created_at))
+}
+pub fn proposal(proposal_id: &str, status: &str, created_at: DateTime<Utc>) -> ItemKeys {
+    ItemKeys::primary(proposal_pk(proposal_id), PROPOSAL_SK)
+        .with_gsi1(proposals_with_status(status), proposal_order(proposal_id, created_at))
+}
+
+pub fn counters_pk(date: NaiveDate, shard: u32) -> String {
+    format!("METRICS#{}#{shard}", day(date))
+}
+pub const COUNTERS_SK: &str = "COUNTERS";
+
+pub fn idempotency_pk(scope: &str, key: &str) -> String {
+    format!("IDEMPOTENCY#{scope}#{key}")
+}
+pub const IDEMPOTENCY_SK: &str = "IDEMPOTENCY";
+pub fn idempotency(scope: &str, key: &str) -> ItemKeys {
+    ItemKeys::primary(idempotency_pk(scope, key), IDEMPOTENCY_SK)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn sort_keys_order_by_time_across_precision() {
+        // Fixed millisecond precision keeps lexical order equal to time order even when one
+        // timestamp has whole seconds and the other has a fraction.
+        let a = Utc.with_ymd_and_hms(2026, 11, 2, 9, 0, 0).unwrap();
+        let b = a + chrono::Duration::milliseconds(5);
+        assert!(sortable_time(a) < sortable_time(b));
+        assert_eq!(sortable_time(a), "2026-11-02T09:00:00.000Z");
+    }
+
+    #[test]
+    fn only_waiting_items_carry_queue_keys() {
+        let at = Utc.with_ymd_and_hms(2026, 11, 2, 9, 0, 0).unwrap();
+        assert!(execution("e1", at, false).queue.is_none());
+        assert_eq!(execution("e1", at, true).queue.unwrap().0, "GAPDAY#2026-11-02");
+        assert!(feedback("e1", at, true).queue.is_none());
+        assert_eq!(feedback("e1", at, false).queue.unwrap().0, UNANALYZED_FEEDBACK);
+    }
+}

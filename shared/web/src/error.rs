@@ -1,0 +1,114 @@
+//! The API error type, mapped once to an HTTP response with a JSON body that names the problem:
+//! `{"error": {"code": "...", "message": "...", "field": "..."}}`.
+
+use autolearn_model::StoreError;
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// The body or a parameter is wrong; `field` names it (a JSON path such as `message.body`).
+    #[error("{message}")]
+    Invalid { field: Option<String>, message: String },
+
+    #[error("request body is larger than {limit} bytes")]
+    PayloadTooLarge { limit: usize },
+
+    #[error("{0}")]
+    Unauthorized(String),
+
+    #[error("{0}")]
+    Forbidden(String),
+
+    #[error("{what} not found")]
+    NotFound { what: String },
+
+    /// The request conflicts with what is stored (e.g. a replay with another body).
+    #[error("{0}")]
+    Conflict(String),
+
+    #[error("internal error")]
+    Internal(String),
+}
+
+impl ApiError {
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::Invalid { field: Some(field.into()), message: message.into() }
+    }
+
+    pub fn not_found(what: impl Into<String>) -> Self {
+        Self::NotFound { what: what.into() }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::NotFound { .. } => StatusCode::NOT_FOUND,
+            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn code(&self) -> &'static str {
+        match self {
+            Self::Invalid { .. } => "invalid_request",
+            Self::PayloadTooLarge { .. } => "payload_too_large",
+            Self::Unauthorized(_) => "unauthorized",
+            Self::Forbidden(_) => "forbidden",
+            Self::NotFound { .. } => "not_found",
+            Self::Conflict(_) => "conflict",
+            Self::Internal(_) => "internal",
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    error: ErrorDetail<'a>,
+}
+
+#[derive(Serialize)]
+struct ErrorDetail<'a> {
+    code: &'a str,
+    message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    field: Option<&'a str>,
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        if let Self::Internal(detail) = &self {
+            // The detail is ours (an SDK error), never customer text, so it may be logged.
+            tracing::error!(error = %detail, "request failed");
+        }
+        let field = match &self {
+            Self::Invalid { field, .. } => field.as_deref(),
+            _ => None,
+        };
+        let body = ErrorBody { error: ErrorDetail { code: self.code(), message: self.to_string(), field } };
+        (self.status(), Json(body)).into_response()
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::NotFound { kind, id } => Self::not_found(format!("{kind} {id}")),
+            StoreError::AlreadyExists { kind, id } => Self::Conflict(format!("{kind} {id} already exists")),
+            StoreError::ConditionFailed { kind, id } => {
+                Self::Conflict(format!("{kind} {id} is not in the expected state"))
+            }
+            StoreError::ItemTooLarge { kind, bytes, limit } => Self::Invalid {
+                field: None,
+                message: format!("the {kind} would be {bytes} bytes, over the storable {limit} bytes"),
+            },
+            StoreError::InvalidCursor => Self::invalid("cursor", "invalid pagination cursor"),
+            other => Self::Internal(other.to_string()),
+        }
+    }
+}

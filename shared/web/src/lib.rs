@@ -1,0 +1,12 @@
+//! HTTP plumbing shared by the API functions: configuration read once at cold start, the error
+//! type mapped once to responses, the route table the OpenAPI test checks, and logging set-up.
+
+pub mod config;
+pub mod error;
+pub mod openapi;
+pub mod routes;
+pub mod telemetry;
+
+pub use config::ConfigError;
+pub use error::ApiError;
+pub use routes::RouteTable;
