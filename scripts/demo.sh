@@ -10,10 +10,11 @@ check_only=false
 [[ "${1:-}" == "--check" ]] && check_only=true
 
 cargo build --quiet --bin autolearn
+export AUTOLEARN_BIN="${CARGO_TARGET_DIR:-$root/target}/debug/autolearn"
 exec scripts/with-moto.sh bash -c '
   set -euo pipefail
   out="$(mktemp)"
-  target/debug/autolearn --table autolearn serve --port 0 --create-table >"$out" &
+  "$AUTOLEARN_BIN" --table autolearn serve --port 0 --create-table >"$out" &
   serve_pid=$!
   trap "kill $serve_pid 2>/dev/null || true; rm -f $out" EXIT
   url=""
