@@ -7,6 +7,10 @@ use autolearn_web::{ConfigError, RouteTable, config};
 /// The function's name, as in the template and in `GET /health`.
 pub const SERVICE: &str = "feedback-webhook";
 
+/// Every environment variable `Config::from_env` reads; the template test checks that
+/// `infra/template.yaml` sets each of them for this function.
+pub const ENV_VARS: &[&str] = &[config::TABLE_NAME];
+
 /// Configuration, read and validated once at cold start.
 #[derive(Debug, Clone)]
 pub struct Config {

@@ -12,6 +12,10 @@ use serde::{Deserialize, Serialize};
 
 pub const SERVICE: &str = "weekly-batch";
 
+/// Every environment variable `Config::from_env` reads; the template test checks that
+/// `infra/template.yaml` sets each of them for this function.
+pub const ENV_VARS: &[&str] = &[config::TABLE_NAME];
+
 #[derive(Debug, Clone)]
 pub struct Config {
     pub table_name: String,
