@@ -4,10 +4,19 @@
 use autolearn_model::Store;
 use autolearn_web::RouteTable;
 use autolearn_web::routes::health;
+use autolearn_web::webhook::WebhookConfig;
+
+/// What the local runner hands to every function.
+#[derive(Debug, Clone)]
+pub struct Services {
+    pub store: Store,
+    pub webhook: WebhookConfig,
+}
 
 /// Every route of every API function, plus one health route, as one table.
-pub fn all_routes(store: Store) -> RouteTable {
-    intent_tracker::routes(intent_tracker::AppState { store: store.clone() })
+pub fn all_routes(services: &Services) -> RouteTable {
+    let Services { store, webhook } = services.clone();
+    intent_tracker::routes(intent_tracker::AppState { store: store.clone(), webhook })
         .merge(feedback_webhook::routes(feedback_webhook::AppState { store: store.clone() }))
         .merge(dashboard_api::routes(dashboard_api::AppState { store }))
         .merge(health("autolearn-local"))

@@ -4,6 +4,8 @@
 use std::net::SocketAddr;
 
 use autolearn_model::{Store, TableDefinition};
+use autolearn_web::signature::WebhookAuth;
+use autolearn_web::webhook::{self, WebhookConfig};
 use autolearn_web::{config, telemetry};
 use clap::{Parser, Subcommand};
 
@@ -13,6 +15,12 @@ struct Cli {
     /// The DynamoDB table.
     #[arg(long, env = config::TABLE_NAME, default_value = "autolearn")]
     table: String,
+    /// The shared secret of the signed webhooks (local default; never use it in AWS).
+    #[arg(long, env = webhook::WEBHOOK_SECRET, default_value = "autolearn-local-webhook-secret", hide_env_values = true)]
+    webhook_secret: String,
+    /// Largest accepted webhook body, in bytes.
+    #[arg(long, env = webhook::MAX_BODY_BYTES, default_value_t = webhook::DEFAULT_MAX_BODY_BYTES)]
+    max_body_bytes: usize,
     #[command(subcommand)]
     command: Command,
 }
@@ -28,6 +36,15 @@ enum Command {
         #[arg(long)]
         create_table: bool,
     },
+    /// Cluster messages: JSON lines {"id", "conversationId", "text"} on stdin, one
+    /// {"id", "cluster"} line per input on stdout (cluster is null when left unclustered).
+    Cluster,
+    /// Nearest neighbours: the same input, one {"id", "neighbors": [ids, best first]} line each.
+    Similar {
+        /// Neighbours per message.
+        #[arg(long, default_value_t = 10)]
+        k: usize,
+    },
     /// Run the weekly batch once, for the 7 days before now (or before --at).
     Batch {
         /// The trigger time (RFC 3339); defaults to now.
@@ -40,11 +57,27 @@ enum Command {
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     telemetry::init();
     let cli = Cli::parse();
-    let aws = aws_config::load_from_env().await;
-    let client = aws_sdk_dynamodb::Client::new(&aws);
-    let store = Store::new(client.clone(), cli.table.clone());
     match cli.command {
+        // The corpus tools need no AWS at all.
+        Command::Cluster => {
+            let (stdin, stdout) = (std::io::stdin().lock(), std::io::stdout().lock());
+            autolearn_learning::cli::run_cluster_cli(
+                stdin,
+                std::io::BufWriter::new(stdout),
+                std::io::stderr(),
+            )?;
+        }
+        Command::Similar { k } => {
+            let (stdin, stdout) = (std::io::stdin().lock(), std::io::stdout().lock());
+            autolearn_learning::cli::run_similar_cli(
+                k,
+                stdin,
+                std::io::BufWriter::new(stdout),
+                std::io::stderr(),
+            )?;
+        }
         Command::Serve { port, create_table } => {
+            let client = dynamodb_client().await;
             if create_table {
                 ensure_table(&client, &cli.table).await?;
             }
@@ -52,10 +85,16 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             let address = listener.local_addr()?;
             // Printed on stdout so scripts can read the URL; logs go to the JSON log stream.
             println!("autolearn serving on http://{address}");
-            let app = autolearn_runner::all_routes(store).into_router();
+            let webhook = WebhookConfig {
+                auth: WebhookAuth::new(cli.webhook_secret),
+                max_body_bytes: cli.max_body_bytes,
+            };
+            let services = autolearn_runner::Services { store: Store::new(client, cli.table), webhook };
+            let app = autolearn_runner::all_routes(&services).into_router();
             axum::serve(listener, app).with_graceful_shutdown(shutdown()).await?;
         }
         Command::Batch { at } => {
+            let store = Store::new(dynamodb_client().await, cli.table);
             let event = weekly_batch::TriggerEvent {
                 detail_type: "BatchLearningRequested".into(),
                 time: at.unwrap_or_else(chrono::Utc::now),
@@ -65,6 +104,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     Ok(())
+}
+
+async fn dynamodb_client() -> aws_sdk_dynamodb::Client {
+    aws_sdk_dynamodb::Client::new(&aws_config::load_from_env().await)
 }
 
 async fn ensure_table(

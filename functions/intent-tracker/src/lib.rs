@@ -1,25 +1,34 @@
-//! The intent-tracker function: its configuration, state and routes. `main.rs` only wires these to
-//! `lambda_http`; the local runner serves the same routes on 127.0.0.1.
+//! The intent-tracker function: `POST /v1/executions`, how every agent execution, intent hit,
+//! playbook hit and skill use enters autolearn. `main.rs` only wires these to `lambda_http`;
+//! the local runner serves the same routes on 127.0.0.1.
+
+pub mod record;
 
 use autolearn_model::Store;
-use autolearn_web::{ConfigError, RouteTable, config};
+use autolearn_web::webhook::{MAX_BODY_BYTES, SignedBody, WEBHOOK_SECRET, WebhookConfig};
+use autolearn_web::{ApiError, ConfigError, RouteTable, config};
+use axum::extract::{FromRef, State};
+use axum::http::{HeaderValue, Method, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
 
 /// The function's name, as in the template and in `GET /health`.
 pub const SERVICE: &str = "intent-tracker";
 
 /// Every environment variable `Config::from_env` reads; the template test checks that
 /// `infra/template.yaml` sets each of them for this function.
-pub const ENV_VARS: &[&str] = &[config::TABLE_NAME];
+pub const ENV_VARS: &[&str] = &[config::TABLE_NAME, WEBHOOK_SECRET, MAX_BODY_BYTES];
 
 /// Configuration, read and validated once at cold start.
 #[derive(Debug, Clone)]
 pub struct Config {
     pub table_name: String,
+    pub webhook: WebhookConfig,
 }
 
 impl Config {
     pub fn from_env() -> Result<Self, ConfigError> {
-        Ok(Self { table_name: config::required(config::TABLE_NAME)? })
+        Ok(Self { table_name: config::required(config::TABLE_NAME)?, webhook: WebhookConfig::from_env()? })
     }
 }
 
@@ -27,9 +36,33 @@ impl Config {
 #[derive(Debug, Clone)]
 pub struct AppState {
     pub store: Store,
+    pub webhook: WebhookConfig,
+}
+
+impl FromRef<AppState> for WebhookConfig {
+    fn from_ref(state: &AppState) -> Self {
+        state.webhook.clone()
+    }
 }
 
 /// The API routes of this function (health is added by whoever serves them).
 pub fn routes(state: AppState) -> RouteTable {
-    RouteTable::<AppState>::new().with_state(state)
+    RouteTable::new().route(Method::POST, "/v1/executions", post(record_execution)).with_state(state)
+}
+
+/// Header set on the answer to a replayed delivery.
+pub const REPLAYED_HEADER: &str = "idempotent-replayed";
+
+async fn record_execution(
+    State(state): State<AppState>,
+    SignedBody(body): SignedBody,
+) -> Result<Response, ApiError> {
+    let outcome = record::record(&state, &body, chrono::Utc::now()).await?;
+    let mut response = (outcome.status, outcome.body).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    if outcome.replayed {
+        headers.insert(REPLAYED_HEADER, HeaderValue::from_static("true"));
+    }
+    Ok(response)
 }

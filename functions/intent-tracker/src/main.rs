@@ -8,6 +8,6 @@ async fn main() -> Result<(), lambda_http::Error> {
     let config = Config::from_env()?;
     let aws = aws_config::load_from_env().await;
     let store = Store::new(aws_sdk_dynamodb::Client::new(&aws), config.table_name);
-    let app = routes(AppState { store }).merge(health(SERVICE)).into_router();
+    let app = routes(AppState { store, webhook: config.webhook }).merge(health(SERVICE)).into_router();
     lambda_http::run(app).await
 }

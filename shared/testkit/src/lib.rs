@@ -5,7 +5,13 @@
 //! parallel against one server without resets.
 
 use autolearn_model::{Store, TableDefinition};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextRef;
+use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
+use aws_sdk_dynamodb::error::BoxError;
 
 /// The endpoint of the local emulator. Panics with the fix when it is not set, since no test
 /// here may reach real AWS.
@@ -39,17 +45,55 @@ pub fn unique_name(prefix: &str) -> String {
     format!("{prefix}-{}", ulid::Ulid::new().to_string().to_lowercase())
 }
 
+/// Counts the DynamoDB requests a client sends (every attempt that goes on the wire).
+#[derive(Debug, Clone, Default)]
+pub struct RequestCounter(Arc<AtomicUsize>);
+
+impl RequestCounter {
+    pub fn get(&self) -> usize {
+        self.0.load(Ordering::SeqCst)
+    }
+    pub fn reset(&self) {
+        self.0.store(0, Ordering::SeqCst);
+    }
+}
+
+impl Intercept for RequestCounter {
+    fn name(&self) -> &'static str {
+        "RequestCounter"
+    }
+
+    fn read_before_transmit(
+        &self,
+        _context: &BeforeTransmitInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        self.0.fetch_add(1, Ordering::SeqCst);
+        Ok(())
+    }
+}
+
 /// A store over a fresh table created from `infra/template.yaml`.
 pub async fn fresh_store() -> Store {
-    let config = sdk_config().await;
-    let client = aws_sdk_dynamodb::Client::new(&config);
+    fresh_counted_store().await.0
+}
+
+/// A store over a fresh table, with a counter of the requests its client sends (the table's
+/// creation is not counted).
+pub async fn fresh_counted_store() -> (Store, RequestCounter) {
+    let counter = RequestCounter::default();
+    let config =
+        aws_sdk_dynamodb::config::Builder::from(&sdk_config().await).interceptor(counter.clone()).build();
+    let client = aws_sdk_dynamodb::Client::from_conf(config);
     let table = unique_name("autolearn-test");
     TableDefinition::from_embedded_template()
         .expect("template table definition")
         .create(&client, &table)
         .await
         .expect("create table on moto");
-    Store::new(client, table)
+    counter.reset();
+    (Store::new(client, table), counter)
 }
 
 /// Sample entities for tests, with plausible values a test overrides where it matters.
@@ -174,5 +218,76 @@ pub mod fixtures {
             decided_by: None,
             note: None,
         }
+    }
+}
+
+/// API Gateway v2 sample events from `events/`, signed and sent through a router.
+pub mod http {
+    use autolearn_web::signature::{SIGNATURE_HEADER, TIMESTAMP_HEADER, WebhookAuth};
+    use axum::Router;
+    use axum::http::{HeaderMap, StatusCode};
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+
+    /// The secret the tests sign with.
+    pub const TEST_SECRET: &str = "test-webhook-secret-0123456789";
+
+    /// A sample event from `events/` (path relative to the repository root).
+    pub fn sample_event(relative_path: &str) -> serde_json::Value {
+        let path = format!("{}/../../{relative_path}", env!("CARGO_MANIFEST_DIR"));
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {path}: {e}"));
+        serde_json::from_str(&text).expect("sample event is JSON")
+    }
+
+    /// The JSON body inside a sample event.
+    pub fn sample_body(relative_path: &str) -> serde_json::Value {
+        serde_json::from_str(sample_event(relative_path)["body"].as_str().expect("event has a body"))
+            .expect("event body is JSON")
+    }
+
+    /// The sample event with `body` in place of its own, signed now with `secret`, parsed by
+    /// lambda_http exactly as the Lambda runtime would.
+    pub fn signed_event(relative_path: &str, body: &str, secret: &str) -> lambda_http::Request {
+        let timestamp = chrono::Utc::now().timestamp();
+        let signature = WebhookAuth::new(secret).sign(timestamp, body.as_bytes());
+        event_with(relative_path, body, Some((timestamp, signature)))
+    }
+
+    /// The sample event with `body` and, when given, these signature headers (none otherwise).
+    pub fn event_with(
+        relative_path: &str,
+        body: &str,
+        signature: Option<(i64, String)>,
+    ) -> lambda_http::Request {
+        let mut event = sample_event(relative_path);
+        event["body"] = serde_json::Value::String(body.to_owned());
+        let headers = event["headers"].as_object_mut().expect("event has headers");
+        headers.remove(TIMESTAMP_HEADER);
+        headers.remove(SIGNATURE_HEADER);
+        if let Some((timestamp, signature)) = signature {
+            headers.insert(TIMESTAMP_HEADER.into(), timestamp.to_string().into());
+            headers.insert(SIGNATURE_HEADER.into(), signature.into());
+        }
+        lambda_http::request::from_str(&event.to_string()).expect("lambda_http parses the event")
+    }
+
+    /// A response, read whole.
+    #[derive(Debug)]
+    pub struct Reply {
+        pub status: StatusCode,
+        pub headers: HeaderMap,
+        pub body: serde_json::Value,
+        pub text: String,
+    }
+
+    /// Sends a request through a router and reads the response.
+    pub async fn send(router: &Router, request: lambda_http::Request) -> Reply {
+        let response = router.clone().oneshot(request).await.expect("routers are infallible");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response.into_body().collect().await.expect("read body").to_bytes();
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        let body = serde_json::from_str(&text).unwrap_or(serde_json::Value::Null);
+        Reply { status, headers, body, text }
     }
 }

@@ -13,6 +13,10 @@ pub enum ApiError {
     #[error("{message}")]
     Invalid { field: Option<String>, message: String },
 
+    /// The body is not JSON (or not UTF-8) at all.
+    #[error("{0}")]
+    Malformed(String),
+
     #[error("request body is larger than {limit} bytes")]
     PayloadTooLarge { limit: usize },
 
@@ -45,6 +49,7 @@ impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {
             Self::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Malformed(_) => StatusCode::BAD_REQUEST,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
@@ -57,6 +62,7 @@ impl ApiError {
     fn code(&self) -> &'static str {
         match self {
             Self::Invalid { .. } => "invalid_request",
+            Self::Malformed(_) => "malformed_request",
             Self::PayloadTooLarge { .. } => "payload_too_large",
             Self::Unauthorized(_) => "unauthorized",
             Self::Forbidden(_) => "forbidden",

@@ -3,9 +3,12 @@
 
 pub mod config;
 pub mod error;
+pub mod json;
 pub mod openapi;
 pub mod routes;
+pub mod signature;
 pub mod telemetry;
+pub mod webhook;
 
 pub use config::ConfigError;
 pub use error::ApiError;

@@ -1,0 +1,308 @@
+//! Recording one agent execution, exactly once per execution id.
+//!
+//! All effects of a new execution go into one TransactWriteItems: the idempotency record, the
+//! execution, the dynamic intent's and playbook entries' hit counts, and one shard of the day's
+//! counters. A replay fails the idempotency record's condition, so nothing is counted twice;
+//! the stored first response is then read back (the second and last DynamoDB call).
+
+use autolearn_model::store::to_item;
+use autolearn_model::{
+    ConfigItem, Counter, Execution, ExecutionStatus, IdempotencyRecord, InboundMessage, MatchedIntent,
+    StoreError, Transaction, UNKNOWN_INTENT, Usage, counters, keys,
+};
+use autolearn_web::ApiError;
+use axum::http::StatusCode;
+use chrono::{DateTime, Duration, Utc};
+use garde::Validate;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::AppState;
+
+/// Idempotency records are the scope of replay protection.
+pub const IDEMPOTENCY_SCOPE: &str = "executions";
+/// How long a replay still gets the first response back; later, a replay is answered 409.
+pub const IDEMPOTENCY_TTL_DAYS: i64 = 7;
+/// At most this many playbook entries per execution (each is one transaction action).
+pub const MAX_PLAYBOOK_ENTRIES: usize = 50;
+
+fn id_rules(value: &str, _: &()) -> garde::Result {
+    if value.chars().all(|c| c.is_ascii_alphanumeric() || "-_.:".contains(c)) {
+        Ok(())
+    } else {
+        Err(garde::Error::new("may contain only letters, digits, '-', '_', '.' and ':'"))
+    }
+}
+
+fn intent_name_rules(value: &str, _: &()) -> garde::Result {
+    let upper_snake = value.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
+    if upper_snake && value.starts_with(|c: char| c.is_ascii_uppercase()) {
+        Ok(())
+    } else {
+        Err(garde::Error::new("must be an UPPER_SNAKE intent name"))
+    }
+}
+
+fn distinct(ids: &[String], _: &()) -> garde::Result {
+    let mut seen = std::collections::BTreeSet::new();
+    match ids.iter().find(|id| !seen.insert(id.as_str())) {
+        Some(duplicate) => Err(garde::Error::new(format!("lists {duplicate} more than once"))),
+        None => Ok(()),
+    }
+}
+
+/// `POST /v1/executions`: what the CRM reports after its classifier and agent ran.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, Validate)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ExecutionRequest {
+    #[garde(length(min = 1, max = 128), custom(id_rules))]
+    pub execution_id: String,
+    #[garde(length(min = 1, max = 128), custom(id_rules))]
+    pub conversation_id: String,
+    #[serde(default)]
+    #[garde(inner(length(min = 1, max = 128), custom(id_rules)))]
+    pub contact_id: Option<String>,
+    #[garde(dive)]
+    pub message: MessageRequest,
+    /// Absent or null when the classifier matched nothing (UNKNOWN).
+    #[serde(default)]
+    #[garde(dive)]
+    pub intent: Option<IntentRequest>,
+    #[serde(default)]
+    #[garde(inner(length(min = 1, max = 128)))]
+    pub skill: Option<String>,
+    #[serde(default)]
+    #[garde(length(max = MAX_PLAYBOOK_ENTRIES), inner(length(min = 1, max = 128), custom(id_rules)), custom(distinct))]
+    pub playbook_entry_ids: Vec<String>,
+    /// The draft the agent produced, or null when it produced none.
+    #[garde(skip)]
+    pub draft_reply: Option<String>,
+    #[garde(skip)]
+    pub status: ExecutionStatus,
+    #[garde(skip)]
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, Validate)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct MessageRequest {
+    #[garde(length(min = 1, max = 128), custom(id_rules))]
+    pub id: String,
+    #[garde(length(min = 1))]
+    pub body: String,
+    #[garde(skip)]
+    pub received_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, Validate)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct IntentRequest {
+    #[garde(length(min = 1, max = 64), custom(intent_name_rules))]
+    pub name: String,
+    #[serde(default)]
+    #[garde(inner(length(min = 1, max = 128), custom(id_rules)))]
+    pub dynamic_intent_id: Option<String>,
+}
+
+/// The answer to a recorded execution (and, unchanged, to each replay of it).
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExecutionRecorded {
+    pub execution_id: String,
+    pub intent: String,
+    pub matched: bool,
+    pub drafted: bool,
+    pub gap: bool,
+}
+
+/// A validated execution with the transaction that records it, built without any I/O.
+#[derive(Debug)]
+pub struct PreparedExecution {
+    pub execution: Execution,
+    pub request_hash: String,
+    pub response: ExecutionRecorded,
+    pub transaction: Transaction,
+    /// Transaction action index of the idempotency record, the intent, and each playbook entry.
+    idempotency_action: usize,
+    intent_action: Option<usize>,
+    playbook_actions: Vec<usize>,
+}
+
+impl ExecutionRequest {
+    fn into_execution(self) -> Execution {
+        Execution {
+            execution_id: self.execution_id,
+            conversation_id: self.conversation_id,
+            contact_id: self.contact_id,
+            message: InboundMessage {
+                message_id: self.message.id,
+                body: self.message.body,
+                received_at: self.message.received_at,
+            },
+            // UNKNOWN is the classifier's "no intent"; it is stored as no intent.
+            intent: self.intent.filter(|intent| intent.name != UNKNOWN_INTENT).map(|intent| MatchedIntent {
+                name: intent.name,
+                dynamic_intent_id: intent.dynamic_intent_id,
+            }),
+            skill: self.skill,
+            playbook_entry_ids: self.playbook_entry_ids,
+            draft_reply: self.draft_reply,
+            status: self.status,
+            created_at: self.created_at,
+        }
+    }
+}
+
+/// The daily counters one execution adds to.
+pub fn counter_increments(execution: &Execution) -> Vec<(Counter, i64)> {
+    let mut increments =
+        vec![(Counter::Executions, 1), (Counter::Intent(execution.intent_name().to_owned()), 1)];
+    if execution.is_matched() {
+        increments.push((Counter::Matched, 1));
+    }
+    if execution.draft_reply.is_some() {
+        increments.push((Counter::Drafted, 1));
+    }
+    if execution.is_gap() {
+        increments.push((Counter::Gaps, 1));
+    }
+    if let Some(skill) = &execution.skill {
+        increments.push((Counter::Skill(skill.clone()), 1));
+    }
+    increments.extend(execution.playbook_entry_ids.iter().map(|id| (Counter::PlaybookEntry(id.clone()), 1)));
+    increments
+}
+
+/// Parses, validates and turns a request body into the transaction that records it.
+pub fn prepare(body: &[u8], now: DateTime<Utc>) -> Result<PreparedExecution, ApiError> {
+    let request: ExecutionRequest = autolearn_web::json::parse(body)?;
+    // The hash of the parsed request, not of the bytes: a retry that re-serialises the same
+    // content differently is still the same request.
+    let canonical = serde_json::to_vec(&request).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let request_hash = hex::encode(Sha256::digest(&canonical));
+    let execution = request.into_execution();
+
+    if let Err(StoreError::ItemTooLarge { bytes, limit, .. }) = to_item(&execution) {
+        let body_len = execution.message.body.len();
+        let draft_len = execution.draft_reply.as_ref().map_or(0, String::len);
+        let field = if draft_len > body_len { "draftReply" } else { "message.body" };
+        return Err(ApiError::invalid(
+            field,
+            format!("{field}: the execution would be {bytes} bytes, over the storable {limit} bytes"),
+        ));
+    }
+
+    let response = ExecutionRecorded {
+        execution_id: execution.execution_id.clone(),
+        intent: execution.intent_name().to_owned(),
+        matched: execution.is_matched(),
+        drafted: execution.draft_reply.is_some(),
+        gap: execution.is_gap(),
+    };
+    let record = IdempotencyRecord {
+        scope: IDEMPOTENCY_SCOPE.into(),
+        key: execution.execution_id.clone(),
+        request_hash: request_hash.clone(),
+        response_status: StatusCode::CREATED.as_u16(),
+        response_body: serde_json::to_string(&response).map_err(|e| ApiError::Internal(e.to_string()))?,
+        created_at: now,
+        expires_at: (now + Duration::days(IDEMPOTENCY_TTL_DAYS)).timestamp(),
+    };
+
+    let mut transaction = Transaction::new();
+    let idempotency_action = transaction.create(&record)?;
+    transaction.create(&execution)?;
+    let intent_action = execution
+        .intent
+        .as_ref()
+        .and_then(|intent| intent.dynamic_intent_id.as_deref())
+        .map(|id| transaction.add_usage(ConfigItem::Intent(id), &[(Usage::Hit, 1)]))
+        .transpose()?;
+    let playbook_actions = execution
+        .playbook_entry_ids
+        .iter()
+        .map(|id| transaction.add_usage(ConfigItem::PlaybookEntry(id), &[(Usage::Hit, 1)]))
+        .collect::<Result<_, _>>()?;
+    let shard = counters::shard_for(&execution.execution_id, keys::COUNTER_SHARDS);
+    transaction.add_to_counters(execution.day(), shard, &counter_increments(&execution))?;
+
+    Ok(PreparedExecution {
+        execution,
+        request_hash,
+        response,
+        transaction,
+        idempotency_action,
+        intent_action,
+        playbook_actions,
+    })
+}
+
+/// What the handler answers: the status and JSON body, and whether it was a replay.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outcome {
+    pub status: StatusCode,
+    pub body: String,
+    pub replayed: bool,
+}
+
+/// Records an execution, or answers a replay with the first response.
+pub async fn record(state: &AppState, body: &[u8], now: DateTime<Utc>) -> Result<Outcome, ApiError> {
+    let PreparedExecution {
+        execution,
+        request_hash,
+        response,
+        transaction,
+        idempotency_action,
+        intent_action,
+        playbook_actions,
+    } = prepare(body, now)?;
+    let failed = |index: usize, reasons: &[String]| {
+        reasons.get(index).is_some_and(|reason| reason == "ConditionalCheckFailed")
+    };
+    match state.store.commit(transaction).await {
+        Ok(()) => Ok(Outcome {
+            status: StatusCode::CREATED,
+            body: serde_json::to_string(&response).map_err(|e| ApiError::Internal(e.to_string()))?,
+            replayed: false,
+        }),
+        Err(StoreError::TransactionCanceled { reasons }) if failed(idempotency_action, &reasons) => {
+            replay(state, &execution.execution_id, &request_hash, now).await
+        }
+        Err(StoreError::TransactionCanceled { reasons }) => {
+            if intent_action.is_some_and(|index| failed(index, &reasons)) {
+                return Err(ApiError::invalid(
+                    "intent.dynamicIntentId",
+                    "intent.dynamicIntentId: no dynamic intent has this id",
+                ));
+            }
+            if let Some(position) = playbook_actions.iter().position(|index| failed(*index, &reasons)) {
+                let field = format!("playbookEntryIds[{position}]");
+                return Err(ApiError::invalid(
+                    field.clone(),
+                    format!("{field}: no playbook entry has this id"),
+                ));
+            }
+            // The execution exists but its idempotency record has expired: a very late replay.
+            Err(ApiError::Conflict(format!("execution {} is already recorded", execution.execution_id)))
+        }
+        Err(error) => Err(error.into()),
+    }
+}
+
+async fn replay(
+    state: &AppState,
+    execution_id: &str,
+    request_hash: &str,
+    now: DateTime<Utc>,
+) -> Result<Outcome, ApiError> {
+    match state.store.idempotency_record(IDEMPOTENCY_SCOPE, execution_id, now).await? {
+        Some(record) if record.request_hash == request_hash => Ok(Outcome {
+            status: StatusCode::from_u16(record.response_status).unwrap_or(StatusCode::CREATED),
+            body: record.response_body,
+            replayed: true,
+        }),
+        _ => Err(ApiError::Conflict(format!(
+            "execution {execution_id} was already recorded with a different body"
+        ))),
+    }
+}

@@ -1,0 +1,37 @@
+"""moto's server, applying one request at a time.
+
+moto's DynamoDB TransactWriteItems snapshots whole tables with copy.deepcopy for its rollback,
+without a lock: under concurrent requests the copy can crash ("dictionary changed size during
+iteration") and a rollback can undo other requests' writes. DynamoDB applies every request
+atomically, so serialising requests inside the emulator gives the semantics the code relies on,
+while clients still send concurrently (the server stays threaded; only the app call is locked).
+
+Usage: python scripts/moto_server.py -H 127.0.0.1 -p PORT   (the same flags as moto_server)
+"""
+
+import threading
+
+import moto.server
+
+_lock = threading.Lock()
+_run_simple = moto.server.run_simple
+
+
+class SerializedApp:
+    def __init__(self, app):
+        self.app = app
+
+    def __call__(self, environ, start_response):
+        with _lock:
+            # Materialise the response inside the lock: the app may be lazy.
+            return list(self.app(environ, start_response))
+
+
+def run_simple(host, port, app, **kwargs):
+    _run_simple(host, port, SerializedApp(app), **kwargs)
+
+
+moto.server.run_simple = run_simple
+
+if __name__ == "__main__":
+    moto.server.main()

@@ -1,0 +1,99 @@
+//! Scale benchmark: clusters 10k, 50k and 100k generated gap messages (the path of
+//! `autolearn cluster`: fit IDF, vectorize, cluster, name) and reports time and peak
+//! memory; also times the edit distance of a 5,000-character pair.
+//!
+//! Peak memory is the process's peak resident set size (`VmHWM` in `/proc/self/status`),
+//! reset before each size through `/proc/self/clear_refs`, so each figure is that size's
+//! own peak (the generated corpus included). Linux only; elsewhere it prints "n/a".
+//! (A counting global allocator would need `unsafe`, which the workspace forbids.)
+//!
+//! Run: `cargo bench -p autolearn-learning --bench cluster_scale`.
+
+use std::collections::BTreeSet;
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use autolearn_learning::cluster::{ClusterInput, Clustering, GapConfig, cluster_texts};
+use autolearn_learning::edit::normalized_edit_distance;
+use autolearn_learning::eval::{LabeledMessage, generate_messages};
+use autolearn_learning::features::Vectorizer;
+use criterion::{Criterion, criterion_group, criterion_main};
+
+fn cluster_corpus(corpus: &[LabeledMessage]) -> Clustering {
+    let cfg = GapConfig::default();
+    let vectorizer = Vectorizer::fit(corpus.iter().map(|m| m.message.text.as_str()), cfg.features.clone());
+    let inputs: Vec<ClusterInput<'_>> = corpus
+        .iter()
+        .map(|m| ClusterInput {
+            id: &m.message.id,
+            conversation_id: &m.message.conversation_id,
+            text: &m.message.text,
+        })
+        .collect();
+    cluster_texts(&inputs, &vectorizer, &BTreeSet::new(), &cfg, &mut |_| {})
+}
+
+fn status_kib(field: &str) -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    status.lines().find(|l| l.starts_with(field))?.split_whitespace().nth(1)?.parse().ok()
+}
+
+fn reset_peak() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+fn mib(kib: Option<u64>) -> String {
+    kib.map_or("n/a".into(), |k| format!("{:.0} MiB", k as f64 / 1024.0))
+}
+
+/// One timed run per size with its peak memory, and the growth ratio per doubling.
+fn report_scale() {
+    let mut previous: Option<(usize, Duration)> = None;
+    for n in [10_000usize, 50_000, 100_000] {
+        let corpus = generate_messages(n, 42, 0.15);
+        reset_peak();
+        let before = status_kib("VmRSS:");
+        let start = Instant::now();
+        let clustering = black_box(cluster_corpus(&corpus));
+        let elapsed = start.elapsed();
+        let peak = status_kib("VmHWM:");
+        let growth = previous.map_or(String::new(), |(pn, pt)| {
+            let size_ratio = n as f64 / pn as f64;
+            let time_ratio = elapsed.as_secs_f64() / pt.as_secs_f64();
+            format!(
+                ", time x{time_ratio:.2} for size x{size_ratio:.1} (exponent {:.2})",
+                time_ratio.ln() / size_ratio.ln()
+            )
+        });
+        println!(
+            "cluster {n:>6} messages: {:>7.2} s, {} clusters, peak RSS {} (RSS before {}){growth}",
+            elapsed.as_secs_f64(),
+            clustering.clusters.len(),
+            mib(peak),
+            mib(before),
+        );
+        previous = Some((n, elapsed));
+    }
+}
+
+fn benches(c: &mut Criterion) {
+    report_scale();
+
+    let a: String = "The quick brown fox jumps over the lazy dog. ".repeat(112).chars().take(5000).collect();
+    let b = a.replace("lazy", "sleepy").replace("quick", "fast");
+    c.bench_function("edit_distance_5000_chars", |bench| {
+        bench.iter(|| normalized_edit_distance(black_box(&a), black_box(&b)))
+    });
+
+    let mut group = c.benchmark_group("cluster");
+    group.sample_size(10);
+    group.measurement_time(Duration::from_secs(20));
+    for n in [10_000usize, 50_000, 100_000] {
+        let corpus = generate_messages(n, 42, 0.15);
+        group.bench_function(format!("{n}"), |bench| bench.iter(|| black_box(cluster_corpus(&corpus))));
+    }
+    group.finish();
+}
+
+criterion_group!(scale, benches);
+criterion_main!(scale);

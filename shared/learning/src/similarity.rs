@@ -1,0 +1,415 @@
+//! Cross-conversation similarity: an index over the inbound messages of a look-back
+//! window that answers the top-k similar messages, and the enrichment of a proposal with
+//! them (confidence and masked evidence).
+//!
+//! The index is an inverted index over each message's strongest hashed features, with
+//! each posting list kept to its strongest entries. A query gathers candidates through
+//! the postings of its own strongest features and re-ranks them by exact cosine. The
+//! cost of a query is bounded by `query_features × max_postings`, whatever the corpus
+//! size, so indexing and querying every message is near-linear.
+
+use std::collections::BTreeSet;
+
+use serde::{Deserialize, Serialize};
+
+use crate::features::{FeatureConfig, SparseVector, Vectorizer};
+use crate::proposals::{Confidence, Evidence, EvidenceKind, Proposal};
+use crate::text;
+
+/// A message to index.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IndexedMessage {
+    /// Message id.
+    pub id: String,
+    /// Conversation id.
+    pub conversation_id: String,
+    /// Message text (only kept masked in the index).
+    pub text: String,
+}
+
+/// Tuning of the index and of proposal enrichment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct SimilarityConfig {
+    /// Feature space.
+    pub features: FeatureConfig,
+    /// A message is indexed under this many of its strongest features.
+    pub index_features: usize,
+    /// A query looks up this many of its strongest features.
+    pub query_features: usize,
+    /// Each posting list keeps this many entries (the messages where the feature weighs
+    /// most): bounds the cost of a query.
+    pub max_postings: usize,
+    /// Candidates re-ranked by exact cosine per query.
+    pub rerank_candidates: usize,
+    /// How many similar messages a proposal looks for.
+    pub k: usize,
+    /// Minimum cosine similarity for a message to count as similar.
+    pub min_score: f32,
+    /// Similar messages from at least this many distinct conversations make a proposal's
+    /// confidence high.
+    pub high_confidence_conversations: usize,
+    /// Leave out messages that are already the proposal's own evidence, so only other
+    /// conversations' messages count as transfer.
+    pub exclude_own_evidence: bool,
+}
+
+impl Default for SimilarityConfig {
+    fn default() -> Self {
+        Self {
+            features: FeatureConfig::default(),
+            index_features: 24,
+            query_features: 24,
+            max_postings: 256,
+            rerank_candidates: 200,
+            k: 10,
+            min_score: 0.3,
+            high_confidence_conversations: 3,
+            exclude_own_evidence: true,
+        }
+    }
+}
+
+/// The similarity index (see the module documentation).
+#[derive(Debug, Clone)]
+pub struct SimilarityIndex {
+    cfg: SimilarityConfig,
+    vectorizer: Vectorizer,
+    ids: Vec<String>,
+    conversation_ids: Vec<String>,
+    masked_texts: Vec<String>,
+    vectors: Vec<SparseVector>,
+    postings: Postings,
+}
+
+/// Posting lists in compressed form: the postings of feature `f` are
+/// `entries[offsets[f]..offsets[f + 1]]`, strongest first.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Postings {
+    offsets: Vec<u32>,
+    entries: Vec<(u32, f32)>,
+}
+
+impl Postings {
+    /// Builds posting lists over `vectors`, each document under its `per_doc` strongest
+    /// features, each list cut to its `max_len` strongest entries (ties by document).
+    pub(crate) fn build(
+        vectors: &[SparseVector],
+        dimension_bits: u32,
+        per_doc: usize,
+        max_len: usize,
+    ) -> Self {
+        let size = 1usize << dimension_bits;
+        let mut pairs: Vec<(u32, u32, f32)> = Vec::new();
+        for (doc, v) in vectors.iter().enumerate() {
+            for (f, w) in v.top_features(per_doc) {
+                pairs.push((f, doc as u32, w));
+            }
+        }
+        pairs.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.2.total_cmp(&a.2)).then(a.1.cmp(&b.1)));
+        let mut offsets = vec![0u32; size + 1];
+        let mut entries = Vec::with_capacity(pairs.len());
+        let mut i = 0;
+        while i < pairs.len() {
+            let feature = pairs[i].0;
+            let mut j = i;
+            while j < pairs.len() && pairs[j].0 == feature {
+                j += 1;
+            }
+            for p in &pairs[i..i.saturating_add(max_len).min(j)] {
+                entries.push((p.1, p.2));
+            }
+            offsets[feature as usize + 1] = (j - i).min(max_len) as u32;
+            i = j;
+        }
+        for f in 0..size {
+            offsets[f + 1] += offsets[f];
+        }
+        Self { offsets, entries }
+    }
+
+    pub(crate) fn get(&self, feature: u32) -> &[(u32, f32)] {
+        let f = feature as usize;
+        if f + 1 >= self.offsets.len() {
+            return &[];
+        }
+        &self.entries[self.offsets[f] as usize..self.offsets[f + 1] as usize]
+    }
+}
+
+/// Reusable buffers for a run of queries against one index.
+#[derive(Debug, Default)]
+pub(crate) struct QueryScratch {
+    scores: Vec<f32>,
+    touched: Vec<u32>,
+}
+
+/// Candidate documents for `query`: accumulates partial dot products through postings,
+/// returns at most `limit` documents by partial score (ties by document).
+pub(crate) fn candidates(
+    postings: &Postings,
+    query: &SparseVector,
+    query_features: usize,
+    documents: usize,
+    limit: usize,
+    scratch: &mut QueryScratch,
+) -> Vec<u32> {
+    if scratch.scores.len() < documents {
+        scratch.scores.resize(documents, 0.0);
+    }
+    for (f, qw) in query.top_features(query_features) {
+        for &(doc, dw) in postings.get(f) {
+            let slot = &mut scratch.scores[doc as usize];
+            if *slot == 0.0 {
+                scratch.touched.push(doc);
+            }
+            *slot += qw * dw;
+        }
+    }
+    let mut found: Vec<(u32, f32)> = scratch
+        .touched
+        .drain(..)
+        .map(|doc| {
+            let score = std::mem::take(&mut scratch.scores[doc as usize]);
+            (doc, score)
+        })
+        .collect();
+    if found.len() > limit {
+        found.select_nth_unstable_by(limit, |a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        found.truncate(limit);
+    }
+    found.into_iter().map(|(doc, _)| doc).collect()
+}
+
+impl SimilarityIndex {
+    /// Builds the index with the default configuration.
+    pub fn build(messages: &[IndexedMessage]) -> Self {
+        Self::build_with(messages, SimilarityConfig::default())
+    }
+
+    /// Builds the index over `messages` (IDF statistics come from the same messages).
+    pub fn build_with(messages: &[IndexedMessage], cfg: SimilarityConfig) -> Self {
+        let vectorizer = Vectorizer::fit(messages.iter().map(|m| m.text.as_str()), cfg.features.clone());
+        let vectors: Vec<SparseVector> = messages.iter().map(|m| vectorizer.transform(&m.text)).collect();
+        Self::from_parts(
+            cfg,
+            vectorizer,
+            messages.iter().map(|m| m.id.clone()).collect(),
+            messages.iter().map(|m| m.conversation_id.clone()).collect(),
+            messages.iter().map(|m| text::mask_personal_data(&m.text)).collect(),
+            vectors,
+        )
+    }
+
+    pub(crate) fn from_parts(
+        cfg: SimilarityConfig,
+        vectorizer: Vectorizer,
+        ids: Vec<String>,
+        conversation_ids: Vec<String>,
+        masked_texts: Vec<String>,
+        vectors: Vec<SparseVector>,
+    ) -> Self {
+        let postings =
+            Postings::build(&vectors, cfg.features.dimension_bits, cfg.index_features, cfg.max_postings);
+        Self { cfg, vectorizer, ids, conversation_ids, masked_texts, vectors, postings }
+    }
+
+    /// Number of indexed messages.
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    /// True when nothing is indexed.
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+
+    /// The `k` indexed messages most similar to `query`, best first, as `(id, cosine)`;
+    /// only messages with a positive score. Ties are broken by index order.
+    pub fn top_k(&self, query: &str, k: usize) -> Vec<(String, f32)> {
+        let vector = self.vectorizer.transform(query);
+        let mut scratch = QueryScratch::default();
+        self.top_k_vector(&vector, k, None, &mut scratch)
+            .into_iter()
+            .map(|(doc, score)| (self.ids[doc as usize].clone(), score))
+            .collect()
+    }
+
+    /// The `k` messages most similar to indexed message number `doc`, excluding itself.
+    pub(crate) fn neighbors_of(&self, doc: usize, k: usize, scratch: &mut QueryScratch) -> Vec<(u32, f32)> {
+        self.top_k_vector(&self.vectors[doc], k, Some(doc as u32), scratch)
+    }
+
+    fn top_k_vector(
+        &self,
+        query: &SparseVector,
+        k: usize,
+        exclude: Option<u32>,
+        scratch: &mut QueryScratch,
+    ) -> Vec<(u32, f32)> {
+        if query.is_empty() || k == 0 {
+            return Vec::new();
+        }
+        let found = candidates(
+            &self.postings,
+            query,
+            self.cfg.query_features,
+            self.vectors.len(),
+            self.cfg.rerank_candidates.max(k),
+            scratch,
+        );
+        let mut scored: Vec<(u32, f32)> = found
+            .into_iter()
+            .filter(|&doc| Some(doc) != exclude)
+            .map(|doc| (doc, query.dot(&self.vectors[doc as usize])))
+            .filter(|&(_, s)| s > 0.0)
+            .collect();
+        scored.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        scored.truncate(k);
+        scored
+    }
+
+    /// The id of indexed message number `doc`.
+    pub(crate) fn id(&self, doc: usize) -> &str {
+        &self.ids[doc]
+    }
+}
+
+/// Enriches a proposal with similar inbound messages from across conversations.
+///
+/// The query is the proposal's examples (each example queried, results merged by best
+/// score); a proposal without examples is left unchanged. Messages scoring at least
+/// `min_score`, outside the proposal's own evidence when `exclude_own_evidence`, are kept
+/// (at most `k`, masked) as [`EvidenceKind::SimilarMessage`] evidence. Similar messages
+/// from `high_confidence_conversations` (3) or more distinct conversations make the
+/// confidence high; one or two make it at least medium; none leaves it as it was.
+pub fn enrich(proposal: &mut Proposal, index: &SimilarityIndex, cfg: &SimilarityConfig) {
+    if proposal.examples.is_empty() || index.is_empty() {
+        return;
+    }
+    let own: BTreeSet<&str> = if cfg.exclude_own_evidence {
+        proposal.evidence.iter().map(|e| e.id.as_str()).collect()
+    } else {
+        BTreeSet::new()
+    };
+    let mut best: Vec<(u32, f32)> = Vec::new();
+    let mut scratch = QueryScratch::default();
+    let wanted = cfg.k + own.len().min(cfg.k * 4);
+    for example in &proposal.examples {
+        let vector = index.vectorizer.transform(example);
+        best.extend(index.top_k_vector(&vector, wanted, None, &mut scratch));
+    }
+    // Best score per message, then best first (ties by index order).
+    best.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.total_cmp(&a.1)));
+    best.dedup_by_key(|e| e.0);
+    best.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    let similar: Vec<(u32, f32)> = best
+        .into_iter()
+        .filter(|&(doc, score)| score >= cfg.min_score && !own.contains(index.id(doc as usize)))
+        .take(cfg.k)
+        .collect();
+    let conversations: BTreeSet<&str> =
+        similar.iter().map(|&(doc, _)| index.conversation_ids[doc as usize].as_str()).collect();
+    let from_similarity = if conversations.len() >= cfg.high_confidence_conversations {
+        Confidence::High
+    } else if !conversations.is_empty() {
+        Confidence::Medium
+    } else {
+        Confidence::Low
+    };
+    proposal.confidence = proposal.confidence.max(from_similarity);
+    proposal.evidence.retain(|e| e.kind != EvidenceKind::SimilarMessage);
+    proposal.evidence.extend(similar.iter().map(|&(doc, score)| Evidence {
+        kind: EvidenceKind::SimilarMessage,
+        id: index.ids[doc as usize].clone(),
+        conversation_id: index.conversation_ids[doc as usize].clone(),
+        text: Some(index.masked_texts[doc as usize].clone()),
+        score: Some(f64::from((score * 1000.0).round() / 1000.0)),
+        note: None,
+    }));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::proposals::{ProposalKind, sample};
+
+    fn message(id: &str, conversation: &str, text: &str) -> IndexedMessage {
+        IndexedMessage { id: id.into(), conversation_id: conversation.into(), text: text.into() }
+    }
+
+    fn corpus() -> Vec<IndexedMessage> {
+        vec![
+            message("m1", "c1", "Is there parking for residents? Call me at 555-201-3344"),
+            message("m2", "c2", "Do you have a parking spot available for my car?"),
+            message("m3", "c3", "How much is a parking space per month?"),
+            message("m4", "c3", "Can I bring my cat to the apartment?"),
+            message("m5", "c4", "Is guest parking available on weekends?"),
+            message("m6", "c5", "What is the rent for the two bedroom unit?"),
+        ]
+    }
+
+    #[test]
+    fn top_k_finds_the_parking_messages_first() {
+        let index = SimilarityIndex::build(&corpus());
+        let top = index.top_k("where can I park my car, is there a parking spot", 3);
+        let ids: BTreeSet<&str> = top.iter().map(|(id, _)| id.as_str()).collect();
+        assert!(ids.contains("m2"), "{top:?}");
+        assert!(top.iter().all(|(id, _)| id != "m4" && id != "m6"), "{top:?}");
+        assert!(top.windows(2).all(|w| w[0].1 >= w[1].1));
+    }
+
+    #[test]
+    fn neighbors_exclude_the_message_itself() {
+        let index = SimilarityIndex::build(&corpus());
+        let mut scratch = QueryScratch::default();
+        let neighbors = index.neighbors_of(1, 5, &mut scratch);
+        assert!(neighbors.iter().all(|&(doc, _)| doc != 1));
+        assert!(!neighbors.is_empty());
+    }
+
+    #[test]
+    fn enrich_sets_high_confidence_with_three_conversations_and_masks_evidence() {
+        let index = SimilarityIndex::build(&corpus());
+        let mut proposal = sample(ProposalKind::NewIntent, 4, Confidence::Low, "parking");
+        proposal.examples = vec!["Is parking available for my car?".into()];
+        // "parking" is in most of this tiny corpus, so its IDF (and the scores) are low.
+        let cfg = SimilarityConfig { min_score: 0.05, ..SimilarityConfig::default() };
+        enrich(&mut proposal, &index, &cfg);
+        assert_eq!(proposal.confidence, Confidence::High);
+        let texts: Vec<&str> = proposal.evidence.iter().filter_map(|e| e.text.as_deref()).collect();
+        assert!(texts.iter().all(|t| !t.contains("555")), "{texts:?}");
+        assert!(texts.iter().any(|t| t.contains("[phone]")), "{texts:?}");
+    }
+
+    #[test]
+    fn enrich_without_similar_messages_keeps_confidence() {
+        let index = SimilarityIndex::build(&corpus());
+        let mut proposal = sample(ProposalKind::NewIntent, 4, Confidence::Low, "x");
+        proposal.examples = vec!["Referral bonus for my friend".into()];
+        enrich(&mut proposal, &index, &SimilarityConfig::default());
+        assert_eq!(proposal.confidence, Confidence::Low);
+        assert!(proposal.evidence.is_empty());
+    }
+
+    #[test]
+    fn own_evidence_does_not_count() {
+        let index = SimilarityIndex::build(&corpus());
+        let mut proposal = sample(ProposalKind::NewIntent, 4, Confidence::Low, "parking");
+        proposal.examples = vec!["Is parking available for my car?".into()];
+        for id in ["m1", "m2", "m3", "m5"] {
+            proposal.evidence.push(Evidence {
+                kind: EvidenceKind::GapMessage,
+                id: id.into(),
+                conversation_id: "c".into(),
+                text: None,
+                score: None,
+                note: None,
+            });
+        }
+        let cfg = SimilarityConfig { min_score: 0.1, ..SimilarityConfig::default() };
+        enrich(&mut proposal, &index, &cfg);
+        assert_ne!(proposal.confidence, Confidence::High);
+    }
+}

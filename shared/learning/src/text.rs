@@ -1,0 +1,474 @@
+//! Text handling shared by every part of the engine: normalization, tokenization into
+//! comparable terms, extraction of contact details, and masking of personal data.
+//!
+//! Everything here is a pure function of its input.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+use unicode_normalization::UnicodeNormalization;
+
+/// Normalizes text for edit-distance comparison.
+///
+/// Applies Unicode NFC, turns `\r\n` and `\r` into `\n`, strips trailing whitespace from
+/// every line and trailing blank lines from the end. Two texts that differ only in trailing
+/// whitespace or line endings therefore normalize to the same string: such differences are
+/// produced by editors and mail clients, not by a person editing the reply.
+pub fn normalize_for_distance(text: &str) -> String {
+    let nfc: String = text.nfc().collect();
+    let unified = nfc.replace("\r\n", "\n").replace('\r', "\n");
+    let mut out = String::with_capacity(unified.len());
+    for (i, line) in unified.split('\n').enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        out.push_str(line.trim_end());
+    }
+    let trimmed_len = out.trim_end().len();
+    out.truncate(trimmed_len);
+    out
+}
+
+/// Common English function words. They carry no topic, so they are left out of unigram
+/// features and of cluster names (bigrams are built over the remaining content words).
+const STOPWORDS: &[&str] = &[
+    "a",
+    "about",
+    "afternoon",
+    "again",
+    "all",
+    "also",
+    "am",
+    "an",
+    "and",
+    "any",
+    "are",
+    "as",
+    "ask",
+    "asking",
+    "at",
+    "be",
+    "been",
+    "best",
+    "but",
+    "by",
+    "can",
+    "cheers",
+    "could",
+    "day",
+    "dear",
+    "did",
+    "do",
+    "doe",
+    "does",
+    "dont",
+    "evening",
+    "for",
+    "from",
+    "fwd",
+    "get",
+    "good",
+    "got",
+    "had",
+    "has",
+    "have",
+    "hello",
+    "here",
+    "hey",
+    "hi",
+    "hope",
+    "hoping",
+    "how",
+    "i",
+    "id",
+    "if",
+    "ill",
+    "im",
+    "in",
+    "interested",
+    "into",
+    "is",
+    "it",
+    "its",
+    "ive",
+    "just",
+    "know",
+    "let",
+    "like",
+    "look",
+    "looking",
+    "madam",
+    "many",
+    "me",
+    "more",
+    "morning",
+    "much",
+    "my",
+    "need",
+    "no",
+    "not",
+    "of",
+    "ok",
+    "okay",
+    "on",
+    "one",
+    "or",
+    "other",
+    "our",
+    "out",
+    "please",
+    "pls",
+    "plz",
+    "possible",
+    "question",
+    "re",
+    "regard",
+    "regards",
+    "should",
+    "sir",
+    "so",
+    "some",
+    "still",
+    "than",
+    "thank",
+    "thanks",
+    "that",
+    "the",
+    "their",
+    "them",
+    "then",
+    "there",
+    "these",
+    "thi",
+    "this",
+    "those",
+    "thx",
+    "to",
+    "too",
+    "u",
+    "up",
+    "us",
+    "very",
+    "wa",
+    "want",
+    "wanted",
+    "was",
+    "we",
+    "were",
+    "what",
+    "when",
+    "where",
+    "which",
+    "who",
+    "will",
+    "with",
+    "wonder",
+    "wondering",
+    "would",
+    "yes",
+    "you",
+    "your",
+    "yours",
+];
+
+/// Returns true for a function word that carries no topic (from a fixed English list).
+pub fn is_stopword(term: &str) -> bool {
+    STOPWORDS.binary_search(&term).is_ok()
+}
+
+/// The placeholder term that replaces every number, so that "2 bedrooms" and "3 bedrooms"
+/// share their features.
+pub const NUMBER_TERM: &str = "<num>";
+
+/// Splits text into normalized terms: NFC, lowercase, words made of letters and digits
+/// (apostrophes inside a word are dropped: "I'd" becomes "id"), any word containing a digit
+/// becomes [`NUMBER_TERM`], and a light English stemmer folds plurals ("requests" and
+/// "request" are one term).
+pub fn terms(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut word = String::new();
+    let mut has_digit = false;
+    let flush = |word: &mut String, has_digit: &mut bool, out: &mut Vec<String>| {
+        if !word.is_empty() {
+            if *has_digit {
+                out.push(NUMBER_TERM.to_string());
+            } else {
+                out.push(stem(word));
+            }
+            word.clear();
+        }
+        *has_digit = false;
+    };
+    for ch in text.nfc() {
+        if ch.is_alphanumeric() {
+            for lower in ch.to_lowercase() {
+                word.push(lower);
+            }
+            has_digit |= ch.is_numeric();
+        } else if (ch == '\'' || ch == '\u{2019}') && !word.is_empty() {
+            // Apostrophe inside a word: drop it and keep the word going.
+        } else {
+            flush(&mut word, &mut has_digit, &mut out);
+        }
+    }
+    flush(&mut word, &mut has_digit, &mut out);
+    out
+}
+
+/// A light, deterministic English stemmer: folds plural and possessive endings only. It is
+/// deliberately weak so that cluster names stay readable words.
+pub fn stem(word: &str) -> String {
+    let len = word.chars().count();
+    if len > 4 && word.ends_with("ies") {
+        return format!("{}y", &word[..word.len() - 3]);
+    }
+    if len > 3
+        && word.ends_with('s')
+        && !word.ends_with("ss")
+        && !word.ends_with("us")
+        && !word.ends_with("is")
+    {
+        return word[..word.len() - 1].to_string();
+    }
+    word.to_string()
+}
+
+/// Splits text into whitespace-separated words (the unit of word counts and of the
+/// word-level diff).
+pub fn words(text: &str) -> Vec<&str> {
+    text.split_whitespace().collect()
+}
+
+/// The comparison key of a word in the word-level diff: lowercase, with surrounding
+/// punctuation removed, so "help." and "Help" compare equal. A word made only of
+/// punctuation keeps itself as key.
+pub fn word_key(word: &str) -> String {
+    let trimmed = word.trim_matches(|c: char| !c.is_alphanumeric());
+    if trimmed.is_empty() { word.to_string() } else { trimmed.to_lowercase() }
+}
+
+/// Splits text into sentences: at `.`, `!` or `?` followed by whitespace, and at line
+/// breaks. Empty sentences are dropped; the terminating punctuation is kept.
+pub fn sentences(text: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    let bytes: Vec<(usize, char)> = text.char_indices().collect();
+    for (i, &(pos, ch)) in bytes.iter().enumerate() {
+        let end_here = match ch {
+            '\n' => Some(pos),
+            '.' | '!' | '?' => {
+                let next_is_space = bytes.get(i + 1).is_none_or(|&(_, c)| c.is_whitespace());
+                next_is_space.then_some(pos + ch.len_utf8())
+            }
+            _ => None,
+        };
+        if let Some(end) = end_here {
+            let sentence = text[start..end].trim();
+            if !sentence.is_empty() {
+                out.push(sentence);
+            }
+            start = end;
+            if ch == '\n' {
+                start = pos + 1;
+            }
+        }
+    }
+    let rest = text[start.min(text.len())..].trim();
+    if !rest.is_empty() {
+        out.push(rest);
+    }
+    out
+}
+
+static EMAIL: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}")
+        .expect("email pattern compiles")
+});
+
+static PHONE: LazyLock<Regex> = LazyLock::new(|| {
+    // North-American style numbers with optional country code, and international numbers
+    // written with a leading "+". Bounded by non-digits so longer digit runs (order numbers)
+    // are not cut into a "phone".
+    Regex::new(
+        r"(?x)
+        (?:
+            (?:(?:\+|(?-u:\b))1[\s.\-]?)?\(\d{3}\)\s?\d{3}[\s.\-]?\d{4}
+          | (?:\+|(?-u:\b))(?:1[\s.\-]?)?\d{3}[\s.\-]?\d{3}[\s.\-]?\d{4}
+          | (?:\+|(?-u:\b))\d{1,3}[\s.\-]\d{2,4}[\s.\-]\d{3,4}[\s.\-]\d{3,4}
+        )
+        (?-u:\b)",
+    )
+    .expect("phone pattern compiles")
+});
+
+static STREET_ADDRESS: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?x)
+        (?-u:\b)\d{1,6}(?:st|nd|rd|th|[A-Za-z])?\s+
+        (?:[A-Za-z][A-Za-z'\-]*\.?\s+){0,3}
+        (?i:street|st|avenue|ave|road|rd|boulevard|blvd|lane|ln|drive|dr|court|ct|way|place|pl
+            |terrace|ter|circle|cir|parkway|pkwy|highway|hwy|square|sq)
+        (?-u:\b)\.?
+        (?:,?\s*(?i:apt|apartment|unit|suite|ste)\.?\s*\#?\s*[A-Za-z0-9\-]+|,?\s*\#\s*[A-Za-z0-9\-]+)?",
+    )
+    .expect("address pattern compiles")
+});
+
+static URL: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i)\b(?:https?://|www\.)[^\s<>()]+").expect("url pattern compiles"));
+
+static NUMBER: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"[$€£]?\d[\d,]*(?:\.\d+)?%?").expect("number pattern compiles"));
+
+/// Placeholder that replaces an email address in masked text.
+pub const EMAIL_MASK: &str = "[email]";
+/// Placeholder that replaces a phone number in masked text.
+pub const PHONE_MASK: &str = "[phone]";
+/// Placeholder that replaces a street address in masked text.
+pub const ADDRESS_MASK: &str = "[address]";
+
+/// Masks email addresses, phone numbers and street addresses.
+///
+/// Used on every customer message kept as evidence. Masking is idempotent: the
+/// placeholders contain no digits and no `@`, so masking masked text changes nothing.
+pub fn mask_personal_data(text: &str) -> String {
+    let masked = EMAIL.replace_all(text, EMAIL_MASK);
+    let masked = PHONE.replace_all(&masked, PHONE_MASK);
+    let masked = STREET_ADDRESS.replace_all(&masked, ADDRESS_MASK);
+    masked.into_owned()
+}
+
+/// Email addresses in the text, lowercased, in order of appearance.
+pub fn emails(text: &str) -> Vec<String> {
+    EMAIL.find_iter(text).map(|m| m.as_str().to_lowercase()).collect()
+}
+
+/// Phone numbers in the text, reduced to their digits, in order of appearance.
+pub fn phones(text: &str) -> Vec<String> {
+    PHONE.find_iter(text).map(|m| m.as_str().chars().filter(char::is_ascii_digit).collect()).collect()
+}
+
+/// Links (`http://`, `https://` or `www.`) in the text, lowercased, with trailing
+/// punctuation removed.
+pub fn links(text: &str) -> Vec<String> {
+    URL.find_iter(text)
+        .map(|m| m.as_str().trim_end_matches(['.', ',', '!', '?', ';', ':']).to_lowercase())
+        .collect()
+}
+
+/// Numbers and prices in the text ("$1,200", "3", "4.5%"), ignoring those inside emails,
+/// phone numbers and links, in order of appearance.
+pub fn numbers(text: &str) -> Vec<String> {
+    let without_links = URL.replace_all(text, " ");
+    let masked = mask_personal_data(&without_links);
+    NUMBER.find_iter(&masked).map(|m| m.as_str().trim_end_matches(',').to_string()).collect()
+}
+
+/// Truncates text to at most `max_chars` characters, ending with "…" when cut, and
+/// collapses all whitespace runs (including line breaks) to single spaces so the result
+/// fits on one line.
+pub fn one_line(text: &str, max_chars: usize) -> String {
+    let collapsed = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if collapsed.chars().count() <= max_chars {
+        return collapsed;
+    }
+    let mut cut: String = collapsed.chars().take(max_chars.saturating_sub(1)).collect();
+    // Cut at a word boundary when there is one in the second half, so no word is split.
+    if let Some(space) = cut.rfind(' ')
+        && cut[..space].chars().count() >= max_chars / 2
+    {
+        cut.truncate(space);
+    }
+    cut = cut.trim_end().to_string();
+    cut.push('…');
+    cut
+}
+
+/// FNV-1a, 64 bit: a small, stable hash. The engine needs hashes that never change between
+/// runs, platforms or Rust versions (feature ids, fingerprints), which `std`'s hasher does
+/// not promise.
+pub fn stable_hash(bytes: &[u8]) -> u64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in bytes {
+        hash ^= u64::from(b);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    hash
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stopwords_are_sorted_for_binary_search() {
+        assert!(STOPWORDS.windows(2).all(|pair| pair[0] < pair[1]));
+    }
+
+    #[test]
+    fn normalization_ignores_trailing_whitespace_and_line_endings() {
+        assert_eq!(
+            normalize_for_distance("Hi there  \r\nSee you\r\n\r\n"),
+            normalize_for_distance("Hi there\nSee you")
+        );
+        assert_eq!(normalize_for_distance("a\rb"), "a\nb");
+        // Leading whitespace is content.
+        assert_ne!(normalize_for_distance("  a"), normalize_for_distance("a"));
+    }
+
+    #[test]
+    fn normalization_is_nfc() {
+        assert_eq!(normalize_for_distance("cafe\u{301}"), "caf\u{e9}");
+    }
+
+    #[test]
+    fn terms_fold_case_plurals_apostrophes_and_numbers() {
+        assert_eq!(
+            terms("I'd like 2 Showings, please! Requests?"),
+            vec!["id", "like", NUMBER_TERM, "showing", "please", "request"]
+        );
+        assert_eq!(terms("properties"), vec!["property"]);
+        assert_eq!(terms("class bus"), vec!["class", "bus"]);
+    }
+
+    #[test]
+    fn sentences_split_on_terminators_and_lines() {
+        assert_eq!(
+            sentences("Hi John,\nThanks for asking. Is 3.5 ok? Yes!\n\nBest"),
+            vec!["Hi John,", "Thanks for asking.", "Is 3.5 ok?", "Yes!", "Best"]
+        );
+    }
+
+    #[test]
+    fn masks_emails_phones_and_addresses() {
+        let text = "Mail jane.doe@example.com or call (555) 123-4567 / +44 20 7946 0958. \
+                    I live at 1234 Maple Street, Apt 5B and work at 77 W. Lake Ave.";
+        let masked = mask_personal_data(text);
+        assert_eq!(
+            masked,
+            "Mail [email] or call [phone] / [phone]. I live at [address] and work at [address]"
+        );
+        assert_eq!(mask_personal_data(&masked), masked);
+    }
+
+    #[test]
+    fn masking_keeps_ordinary_numbers() {
+        let text = "Is the 2 bedroom still $1,850 per month? Order 12345678901234.";
+        assert_eq!(mask_personal_data(text), text);
+    }
+
+    #[test]
+    fn extracts_contact_details_links_and_numbers() {
+        let text = "Call 555-123-4567 or see https://example.com/tour. Rent is $1,200, 3 beds.";
+        assert_eq!(phones(text), vec!["5551234567"]);
+        assert_eq!(links(text), vec!["https://example.com/tour"]);
+        assert_eq!(numbers(text), vec!["$1,200", "3"]);
+    }
+
+    #[test]
+    fn one_line_collapses_and_truncates() {
+        assert_eq!(one_line("a\n b  c", 10), "a b c");
+        assert_eq!(one_line("abcdefghijkl", 5), "abcd…");
+        assert_eq!(one_line("one two three four", 12), "one two…");
+    }
+}

@@ -1,0 +1,69 @@
+//! The body of a signed webhook request: size-limited, then signature-checked, before any
+//! parsing, so an unsigned or oversized request costs nothing and writes nothing.
+
+use axum::extract::{FromRef, FromRequest, Request};
+use bytes::Bytes;
+use chrono::Utc;
+
+use crate::ApiError;
+use crate::signature::WebhookAuth;
+
+/// Default largest request body: 256 KB.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 256 * 1024;
+
+/// What a webhook function checks before reading a request.
+#[derive(Debug, Clone)]
+pub struct WebhookConfig {
+    pub auth: WebhookAuth,
+    pub max_body_bytes: usize,
+}
+
+/// The variables `WebhookConfig::from_env` reads.
+pub const WEBHOOK_SECRET: &str = "WEBHOOK_SECRET";
+pub const MAX_BODY_BYTES: &str = "MAX_BODY_BYTES";
+
+impl WebhookConfig {
+    /// `WEBHOOK_SECRET` (required; at least 16 bytes) and `MAX_BODY_BYTES` (default 256 KB).
+    pub fn from_env() -> Result<Self, crate::ConfigError> {
+        let secret = crate::config::required(WEBHOOK_SECRET)?;
+        if secret.len() < 16 {
+            return Err(crate::ConfigError::Invalid {
+                name: WEBHOOK_SECRET,
+                why: "must be at least 16 bytes".into(),
+            });
+        }
+        let max_body_bytes = crate::config::optional(MAX_BODY_BYTES, DEFAULT_MAX_BODY_BYTES)?;
+        Ok(Self { auth: WebhookAuth::new(secret), max_body_bytes })
+    }
+}
+
+/// The raw body of a request whose signature verified.
+#[derive(Debug, Clone)]
+pub struct SignedBody(pub Bytes);
+
+impl<S> FromRequest<S> for SignedBody
+where
+    WebhookConfig: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let config = WebhookConfig::from_ref(state);
+        let too_large = ApiError::PayloadTooLarge { limit: config.max_body_bytes };
+        let declared = request
+            .headers()
+            .get(axum::http::header::CONTENT_LENGTH)
+            .and_then(|value| value.to_str().ok()?.parse::<usize>().ok());
+        if declared.is_some_and(|length| length > config.max_body_bytes) {
+            return Err(too_large);
+        }
+        let (parts, body) = request.into_parts();
+        let bytes = axum::body::to_bytes(body, config.max_body_bytes).await.map_err(|error| {
+            let limited = error.into_inner().downcast_ref::<http_body_util::LengthLimitError>().is_some();
+            if limited { too_large } else { ApiError::Malformed("could not read the request body".into()) }
+        })?;
+        config.auth.verify(&parts.headers, &bytes, Utc::now())?;
+        Ok(Self(bytes))
+    }
+}
