@@ -3,7 +3,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 CFN_LINT := .venv/bin/cfn-lint --append-rules cfn_lint_serverless.rules --
 
-.PHONY: help bootstrap demo demo-ci test fmt lint unit lint-infra
+.PHONY: help bootstrap demo demo-ci test fmt lint unit lint-infra build
 
 help:
 	@echo "make demo   run autolearn locally on the embedded AWS emulator (moto)"
@@ -32,3 +32,8 @@ unit: bootstrap
 	scripts/with-moto.sh cargo test --workspace --locked
 
 test: fmt lint lint-infra unit demo-ci
+
+# The deployable build (`sam build`, arm64), with its own pinned tools in .venv-build; not part of
+# `make test`. Then `cd infra && sam deploy --guided` (docs/deploy.md).
+build:
+	scripts/build.sh

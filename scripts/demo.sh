@@ -14,7 +14,7 @@ export AUTOLEARN_BIN="${CARGO_TARGET_DIR:-$root/target}/debug/autolearn"
 exec scripts/with-moto.sh bash -c '
   set -euo pipefail
   out="$(mktemp)"
-  "$AUTOLEARN_BIN" --table autolearn serve --port 0 --create-table >"$out" &
+  "$AUTOLEARN_BIN" --table autolearn serve --port 0 --create-resources >"$out" &
   serve_pid=$!
   trap "kill $serve_pid 2>/dev/null || true; rm -f $out" EXIT
   url=""

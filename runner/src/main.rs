@@ -3,6 +3,7 @@
 
 use std::net::SocketAddr;
 
+use autolearn_bus::EventBus;
 use autolearn_model::{Store, TableDefinition};
 use autolearn_web::signature::WebhookAuth;
 use autolearn_web::webhook::{self, WebhookConfig};
@@ -18,6 +19,12 @@ struct Cli {
     /// The shared secret of the signed webhooks (local default; never use it in AWS).
     #[arg(long, env = webhook::WEBHOOK_SECRET, default_value = "autolearn-local-webhook-secret", hide_env_values = true)]
     webhook_secret: String,
+    /// The EventBridge bus autolearn publishes to.
+    #[arg(long, env = autolearn_bus::EVENT_BUS_NAME, default_value = "autolearn")]
+    event_bus: String,
+    /// Normalized edit distance above which a send counts as rewritten.
+    #[arg(long, env = feedback_webhook::EDIT_THRESHOLD, default_value_t = feedback_webhook::DEFAULT_EDIT_THRESHOLD)]
+    edit_threshold: f64,
     /// Largest accepted webhook body, in bytes.
     #[arg(long, env = webhook::MAX_BODY_BYTES, default_value_t = webhook::DEFAULT_MAX_BODY_BYTES)]
     max_body_bytes: usize,
@@ -32,9 +39,9 @@ enum Command {
         /// Port to listen on (0 picks a free one).
         #[arg(long, default_value_t = 8080)]
         port: u16,
-        /// Create the table from infra/template.yaml first if it does not exist.
+        /// Create the table (from infra/template.yaml) and the event bus first if missing.
         #[arg(long)]
-        create_table: bool,
+        create_resources: bool,
     },
     /// Cluster messages: JSON lines {"id", "conversationId", "text"} on stdin, one
     /// {"id", "cluster"} line per input on stdout (cluster is null when left unclustered).
@@ -76,10 +83,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 std::io::stderr(),
             )?;
         }
-        Command::Serve { port, create_table } => {
-            let client = dynamodb_client().await;
-            if create_table {
+        Command::Serve { port, create_resources } => {
+            let aws = aws_config::load_from_env().await;
+            let client = aws_sdk_dynamodb::Client::new(&aws);
+            let events = aws_sdk_eventbridge::Client::new(&aws);
+            if create_resources {
                 ensure_table(&client, &cli.table).await?;
+                ensure_bus(&events, &cli.event_bus).await?;
             }
             let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], port))).await?;
             let address = listener.local_addr()?;
@@ -89,7 +99,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 auth: WebhookAuth::new(cli.webhook_secret),
                 max_body_bytes: cli.max_body_bytes,
             };
-            let services = autolearn_runner::Services { store: Store::new(client, cli.table), webhook };
+            let services = autolearn_runner::Services {
+                store: Store::new(client, cli.table),
+                bus: EventBus::new(events, cli.event_bus),
+                webhook,
+                edit_threshold: cli.edit_threshold,
+            };
             let app = autolearn_runner::all_routes(&services).into_router();
             axum::serve(listener, app).with_graceful_shutdown(shutdown()).await?;
         }
@@ -118,6 +133,17 @@ async fn ensure_table(
         return Ok(());
     }
     TableDefinition::from_embedded_template()?.create(client, table).await?;
+    Ok(())
+}
+
+async fn ensure_bus(
+    events: &aws_sdk_eventbridge::Client,
+    bus: &str,
+) -> Result<(), Box<dyn std::error::Error>> {
+    if events.describe_event_bus().name(bus).send().await.is_ok() {
+        return Ok(());
+    }
+    events.create_event_bus().name(bus).send().await?;
     Ok(())
 }
 

@@ -1,25 +1,52 @@
-//! The feedback-webhook function: its configuration, state and routes. `main.rs` only wires these to
-//! `lambda_http`; the local runner serves the same routes on 127.0.0.1.
+//! The feedback-webhook function: `POST /v1/feedback`, called by the CRM when a reply is sent.
+//! It compares the sent text with the agent's draft, counts the outcome toward the draft's
+//! intent and playbook entries, and queues rewritten drafts for the weekly batch.
+//! `main.rs` only wires these to `lambda_http`; the local runner serves the same routes.
 
+pub mod send;
+
+use autolearn_bus::{EVENT_BUS_NAME, EventBus};
 use autolearn_model::Store;
-use autolearn_web::{ConfigError, RouteTable, config};
+use autolearn_web::webhook::{MAX_BODY_BYTES, SignedBody, WEBHOOK_SECRET, WebhookConfig};
+use autolearn_web::{ApiError, ConfigError, RouteTable, config};
+use axum::extract::{FromRef, State};
+use axum::http::{HeaderValue, Method, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
 
 /// The function's name, as in the template and in `GET /health`.
 pub const SERVICE: &str = "feedback-webhook";
 
+/// Normalized edit distance above which a send counts as rewritten.
+pub const EDIT_THRESHOLD: &str = "EDIT_THRESHOLD";
+pub const DEFAULT_EDIT_THRESHOLD: f64 = 0.2;
+
 /// Every environment variable `Config::from_env` reads; the template test checks that
 /// `infra/template.yaml` sets each of them for this function.
-pub const ENV_VARS: &[&str] = &[config::TABLE_NAME];
+pub const ENV_VARS: &[&str] =
+    &[config::TABLE_NAME, WEBHOOK_SECRET, MAX_BODY_BYTES, EVENT_BUS_NAME, EDIT_THRESHOLD];
 
 /// Configuration, read and validated once at cold start.
 #[derive(Debug, Clone)]
 pub struct Config {
     pub table_name: String,
+    pub event_bus_name: String,
+    pub webhook: WebhookConfig,
+    pub edit_threshold: f64,
 }
 
 impl Config {
     pub fn from_env() -> Result<Self, ConfigError> {
-        Ok(Self { table_name: config::required(config::TABLE_NAME)? })
+        let edit_threshold = config::optional(EDIT_THRESHOLD, DEFAULT_EDIT_THRESHOLD)?;
+        if !(0.0..1.0).contains(&edit_threshold) {
+            return Err(ConfigError::Invalid { name: EDIT_THRESHOLD, why: "must be in [0, 1)".into() });
+        }
+        Ok(Self {
+            table_name: config::required(config::TABLE_NAME)?,
+            event_bus_name: config::required(EVENT_BUS_NAME)?,
+            webhook: WebhookConfig::from_env()?,
+            edit_threshold,
+        })
     }
 }
 
@@ -27,9 +54,35 @@ impl Config {
 #[derive(Debug, Clone)]
 pub struct AppState {
     pub store: Store,
+    pub bus: EventBus,
+    pub webhook: WebhookConfig,
+    pub edit_threshold: f64,
 }
+
+impl FromRef<AppState> for WebhookConfig {
+    fn from_ref(state: &AppState) -> Self {
+        state.webhook.clone()
+    }
+}
+
+/// Header set on the answer to a redelivered send.
+pub const REPLAYED_HEADER: &str = "idempotent-replayed";
 
 /// The API routes of this function (health is added by whoever serves them).
 pub fn routes(state: AppState) -> RouteTable {
-    RouteTable::<AppState>::new().with_state(state)
+    RouteTable::new().route(Method::POST, "/v1/feedback", post(record_send)).with_state(state)
+}
+
+async fn record_send(
+    State(state): State<AppState>,
+    SignedBody(body): SignedBody,
+) -> Result<Response, ApiError> {
+    let answer = send::record(&state, &body, chrono::Utc::now()).await?;
+    let mut response = (answer.status, answer.body).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    if answer.replayed {
+        headers.insert(REPLAYED_HEADER, HeaderValue::from_static("true"));
+    }
+    Ok(response)
 }

@@ -1,3 +1,4 @@
+use autolearn_bus::EventBus;
 use autolearn_model::Store;
 use autolearn_web::{routes::health, telemetry};
 use feedback_webhook::{AppState, Config, SERVICE, routes};
@@ -7,7 +8,11 @@ async fn main() -> Result<(), lambda_http::Error> {
     telemetry::init();
     let config = Config::from_env()?;
     let aws = aws_config::load_from_env().await;
-    let store = Store::new(aws_sdk_dynamodb::Client::new(&aws), config.table_name);
-    let app = routes(AppState { store }).merge(health(SERVICE)).into_router();
-    lambda_http::run(app).await
+    let state = AppState {
+        store: Store::new(aws_sdk_dynamodb::Client::new(&aws), config.table_name),
+        bus: EventBus::new(aws_sdk_eventbridge::Client::new(&aws), config.event_bus_name),
+        webhook: config.webhook,
+        edit_threshold: config.edit_threshold,
+    };
+    lambda_http::run(routes(state).merge(health(SERVICE)).into_router()).await
 }

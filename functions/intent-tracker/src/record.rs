@@ -3,12 +3,12 @@
 //! All effects of a new execution go into one TransactWriteItems: the idempotency record, the
 //! execution, the dynamic intent's and playbook entries' hit counts, and one shard of the day's
 //! counters. A replay fails the idempotency record's condition, so nothing is counted twice;
-//! the stored first response is then read back (the second and last DynamoDB call).
+//! the refused condition hands back the stored record, whose first response is answered.
 
 use autolearn_model::store::to_item;
 use autolearn_model::{
-    ConfigItem, Counter, Execution, ExecutionStatus, IdempotencyRecord, InboundMessage, MatchedIntent,
-    StoreError, Transaction, UNKNOWN_INTENT, Usage, counters, keys,
+    Cancellation, ConfigItem, Counter, Execution, ExecutionStatus, IdempotencyRecord, InboundMessage,
+    MatchedIntent, StoreError, Transaction, UNKNOWN_INTENT, Usage, counters, keys,
 };
 use autolearn_web::ApiError;
 use axum::http::StatusCode;
@@ -256,8 +256,8 @@ pub async fn record(state: &AppState, body: &[u8], now: DateTime<Utc>) -> Result
         intent_action,
         playbook_actions,
     } = prepare(body, now)?;
-    let failed = |index: usize, reasons: &[String]| {
-        reasons.get(index).is_some_and(|reason| reason == "ConditionalCheckFailed")
+    let failed = |index: usize, reasons: &[Cancellation]| {
+        reasons.get(index).is_some_and(Cancellation::is_condition_failure)
     };
     match state.store.commit(transaction).await {
         Ok(()) => Ok(Outcome {
@@ -266,7 +266,9 @@ pub async fn record(state: &AppState, body: &[u8], now: DateTime<Utc>) -> Result
             replayed: false,
         }),
         Err(StoreError::TransactionCanceled { reasons }) if failed(idempotency_action, &reasons) => {
-            replay(state, &execution.execution_id, &request_hash, now).await
+            // The refused create handed back the stored record: no second read needed.
+            let stored = reasons[idempotency_action].old::<IdempotencyRecord>().transpose()?;
+            replay(stored, &execution.execution_id, &request_hash, now)
         }
         Err(StoreError::TransactionCanceled { reasons }) => {
             if intent_action.is_some_and(|index| failed(index, &reasons)) {
@@ -289,13 +291,15 @@ pub async fn record(state: &AppState, body: &[u8], now: DateTime<Utc>) -> Result
     }
 }
 
-async fn replay(
-    state: &AppState,
+/// The answer to a delivery whose execution id was already recorded: the first response when
+/// the content is the same, a conflict otherwise.
+fn replay(
+    stored: Option<IdempotencyRecord>,
     execution_id: &str,
     request_hash: &str,
     now: DateTime<Utc>,
 ) -> Result<Outcome, ApiError> {
-    match state.store.idempotency_record(IDEMPOTENCY_SCOPE, execution_id, now).await? {
+    match stored.filter(|record| !record.is_expired(now)) {
         Some(record) if record.request_hash == request_hash => Ok(Outcome {
             status: StatusCode::from_u16(record.response_status).unwrap_or(StatusCode::CREATED),
             body: record.response_body,

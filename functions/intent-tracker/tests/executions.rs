@@ -232,7 +232,7 @@ async fn concurrent_executions_on_one_intent_count_exactly() {
 }
 
 #[tokio::test]
-async fn each_request_costs_at_most_two_dynamodb_calls() {
+async fn each_request_costs_one_dynamodb_call() {
     let tracker = Tracker::new().await;
     tracker.seed_config().await;
     let body = sample_body(MATCHED);
@@ -243,7 +243,7 @@ async fn each_request_costs_at_most_two_dynamodb_calls() {
 
     tracker.requests.reset();
     assert_eq!(tracker.post(MATCHED, &body).await.status, StatusCode::CREATED);
-    assert_eq!(tracker.requests.get(), 2, "a replay is the refused transaction plus one read");
+    assert_eq!(tracker.requests.get(), 1, "a replay is the refused transaction, which returns the record");
 
     let mut unknown = body.clone();
     unknown["executionId"] = json!("exec-other");

@@ -27,8 +27,10 @@ pub enum Counter {
     Intent(String),
     /// Injections of one playbook entry (by id).
     PlaybookEntry(String),
-    /// Replies sent (through the feedback webhook).
+    /// Drafted replies sent (through the feedback webhook).
     Sent,
+    /// Replies sent for an execution that had produced no draft.
+    SentWithoutDraft,
     /// Sends identical to the draft.
     Unedited,
     /// Sends edited at most up to the threshold.
@@ -59,6 +61,7 @@ impl Counter {
             Self::Intent(name) => format!("{INTENT_PREFIX}{name}"),
             Self::PlaybookEntry(id) => format!("{PLAYBOOK_PREFIX}{id}"),
             Self::Sent => "sent".into(),
+            Self::SentWithoutDraft => "sentWithoutDraft".into(),
             Self::Unedited => "unedited".into(),
             Self::LightlyEdited => "lightlyEdited".into(),
             Self::Rewritten => "rewritten".into(),

@@ -6,6 +6,8 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
+use autolearn_learning::edit::EditAnalysis;
+
 use crate::keys::{self, ItemKeys};
 
 /// The intent name the classifier reports when nothing matched.
@@ -114,18 +116,24 @@ pub struct DraftFeedback {
     pub dynamic_intent_id: Option<String>,
     pub original_draft: String,
     pub sent_version: String,
-    /// Normalized edit distance in [0, 1].
-    pub edit_distance: f64,
-    /// One-line human summary of the edit.
-    pub diff_summary: String,
-    /// Machine-readable reasons for the edit (e.g. `shortened`, `question_added`).
-    #[serde(default)]
-    pub reason_codes: Vec<String>,
+    /// The learning engine's analysis: normalized edit distance in [0, 1], word counts,
+    /// reason codes, removed and added phrases, and the one-line summary.
+    pub analysis: EditAnalysis,
     pub analyzed: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub learning_session_id: Option<String>,
     pub sent_at: DateTime<Utc>,
     pub created_at: DateTime<Utc>,
+}
+
+impl DraftFeedback {
+    pub fn edit_distance(&self) -> f64 {
+        self.analysis.distance
+    }
+
+    pub fn diff_summary(&self) -> &str {
+        &self.analysis.summary
+    }
 }
 
 impl Entity for DraftFeedback {

@@ -2,6 +2,31 @@
 
 use aws_sdk_dynamodb::error::ProvideErrorMetadata;
 
+use crate::entities::Entity;
+use crate::store::Item;
+
+/// Why one action of a cancelled transaction failed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Cancellation {
+    /// DynamoDB's reason code: `None` for an action that was fine, `ConditionalCheckFailed`,
+    /// `TransactionConflict`, ...
+    pub code: String,
+    /// The item as it was, for a failed condition (the store asks for it), so the caller needs
+    /// no second read to learn what is there.
+    pub old_item: Option<Item>,
+}
+
+impl Cancellation {
+    pub fn is_condition_failure(&self) -> bool {
+        self.code == "ConditionalCheckFailed"
+    }
+
+    /// The existing item that failed the condition, as an entity.
+    pub fn old<T: Entity>(&self) -> Option<Result<T, StoreError>> {
+        self.old_item.clone().map(crate::store::from_item)
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("{kind} {id} already exists")]
@@ -14,10 +39,9 @@ pub enum StoreError {
     #[error("{kind} {id} is not in the expected state")]
     ConditionFailed { kind: &'static str, id: String },
 
-    /// A transaction was cancelled; one entry per action, in order, with DynamoDB's reason code
-    /// (`None` for actions that were fine).
-    #[error("transaction cancelled: {reasons:?}")]
-    TransactionCanceled { reasons: Vec<String> },
+    /// A transaction was cancelled; one entry per action, in order.
+    #[error("transaction cancelled: {:?}", reasons.iter().map(|r| r.code.as_str()).collect::<Vec<_>>())]
+    TransactionCanceled { reasons: Vec<Cancellation> },
 
     #[error("{kind} would be {bytes} bytes, over the item size limit of {limit} bytes")]
     ItemTooLarge { kind: &'static str, bytes: usize, limit: usize },
@@ -54,9 +78,7 @@ impl StoreError {
     pub fn is_condition_failure(&self) -> bool {
         match self {
             Self::ConditionFailed { .. } | Self::AlreadyExists { .. } => true,
-            Self::TransactionCanceled { reasons } => {
-                reasons.iter().any(|reason| reason == "ConditionalCheckFailed")
-            }
+            Self::TransactionCanceled { reasons } => reasons.iter().any(Cancellation::is_condition_failure),
             _ => false,
         }
     }

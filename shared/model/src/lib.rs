@@ -11,6 +11,6 @@ pub mod table;
 
 pub use counters::{Counter, DailyCounters};
 pub use entities::*;
-pub use error::StoreError;
+pub use error::{Cancellation, StoreError};
 pub use store::{ConfigItem, Page, Store, Transaction, Usage};
 pub use table::TableDefinition;

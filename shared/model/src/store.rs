@@ -8,7 +8,8 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
-    AttributeValue, ConditionCheck, KeysAndAttributes, Put, TransactWriteItem, Update,
+    AttributeValue, ConditionCheck, KeysAndAttributes, Put, ReturnValuesOnConditionCheckFailure,
+    TransactWriteItem, Update,
 };
 use chrono::{DateTime, NaiveDate, Utc};
 
@@ -17,7 +18,7 @@ use crate::entities::{
     DraftFeedback, DynamicIntent, Entity, Execution, IdempotencyRecord, LearningProposal, LearningSession,
     PlaybookEntry, ProposalStatus,
 };
-use crate::error::StoreError;
+use crate::error::{Cancellation, StoreError};
 use crate::keys::{self, ItemKeys};
 
 /// A DynamoDB item.
@@ -74,7 +75,7 @@ pub fn to_item<T: Entity>(entity: &T) -> Result<Item, StoreError> {
     Ok(item)
 }
 
-fn from_item<T: Entity>(item: Item) -> Result<T, StoreError> {
+pub(crate) fn from_item<T: Entity>(item: Item) -> Result<T, StoreError> {
     serde_dynamo::from_item(item).map_err(|source| StoreError::Mapping { kind: T::KIND, source })
 }
 
@@ -439,7 +440,10 @@ impl Store {
                         reasons: cancelled
                             .cancellation_reasons()
                             .iter()
-                            .map(|reason| reason.code().unwrap_or("None").to_owned())
+                            .map(|reason| Cancellation {
+                                code: reason.code().unwrap_or("None").to_owned(),
+                                old_item: reason.item().cloned(),
+                            })
                             .collect(),
                     })
                 }
@@ -564,6 +568,7 @@ impl Transaction {
             .table_name(String::new())
             .set_item(Some(to_item(entity)?))
             .condition_expression("attribute_not_exists(PK)")
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .build()
             .map_err(StoreError::build)?;
         self.push(TransactWriteItem::builder().put(put).build())
@@ -642,6 +647,7 @@ impl Transaction {
             .table_name(String::new())
             .set_item(Some(to_item(proposal)?))
             .condition_expression("#status = :from")
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .expression_attribute_names("#status", "status")
             .expression_attribute_values(":from", s(from.as_str()))
             .build()

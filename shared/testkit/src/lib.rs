@@ -134,9 +134,10 @@ pub mod fixtures {
             dynamic_intent_id: None,
             original_draft: execution.draft_reply.clone().unwrap_or_default(),
             sent_version: "Let me check availability and get back to you today.".into(),
-            edit_distance: 0.71,
-            diff_summary: "Rewrote the reply".into(),
-            reason_codes: vec!["phrases_removed".into()],
+            analysis: autolearn_learning::edit::analyze_edit(
+                execution.draft_reply.as_deref().unwrap_or_default(),
+                "Let me check availability and get back to you today.",
+            ),
             analyzed: false,
             learning_session_id: None,
             sent_at: at,
@@ -289,5 +290,95 @@ pub mod http {
         let text = String::from_utf8_lossy(&bytes).into_owned();
         let body = serde_json::from_str(&text).unwrap_or(serde_json::Value::Null);
         Reply { status, headers, body, text }
+    }
+}
+
+/// An event bus on moto whose events can be read back: a rule sends everything with source
+/// `autolearn` to an SQS queue (moto keeps no other record of put events).
+pub struct ObservedBus {
+    pub bus: autolearn_bus::EventBus,
+    pub bus_name: String,
+    sqs: aws_sdk_sqs::Client,
+    queue_url: String,
+}
+
+impl ObservedBus {
+    pub async fn new() -> Self {
+        let config = sdk_config().await;
+        let events = aws_sdk_eventbridge::Client::new(&config);
+        let sqs = aws_sdk_sqs::Client::new(&config);
+        let bus_name = unique_name("autolearn-bus");
+        events.create_event_bus().name(&bus_name).send().await.expect("create bus");
+        let queue_url = sqs
+            .create_queue()
+            .queue_name(unique_name("bus-observer"))
+            .send()
+            .await
+            .expect("create queue")
+            .queue_url
+            .expect("queue url");
+        let queue_arn = sqs
+            .get_queue_attributes()
+            .queue_url(&queue_url)
+            .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+            .send()
+            .await
+            .expect("queue attributes")
+            .attributes
+            .and_then(|mut attributes| attributes.remove(&aws_sdk_sqs::types::QueueAttributeName::QueueArn))
+            .expect("queue arn");
+        let rule = unique_name("observe");
+        events
+            .put_rule()
+            .name(&rule)
+            .event_bus_name(&bus_name)
+            .event_pattern(r#"{"source": ["autolearn"]}"#)
+            .send()
+            .await
+            .expect("put rule");
+        events
+            .put_targets()
+            .rule(&rule)
+            .event_bus_name(&bus_name)
+            .targets(
+                aws_sdk_eventbridge::types::Target::builder().id("observer").arn(queue_arn).build().unwrap(),
+            )
+            .send()
+            .await
+            .expect("put targets");
+        let bus = autolearn_bus::EventBus::new(events, bus_name.clone());
+        Self { bus, bus_name, sqs, queue_url }
+    }
+
+    /// Every event delivered so far (EventBridge envelopes: `detail-type`, `source`, `detail`).
+    pub async fn received(&self) -> Vec<serde_json::Value> {
+        let mut events = Vec::new();
+        loop {
+            let output = self
+                .sqs
+                .receive_message()
+                .queue_url(&self.queue_url)
+                .max_number_of_messages(10)
+                .send()
+                .await
+                .expect("receive");
+            let messages = output.messages.unwrap_or_default();
+            if messages.is_empty() {
+                return events;
+            }
+            for message in messages {
+                let body = message.body.as_deref().unwrap_or("null");
+                events.push(serde_json::from_str(body).expect("event JSON"));
+                if let Some(handle) = message.receipt_handle {
+                    self.sqs
+                        .delete_message()
+                        .queue_url(&self.queue_url)
+                        .receipt_handle(handle)
+                        .send()
+                        .await
+                        .ok();
+                }
+            }
+        }
     }
 }

@@ -1,0 +1,272 @@
+//! Recording one send: how the reply that went out compares with the agent's draft.
+//!
+//! The first DynamoDB call reads the execution (its draft, intent and playbook entries); the
+//! second is one transaction with every effect: the idempotency record, the DraftFeedback of a
+//! rewritten send (into the unanalyzed queue), the approval counters of the dynamic intent and
+//! playbook entries, and one shard of the day's outcome counters. A duplicate delivery fails
+//! the idempotency record's condition, which hands back the first answer.
+//!
+//! Policy for the edge cases:
+//! - one send per execution is counted: a redelivery of the same send answers the first
+//!   response; a different text for an execution that already has a send is 409 (the CRM
+//!   reports the reply it sent once; a follow-up message is a new execution);
+//! - a send for an execution that produced no draft has nothing to compare: it counts as
+//!   `sentWithoutDraft` for the day and touches no approval counter.
+
+use autolearn_bus::DraftFeedbackRecorded;
+use autolearn_learning::edit::{self, SendOutcome};
+use autolearn_model::{
+    Cancellation, ConfigItem, Counter, DraftFeedback, Execution, IdempotencyRecord, StoreError, Transaction,
+    Usage, counters, keys,
+};
+use autolearn_web::ApiError;
+use axum::http::StatusCode;
+use chrono::{DateTime, Duration, Utc};
+use garde::Validate;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::AppState;
+
+pub const IDEMPOTENCY_SCOPE: &str = "feedback";
+pub const IDEMPOTENCY_TTL_DAYS: i64 = 7;
+
+fn id_rules(value: &str, _: &()) -> garde::Result {
+    if value.chars().all(|c| c.is_ascii_alphanumeric() || "-_.:".contains(c)) {
+        Ok(())
+    } else {
+        Err(garde::Error::new("may contain only letters, digits, '-', '_', '.' and ':'"))
+    }
+}
+
+/// `POST /v1/feedback`: the reply a person sent for an execution.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, Validate)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct FeedbackRequest {
+    #[garde(length(min = 1, max = 128), custom(id_rules))]
+    pub execution_id: String,
+    /// The text that was sent. Customer-facing text: never logged.
+    #[garde(length(min = 1))]
+    pub sent_text: String,
+    #[garde(skip)]
+    pub sent_at: DateTime<Utc>,
+}
+
+/// How a send was classified.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Outcome {
+    Unedited,
+    LightlyEdited,
+    Rewritten,
+    /// The execution had no draft to compare with.
+    NoDraft,
+}
+
+impl From<SendOutcome> for Outcome {
+    fn from(outcome: SendOutcome) -> Self {
+        match outcome {
+            SendOutcome::Unedited => Self::Unedited,
+            SendOutcome::LightlyEdited => Self::LightlyEdited,
+            SendOutcome::Rewritten => Self::Rewritten,
+        }
+    }
+}
+
+/// The answer to a recorded send (and, unchanged, to each redelivery of it).
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SendRecorded {
+    pub execution_id: String,
+    pub outcome: Outcome,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub edit_distance: Option<f64>,
+    /// Set when the send was stored as draft feedback.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub feedback_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub summary: Option<String>,
+}
+
+/// What the handler answers.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Answer {
+    pub status: StatusCode,
+    pub body: String,
+    pub replayed: bool,
+}
+
+/// Everything one send changes, computed without I/O from the request and its execution.
+#[derive(Debug)]
+pub struct PreparedSend {
+    pub response: SendRecorded,
+    pub transaction: Transaction,
+    pub event: Option<DraftFeedbackRecorded>,
+    request_hash: String,
+    idempotency_action: usize,
+}
+
+/// The counters and approval usage a send adds.
+fn send_counts(outcome: Outcome, distance: f64) -> Vec<(Counter, i64)> {
+    match outcome {
+        Outcome::NoDraft => vec![(Counter::SentWithoutDraft, 1)],
+        drafted => {
+            let class = match drafted {
+                Outcome::Unedited => Counter::Unedited,
+                Outcome::LightlyEdited => Counter::LightlyEdited,
+                _ => Counter::Rewritten,
+            };
+            // Micro-units keep the sum an exact integer under concurrent ADDs.
+            let micros = (distance * 1_000_000.0).round() as i64;
+            vec![(Counter::Sent, 1), (class, 1), (Counter::EditDistanceMicros, micros)]
+        }
+    }
+}
+
+pub fn parse(body: &[u8]) -> Result<(FeedbackRequest, String), ApiError> {
+    let request: FeedbackRequest = autolearn_web::json::parse(body)?;
+    let canonical = serde_json::to_vec(&request).map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok((request, hex::encode(Sha256::digest(&canonical))))
+}
+
+/// Compares the send with the draft and builds the transaction that records it.
+pub fn prepare(
+    request: &FeedbackRequest,
+    request_hash: String,
+    execution: &Execution,
+    threshold: f64,
+    now: DateTime<Utc>,
+) -> Result<PreparedSend, ApiError> {
+    let analysis =
+        execution.draft_reply.as_deref().map(|draft| edit::analyze_edit(draft, &request.sent_text));
+    let outcome = analysis
+        .as_ref()
+        .map_or(Outcome::NoDraft, |analysis| edit::classify_send(analysis.distance, threshold).into());
+    let distance = analysis.as_ref().map_or(0.0, |analysis| analysis.distance);
+
+    let mut transaction = Transaction::new();
+    let mut feedback_id = None;
+    let mut event = None;
+    if let (Outcome::Rewritten, Some(analysis)) = (outcome, &analysis) {
+        let feedback = DraftFeedback {
+            feedback_id: ulid::Ulid::from_datetime(now.into()).to_string(),
+            execution_id: execution.execution_id.clone(),
+            conversation_id: execution.conversation_id.clone(),
+            intent_name: Some(execution.intent_name().to_owned()),
+            dynamic_intent_id: execution.intent.as_ref().and_then(|intent| intent.dynamic_intent_id.clone()),
+            original_draft: execution.draft_reply.clone().unwrap_or_default(),
+            sent_version: request.sent_text.clone(),
+            analysis: analysis.clone(),
+            analyzed: false,
+            learning_session_id: None,
+            sent_at: request.sent_at,
+            created_at: now,
+        };
+        if let Err(StoreError::ItemTooLarge { bytes, limit, .. }) = autolearn_model::store::to_item(&feedback)
+        {
+            return Err(ApiError::invalid(
+                "sentText",
+                format!("sentText: the feedback would be {bytes} bytes, over the storable {limit} bytes"),
+            ));
+        }
+        event = Some(DraftFeedbackRecorded {
+            execution_id: feedback.execution_id.clone(),
+            feedback_id: feedback.feedback_id.clone(),
+            conversation_id: feedback.conversation_id.clone(),
+            intent: execution.intent_name().to_owned(),
+            edit_distance: distance,
+            reasons: analysis
+                .reasons
+                .iter()
+                .map(|reason| {
+                    serde_json::to_value(reason.kind()).ok().and_then(|v| v.as_str().map(str::to_owned))
+                })
+                .collect::<Option<_>>()
+                .unwrap_or_default(),
+            sent_at: request.sent_at,
+        });
+        feedback_id = Some(feedback.feedback_id.clone());
+        transaction.create(&feedback)?;
+    }
+
+    let response = SendRecorded {
+        execution_id: execution.execution_id.clone(),
+        outcome,
+        edit_distance: analysis.as_ref().map(|analysis| analysis.distance),
+        feedback_id,
+        summary: analysis.as_ref().filter(|_| outcome != Outcome::Unedited).map(|a| a.summary.clone()),
+    };
+    let record = IdempotencyRecord {
+        scope: IDEMPOTENCY_SCOPE.into(),
+        key: execution.execution_id.clone(),
+        request_hash: request_hash.clone(),
+        response_status: StatusCode::CREATED.as_u16(),
+        response_body: serde_json::to_string(&response).map_err(|e| ApiError::Internal(e.to_string()))?,
+        created_at: now,
+        expires_at: (now + Duration::days(IDEMPOTENCY_TTL_DAYS)).timestamp(),
+    };
+    let idempotency_action = transaction.create(&record)?;
+
+    if outcome != Outcome::NoDraft {
+        let unedited = i64::from(outcome == Outcome::Unedited);
+        let usage = [(Usage::Sent, 1), (Usage::Unedited, unedited)];
+        if let Some(intent_id) =
+            execution.intent.as_ref().and_then(|intent| intent.dynamic_intent_id.as_deref())
+        {
+            transaction.add_usage(ConfigItem::Intent(intent_id), &usage)?;
+        }
+        for entry_id in &execution.playbook_entry_ids {
+            transaction.add_usage(ConfigItem::PlaybookEntry(entry_id), &usage)?;
+        }
+    }
+    let shard = counters::shard_for(&execution.execution_id, keys::COUNTER_SHARDS);
+    transaction.add_to_counters(request.sent_at.date_naive(), shard, &send_counts(outcome, distance))?;
+
+    Ok(PreparedSend { response, transaction, event, request_hash, idempotency_action })
+}
+
+/// Records a send, or answers a redelivery with the first response.
+pub async fn record(state: &AppState, body: &[u8], now: DateTime<Utc>) -> Result<Answer, ApiError> {
+    let (request, request_hash) = parse(body)?;
+    let execution = state
+        .store
+        .execution(&request.execution_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("execution {}", request.execution_id)))?;
+    let prepared = prepare(&request, request_hash, &execution, state.edit_threshold, now)?;
+    let PreparedSend { response, transaction, event, request_hash, idempotency_action } = prepared;
+
+    match state.store.commit(transaction).await {
+        Ok(()) => {}
+        Err(StoreError::TransactionCanceled { reasons })
+            if reasons.get(idempotency_action).is_some_and(Cancellation::is_condition_failure) =>
+        {
+            let stored = reasons[idempotency_action].old::<IdempotencyRecord>().transpose()?;
+            return match stored.filter(|record| !record.is_expired(now)) {
+                Some(record) if record.request_hash == request_hash => Ok(Answer {
+                    status: StatusCode::from_u16(record.response_status).unwrap_or(StatusCode::CREATED),
+                    body: record.response_body,
+                    replayed: true,
+                }),
+                _ => Err(ApiError::Conflict(format!(
+                    "a different send is already recorded for execution {}",
+                    request.execution_id
+                ))),
+            };
+        }
+        Err(error) => return Err(error.into()),
+    }
+
+    if let Some(event) = event {
+        // The feedback is stored and queued whatever happens here: the batch reads the queue,
+        // not the bus. A failed put is logged (ids only) and not retried by the caller.
+        if let Err(error) = state.bus.publish(&event).await {
+            tracing::warn!(execution_id = %event.execution_id, %error, "DraftFeedbackRecorded not published");
+        }
+    }
+    Ok(Answer {
+        status: StatusCode::CREATED,
+        body: serde_json::to_string(&response).map_err(|e| ApiError::Internal(e.to_string()))?,
+        replayed: false,
+    })
+}
