@@ -35,6 +35,81 @@ impl Event for DraftFeedbackRecorded {
     const DETAIL_TYPE: &'static str = "DraftFeedbackRecorded";
 }
 
+/// An admin asked for a batch run (the manual trigger). Like the weekly schedule, the batch
+/// studies the 7 days before the event's time; the period is repeated here for readers.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BatchLearningRequested {
+    pub requested_by: String,
+    pub period_start: DateTime<Utc>,
+    pub period_end: DateTime<Utc>,
+}
+
+impl Event for BatchLearningRequested {
+    const DETAIL_TYPE: &'static str = "BatchLearningRequested";
+}
+
+/// A batch stopped before its deadline and continues in a new invocation for the same period.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BatchContinuationRequested {
+    pub session_id: String,
+    pub period_start: DateTime<Utc>,
+    pub period_end: DateTime<Utc>,
+}
+
+impl Event for BatchContinuationRequested {
+    const DETAIL_TYPE: &'static str = "BatchContinuationRequested";
+}
+
+/// A batch stored its learning session and proposals.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LearningSessionCreated {
+    pub session_id: String,
+    pub period_start: DateTime<Utc>,
+    pub period_end: DateTime<Utc>,
+    pub proposals: usize,
+}
+
+impl Event for LearningSessionCreated {
+    const DETAIL_TYPE: &'static str = "LearningSessionCreated";
+}
+
+/// An A/B decision on an experimental intent or playbook entry, with its numbers.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExperimentDecided {
+    /// `intent` or `playbookEntry`.
+    pub item_kind: String,
+    pub item_id: String,
+    pub name: String,
+    pub hit_count: u64,
+    pub sent_count: u64,
+    pub unedited_count: u64,
+    pub approval_rate: Option<f64>,
+    pub reason: String,
+    pub session_id: String,
+}
+
+/// An experimental item promoted (no longer experimental).
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+#[serde(transparent)]
+pub struct IntentPromoted(pub ExperimentDecided);
+
+impl Event for IntentPromoted {
+    const DETAIL_TYPE: &'static str = "IntentPromoted";
+}
+
+/// An experimental item deactivated for low approval.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+#[serde(transparent)]
+pub struct IntentDemoted(pub ExperimentDecided);
+
+impl Event for IntentDemoted {
+    const DETAIL_TYPE: &'static str = "IntentDemoted";
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum PublishError {
     #[error("cannot serialise {detail_type}: {source}")]
