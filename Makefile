@@ -3,7 +3,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 CFN_LINT := .venv/bin/cfn-lint --append-rules cfn_lint_serverless.rules --
 
-.PHONY: help bootstrap demo demo-ci test fmt lint unit lint-infra build
+.PHONY: help bootstrap browser demo demo-ci test fmt lint unit lint-infra build
 
 help:
 	@echo "make demo   run autolearn locally on the embedded AWS emulator (moto)"
@@ -28,7 +28,11 @@ lint:
 lint-infra: bootstrap
 	$(CFN_LINT) infra/template.yaml
 
-unit: bootstrap
+# Debian's chromium, for the dashboard's headless browser test.
+browser:
+	scripts/install-chromium.sh
+
+unit: bootstrap browser
 	scripts/with-moto.sh cargo test --workspace --locked
 
 test: fmt lint lint-infra unit demo-ci

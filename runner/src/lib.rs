@@ -14,18 +14,42 @@ pub struct Services {
     pub bus: EventBus,
     pub webhook: WebhookConfig,
     pub edit_threshold: f64,
+    /// Who may use the admin routes: locally, the bearer token in `local_admin_token`.
+    pub admin: dashboard_api::AdminAuth,
+    pub cors_origin: Option<axum::http::HeaderValue>,
+}
+
+/// Each HTTP function's name with its own routes (without health), built as its Lambda builds
+/// them. The template test checks these against `infra/template.yaml`.
+pub fn function_routes(services: &Services) -> Vec<(&'static str, RouteTable)> {
+    let Services { store, bus, webhook, edit_threshold, admin, cors_origin } = services.clone();
+    vec![
+        (
+            intent_tracker::SERVICE,
+            intent_tracker::routes(intent_tracker::AppState {
+                store: store.clone(),
+                webhook: webhook.clone(),
+            }),
+        ),
+        (
+            feedback_webhook::SERVICE,
+            feedback_webhook::routes(feedback_webhook::AppState {
+                store: store.clone(),
+                bus: bus.clone(),
+                webhook,
+                edit_threshold,
+            }),
+        ),
+        (
+            dashboard_api::SERVICE,
+            dashboard_api::routes(dashboard_api::AppState { store, bus, auth: admin, cors_origin }),
+        ),
+    ]
 }
 
 /// Every route of every API function, plus one health route, as one table.
 pub fn all_routes(services: &Services) -> RouteTable {
-    let Services { store, bus, webhook, edit_threshold } = services.clone();
-    intent_tracker::routes(intent_tracker::AppState { store: store.clone(), webhook: webhook.clone() })
-        .merge(feedback_webhook::routes(feedback_webhook::AppState {
-            store: store.clone(),
-            bus,
-            webhook,
-            edit_threshold,
-        }))
-        .merge(dashboard_api::routes(dashboard_api::AppState { store }))
-        .merge(health("autolearn-local"))
+    function_routes(services)
+        .into_iter()
+        .fold(health("autolearn-local"), |all, (_, routes)| all.merge(routes))
 }

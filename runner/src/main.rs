@@ -25,6 +25,21 @@ struct Cli {
     /// Normalized edit distance above which a send counts as rewritten.
     #[arg(long, env = feedback_webhook::EDIT_THRESHOLD, default_value_t = feedback_webhook::DEFAULT_EDIT_THRESHOLD)]
     edit_threshold: f64,
+    /// The sender of the weekly report (an SES identity; created locally).
+    #[arg(long, env = weekly_batch::SENDER_EMAIL, default_value = "autolearn@example.com")]
+    sender: String,
+    /// Comma-separated recipients of the weekly report.
+    #[arg(long, env = weekly_batch::ADMIN_EMAILS, default_value = "admin@example.com")]
+    admin_emails: String,
+    /// Base URL of the dashboard, linked from the report.
+    #[arg(long, env = weekly_batch::DASHBOARD_URL, default_value = "http://127.0.0.1:8080")]
+    dashboard_url: String,
+    /// The bearer token the admin routes accept locally (instead of API Gateway's JWT claims).
+    #[arg(long, env = "LOCAL_ADMIN_TOKEN", default_value = "autolearn-local-admin", hide_env_values = true)]
+    admin_token: String,
+    /// Origin of a dashboard front end allowed by CORS.
+    #[arg(long, env = "CORS_ORIGIN")]
+    cors_origin: Option<String>,
     /// Largest accepted webhook body, in bytes.
     #[arg(long, env = webhook::MAX_BODY_BYTES, default_value_t = webhook::DEFAULT_MAX_BODY_BYTES)]
     max_body_bytes: usize,
@@ -104,25 +119,44 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 bus: EventBus::new(events, cli.event_bus),
                 webhook,
                 edit_threshold: cli.edit_threshold,
+                admin: dashboard_api::AdminAuth {
+                    admin_group: "autolearn-admins".into(),
+                    local_admin_token: Some(cli.admin_token),
+                },
+                cors_origin: cli.cors_origin.map(|origin| origin.parse()).transpose()?,
             };
             let app = autolearn_runner::all_routes(&services).into_router();
             axum::serve(listener, app).with_graceful_shutdown(shutdown()).await?;
         }
         Command::Batch { at } => {
-            let store = Store::new(dynamodb_client().await, cli.table);
+            let aws = aws_config::load_from_env().await;
+            let ses = aws_sdk_sesv2::Client::new(&aws);
+            ensure_sender(&ses, &cli.sender).await?;
+            let deps = weekly_batch::Deps {
+                store: Store::new(aws_sdk_dynamodb::Client::new(&aws), cli.table),
+                bus: EventBus::new(aws_sdk_eventbridge::Client::new(&aws), cli.event_bus),
+                mailer: weekly_batch::Mailer {
+                    client: ses,
+                    sender: cli.sender,
+                    recipients: cli.admin_emails.split(',').map(|a| a.trim().to_owned()).collect(),
+                },
+                settings: weekly_batch::Settings {
+                    lookback_days: 90,
+                    review_url: format!("{}/admin/ai/learning", cli.dashboard_url.trim_end_matches('/')),
+                    promotion: Default::default(),
+                    expiry: Default::default(),
+                },
+            };
             let event = weekly_batch::TriggerEvent {
                 detail_type: "BatchLearningRequested".into(),
                 time: at.unwrap_or_else(chrono::Utc::now),
+                detail: Default::default(),
             };
-            let outcome = weekly_batch::handle(&store, event).await?;
+            let outcome = weekly_batch::handle(&deps, event, Default::default()).await?;
             println!("{}", serde_json::to_string_pretty(&outcome)?);
         }
     }
     Ok(())
-}
-
-async fn dynamodb_client() -> aws_sdk_dynamodb::Client {
-    aws_sdk_dynamodb::Client::new(&aws_config::load_from_env().await)
 }
 
 async fn ensure_table(
@@ -144,6 +178,15 @@ async fn ensure_bus(
         return Ok(());
     }
     events.create_event_bus().name(bus).send().await?;
+    Ok(())
+}
+
+/// SES only sends from a verified identity; locally the emulator verifies on creation.
+async fn ensure_sender(ses: &aws_sdk_sesv2::Client, sender: &str) -> Result<(), Box<dyn std::error::Error>> {
+    if ses.get_email_identity().email_identity(sender).send().await.is_ok() {
+        return Ok(());
+    }
+    ses.create_email_identity().email_identity(sender).send().await?;
     Ok(())
 }
 

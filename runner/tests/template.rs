@@ -14,7 +14,6 @@ mod common;
 
 use std::collections::BTreeSet;
 
-use autolearn_runner::Services;
 use autolearn_web::routes::{Operation, health};
 use serde_yaml::{Mapping, Value};
 
@@ -46,47 +45,28 @@ fn with_health(operations: &[Operation]) -> Vec<Operation> {
 /// The four functions, as their crates define them. The states are built as in
 /// `autolearn_runner::all_routes`, which serves the same routers.
 fn code() -> Vec<FunctionCode> {
-    let Services { store, bus, webhook, edit_threshold } = common::offline_services();
-    vec![
-        FunctionCode {
-            binary: intent_tracker::SERVICE,
-            operations: with_health(
-                intent_tracker::routes(intent_tracker::AppState {
-                    store: store.clone(),
-                    webhook: webhook.clone(),
-                })
-                .operations(),
-            ),
-            env_vars: intent_tracker::ENV_VARS,
-            admin: false,
-        },
-        FunctionCode {
-            binary: feedback_webhook::SERVICE,
-            operations: with_health(
-                feedback_webhook::routes(feedback_webhook::AppState {
-                    store: store.clone(),
-                    bus,
-                    webhook,
-                    edit_threshold,
-                })
-                .operations(),
-            ),
-            env_vars: feedback_webhook::ENV_VARS,
-            admin: false,
-        },
-        FunctionCode {
-            binary: dashboard_api::SERVICE,
-            operations: with_health(dashboard_api::routes(dashboard_api::AppState { store }).operations()),
-            env_vars: dashboard_api::ENV_VARS,
-            admin: true,
-        },
-        FunctionCode {
-            binary: weekly_batch::SERVICE,
-            operations: Vec::new(),
-            env_vars: weekly_batch::ENV_VARS,
-            admin: false,
-        },
-    ]
+    let env_vars = |service: &str| match service {
+        intent_tracker::SERVICE => intent_tracker::ENV_VARS,
+        feedback_webhook::SERVICE => feedback_webhook::ENV_VARS,
+        dashboard_api::SERVICE => dashboard_api::ENV_VARS,
+        other => panic!("a function the template test does not know: {other}"),
+    };
+    let mut functions: Vec<FunctionCode> = autolearn_runner::function_routes(&common::offline_services())
+        .into_iter()
+        .map(|(binary, routes)| FunctionCode {
+            binary,
+            operations: with_health(routes.operations()),
+            env_vars: env_vars(binary),
+            admin: binary == dashboard_api::SERVICE,
+        })
+        .collect();
+    functions.push(FunctionCode {
+        binary: weekly_batch::SERVICE,
+        operations: Vec::new(),
+        env_vars: weekly_batch::ENV_VARS,
+        admin: false,
+    });
+    functions
 }
 
 // ---- reading the template -------------------------------------------------------------------

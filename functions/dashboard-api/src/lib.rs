@@ -1,35 +1,147 @@
-//! The dashboard-api function: its configuration, state and routes. `main.rs` only wires these to
-//! `lambda_http`; the local runner serves the same routes on 127.0.0.1.
+//! The dashboard-api function: the learning dashboard (JSON for a front end and a server-rendered
+//! page for people), the review of proposals, and the manual batch trigger. Every route requires
+//! an admin identity ([`auth::AdminIdentity`]). `main.rs` only wires these to `lambda_http`; the
+//! local runner serves the same routes on 127.0.0.1.
 
+pub mod auth;
+pub mod dashboard;
+pub mod page;
+pub mod review;
+
+use autolearn_bus::{EVENT_BUS_NAME, EventBus};
 use autolearn_model::Store;
-use autolearn_web::{ConfigError, RouteTable, config};
+use autolearn_web::{ApiError, ConfigError, RouteTable, config};
+use axum::extract::State;
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::routing::{MethodRouter, get, post};
+use axum::{Json, Router};
+use chrono::{DateTime, Duration, Utc};
+use serde::Serialize;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+
+pub use auth::{AdminAuth, AdminIdentity};
 
 /// The function's name, as in the template and in `GET /health`.
 pub const SERVICE: &str = "dashboard-api";
 
+/// The Cognito group (JWT claim `cognito:groups`) an admin must belong to.
+pub const ADMIN_GROUP: &str = "ADMIN_GROUP";
+pub const DEFAULT_ADMIN_GROUP: &str = "autolearn-admins";
+/// The origin of the dashboard front end allowed by CORS (unset: no cross-origin access).
+pub const CORS_ORIGIN: &str = "CORS_ORIGIN";
+
 /// Every environment variable `Config::from_env` reads; the template test checks that
 /// `infra/template.yaml` sets each of them for this function.
-pub const ENV_VARS: &[&str] = &[config::TABLE_NAME];
+pub const ENV_VARS: &[&str] = &[config::TABLE_NAME, EVENT_BUS_NAME, ADMIN_GROUP, CORS_ORIGIN];
 
 /// Configuration, read and validated once at cold start.
 #[derive(Debug, Clone)]
 pub struct Config {
     pub table_name: String,
+    pub event_bus_name: String,
+    pub admin_group: String,
+    pub cors_origin: Option<HeaderValue>,
 }
 
 impl Config {
     pub fn from_env() -> Result<Self, ConfigError> {
-        Ok(Self { table_name: config::required(config::TABLE_NAME)? })
+        let admin_group = config::optional(ADMIN_GROUP, DEFAULT_ADMIN_GROUP.to_owned())?;
+        let cors_origin = match std::env::var(CORS_ORIGIN) {
+            Ok(value) if !value.trim().is_empty() => Some(parse_origin(value.trim())?),
+            _ => None,
+        };
+        Ok(Self {
+            table_name: config::required(config::TABLE_NAME)?,
+            event_bus_name: config::required(EVENT_BUS_NAME)?,
+            admin_group,
+            cors_origin,
+        })
     }
+}
+
+/// A CORS origin: `scheme://host[:port]`, nothing else (no path, no wildcard).
+pub fn parse_origin(value: &str) -> Result<HeaderValue, ConfigError> {
+    let invalid = |why: &str| ConfigError::Invalid { name: CORS_ORIGIN, why: why.to_owned() };
+    let rest = value
+        .strip_prefix("https://")
+        .or_else(|| value.strip_prefix("http://"))
+        .ok_or_else(|| invalid("must start with https:// or http://"))?;
+    if rest.is_empty() || rest.contains(['/', '*', ' ', '?', '#']) {
+        return Err(invalid("must be scheme://host[:port] with no path or wildcard"));
+    }
+    HeaderValue::from_str(value).map_err(|_| invalid("is not a valid header value"))
 }
 
 /// What every request handler shares.
 #[derive(Debug, Clone)]
 pub struct AppState {
     pub store: Store,
+    pub bus: EventBus,
+    /// Who is an admin: the JWT group, and (local runner only) a bearer token.
+    pub auth: AdminAuth,
+    /// The dashboard front end's origin, allowed by CORS.
+    pub cors_origin: Option<HeaderValue>,
 }
 
-/// The API routes of this function (health is added by whoever serves them).
+/// The API routes of this function (health is added by whoever serves them). The dashboard
+/// routes carry the CORS layer of the configured front-end origin.
 pub fn routes(state: AppState) -> RouteTable {
-    RouteTable::<AppState>::new().with_state(state)
+    let cors = cors_layer(state.cors_origin.clone());
+    let with_cors = |route: MethodRouter<AppState>| route.layer(cors.clone());
+    RouteTable::<AppState>::new()
+        .route(Method::GET, "/v1/learning/dashboard", with_cors(get(dashboard::get_dashboard)))
+        .route(Method::POST, "/v1/learning/batch-runs", with_cors(post(request_batch_run)))
+        .route(Method::GET, "/v1/proposals", with_cors(get(review::list_proposals)))
+        .route(Method::POST, "/v1/proposals/{id}/apply", with_cors(post(review::apply_proposal)))
+        .route(Method::POST, "/v1/proposals/{id}/reject", with_cors(post(review::reject_proposal)))
+        .route(Method::GET, page::PAGE_PATH, get(page::get_page))
+        .route(Method::POST, "/admin/ai/learning/proposals/{id}/apply", post(page::apply_from_page))
+        .route(Method::POST, "/admin/ai/learning/proposals/{id}/reject", post(page::reject_from_page))
+        .with_state(state)
+}
+
+/// The CORS policy: only the configured origin, only the methods and headers the API uses, no
+/// credentials (the identity travels in the Authorization header, never in cookies).
+fn cors_layer(origin: Option<HeaderValue>) -> CorsLayer {
+    let origins = match origin {
+        Some(origin) => AllowOrigin::list([origin]),
+        None => AllowOrigin::list(Vec::<HeaderValue>::new()),
+    };
+    CorsLayer::new()
+        .allow_origin(origins)
+        .allow_methods([Method::GET, Method::POST])
+        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
+        .max_age(std::time::Duration::from_secs(600))
+}
+
+/// The answer of the manual trigger.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BatchRunRequested {
+    pub period_start: DateTime<Utc>,
+    pub period_end: DateTime<Utc>,
+    pub status: &'static str,
+}
+
+/// `POST /v1/learning/batch-runs`: puts `BatchLearningRequested` for the 7 days before now on the
+/// bus; the weekly-batch function runs it. 202: the run happens asynchronously.
+async fn request_batch_run(
+    State(state): State<AppState>,
+    identity: AdminIdentity,
+) -> Result<(StatusCode, Json<BatchRunRequested>), ApiError> {
+    let period_end = Utc::now();
+    let period_start = period_end - Duration::days(7);
+    let event = autolearn_bus::BatchLearningRequested {
+        requested_by: identity.subject.clone(),
+        period_start,
+        period_end,
+    };
+    state.bus.publish(&event).await.map_err(|error| ApiError::Internal(error.to_string()))?;
+    tracing::info!(requested_by = %identity.subject, %period_start, %period_end, "batch run requested");
+    Ok((StatusCode::ACCEPTED, Json(BatchRunRequested { period_start, period_end, status: "requested" })))
+}
+
+/// The router of this function alone, for tests and tools that serve it without the runner.
+pub fn router(state: AppState) -> Router {
+    routes(state).merge(autolearn_web::routes::health(SERVICE)).into_router()
 }

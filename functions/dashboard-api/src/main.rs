@@ -1,13 +1,19 @@
+use autolearn_bus::EventBus;
 use autolearn_model::Store;
-use autolearn_web::{routes::health, telemetry};
-use dashboard_api::{AppState, Config, SERVICE, routes};
+use autolearn_web::telemetry;
+use dashboard_api::{AdminAuth, AppState, Config, router};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     telemetry::init();
     let config = Config::from_env()?;
     let aws = aws_config::load_from_env().await;
-    let store = Store::new(aws_sdk_dynamodb::Client::new(&aws), config.table_name);
-    let app = routes(AppState { store }).merge(health(SERVICE)).into_router();
-    lambda_http::run(app).await
+    let state = AppState {
+        store: Store::new(aws_sdk_dynamodb::Client::new(&aws), config.table_name),
+        bus: EventBus::new(aws_sdk_eventbridge::Client::new(&aws), config.event_bus_name),
+        // In Lambda the identity comes only from API Gateway's JWT authorizer: no local token.
+        auth: AdminAuth { admin_group: config.admin_group, local_admin_token: None },
+        cors_origin: config.cors_origin,
+    };
+    lambda_http::run(router(state)).await
 }

@@ -1,30 +1,149 @@
-//! The weekly-batch function: triggered by the EventBridge weekly schedule and by the
-//! `BatchLearningRequested` event. `main.rs` only wires the handler to `lambda_runtime`; the
-//! local runner's `autolearn batch` calls the same handler.
-//!
-//! Until the batch itself lands (its own issue), the handler only acknowledges the event with
-//! the period it would study, so the wiring can be exercised end to end.
+//! The weekly-batch function: triggered by the EventBridge weekly schedule, by the
+//! `BatchLearningRequested` event (the manual trigger) and by its own
+//! `BatchContinuationRequested` event. `main.rs` only wires [`handle`] to `lambda_runtime`;
+//! the local runner's `autolearn batch` calls the same handler.
 
-use autolearn_model::Store;
+pub mod report;
+pub mod run;
+
+use autolearn_bus::{EVENT_BUS_NAME, EventBus, PublishError};
+use autolearn_learning::promotion::PromotionConfig;
+use autolearn_learning::proposals::ExpiryConfig;
+use autolearn_model::{SessionType, Store};
 use autolearn_web::{ConfigError, config};
 use chrono::{DateTime, Duration, Utc};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
+
+pub use run::{BatchOutcome, Step, StopPolicy};
 
 pub const SERVICE: &str = "weekly-batch";
 
+pub const SENDER_EMAIL: &str = "SENDER_EMAIL";
+pub const ADMIN_EMAILS: &str = "ADMIN_EMAILS";
+pub const DASHBOARD_URL: &str = "DASHBOARD_URL";
+pub const LOOKBACK_DAYS: &str = "LOOKBACK_DAYS";
+pub const PROMOTE_MIN_APPROVAL: &str = "PROMOTE_MIN_APPROVAL";
+pub const PROMOTE_MIN_HITS: &str = "PROMOTE_MIN_HITS";
+pub const DEMOTE_MAX_APPROVAL: &str = "DEMOTE_MAX_APPROVAL";
+pub const DEMOTE_MIN_HITS: &str = "DEMOTE_MIN_HITS";
+
 /// Every environment variable `Config::from_env` reads; the template test checks that
 /// `infra/template.yaml` sets each of them for this function.
-pub const ENV_VARS: &[&str] = &[config::TABLE_NAME];
+pub const ENV_VARS: &[&str] = &[
+    config::TABLE_NAME,
+    EVENT_BUS_NAME,
+    SENDER_EMAIL,
+    ADMIN_EMAILS,
+    DASHBOARD_URL,
+    LOOKBACK_DAYS,
+    PROMOTE_MIN_APPROVAL,
+    PROMOTE_MIN_HITS,
+    DEMOTE_MAX_APPROVAL,
+    DEMOTE_MIN_HITS,
+];
 
+/// What a run needs besides its clients.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// How far back the cross-conversation search looks (default 90 days).
+    pub lookback_days: u32,
+    /// The dashboard's review page, linked from the report.
+    pub review_url: String,
+    pub promotion: PromotionConfig,
+    pub expiry: ExpiryConfig,
+}
+
+/// Configuration, read and validated once at cold start.
 #[derive(Debug, Clone)]
 pub struct Config {
     pub table_name: String,
+    pub event_bus_name: String,
+    pub sender: String,
+    pub recipients: Vec<String>,
+    pub settings: Settings,
 }
 
 impl Config {
     pub fn from_env() -> Result<Self, ConfigError> {
-        Ok(Self { table_name: config::required(config::TABLE_NAME)? })
+        let recipients: Vec<String> = config::required(ADMIN_EMAILS)?
+            .split(',')
+            .map(|address| address.trim().to_owned())
+            .filter(|address| !address.is_empty())
+            .collect();
+        if let Some(bad) = recipients.iter().find(|address| !address.contains('@')) {
+            return Err(ConfigError::Invalid {
+                name: ADMIN_EMAILS,
+                why: format!("{bad} is not an email address"),
+            });
+        }
+        let defaults = PromotionConfig::default();
+        let dashboard = config::required(DASHBOARD_URL)?;
+        Ok(Self {
+            table_name: config::required(config::TABLE_NAME)?,
+            event_bus_name: config::required(EVENT_BUS_NAME)?,
+            sender: config::required(SENDER_EMAIL)?,
+            recipients,
+            settings: Settings {
+                lookback_days: config::optional(LOOKBACK_DAYS, 90)?,
+                review_url: format!("{}/admin/ai/learning", dashboard.trim_end_matches('/')),
+                promotion: PromotionConfig {
+                    promote_min_approval: config::optional(
+                        PROMOTE_MIN_APPROVAL,
+                        defaults.promote_min_approval,
+                    )?,
+                    promote_min_hits: config::optional(PROMOTE_MIN_HITS, defaults.promote_min_hits)?,
+                    demote_max_approval: config::optional(DEMOTE_MAX_APPROVAL, defaults.demote_max_approval)?,
+                    demote_min_hits: config::optional(DEMOTE_MIN_HITS, defaults.demote_min_hits)?,
+                    ..defaults
+                },
+                expiry: ExpiryConfig::default(),
+            },
+        })
     }
+}
+
+/// Sends the report through SESv2.
+#[derive(Debug, Clone)]
+pub struct Mailer {
+    pub client: aws_sdk_sesv2::Client,
+    pub sender: String,
+    pub recipients: Vec<String>,
+}
+
+impl Mailer {
+    /// Sends one email with both parts; returns SES's message id.
+    pub async fn send(&self, report: &report::RenderedReport) -> Result<String, BatchError> {
+        use aws_sdk_sesv2::types::{Body, Content, Destination, EmailContent, Message};
+        let content = |data: &str| Content::builder().data(data).charset("UTF-8").build();
+        let message = Message::builder()
+            .subject(content(&report.subject).map_err(|e| BatchError::Email(e.to_string()))?)
+            .body(
+                Body::builder()
+                    .html(content(&report.html).map_err(|e| BatchError::Email(e.to_string()))?)
+                    .text(content(&report.text).map_err(|e| BatchError::Email(e.to_string()))?)
+                    .build(),
+            )
+            .build();
+        let output = self
+            .client
+            .send_email()
+            .from_email_address(&self.sender)
+            .destination(Destination::builder().set_to_addresses(Some(self.recipients.clone())).build())
+            .content(EmailContent::builder().simple(message).build())
+            .send()
+            .await
+            .map_err(|error| BatchError::Email(aws_sdk_sesv2::Error::from(error).to_string()))?;
+        output.message_id.ok_or_else(|| BatchError::Email("SES returned no message id".into()))
+    }
+}
+
+/// The clients and settings of a run.
+#[derive(Debug, Clone)]
+pub struct Deps {
+    pub store: Store,
+    pub bus: EventBus,
+    pub mailer: Mailer,
+    pub settings: Settings,
 }
 
 /// The parts of an EventBridge event the batch reads.
@@ -33,32 +152,48 @@ pub struct TriggerEvent {
     #[serde(rename = "detail-type", default)]
     pub detail_type: String,
     pub time: DateTime<Utc>,
+    #[serde(default)]
+    pub detail: TriggerDetail,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// A continuation names the period it continues; other triggers leave it to the event time.
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct BatchOutcome {
-    pub period_start: DateTime<Utc>,
-    pub period_end: DateTime<Utc>,
-    pub status: &'static str,
+pub struct TriggerDetail {
+    pub period_end: Option<DateTime<Utc>>,
 }
 
-/// The period a trigger studies: the 7 days before the event's time, so a redelivery of the
-/// same event studies the same data.
+/// The period a trigger studies: the 7 days before the event's time (or the continued
+/// period), so a redelivery of the same event studies the same data.
 pub fn period_of(event: &TriggerEvent) -> (DateTime<Utc>, DateTime<Utc>) {
-    (event.time - Duration::days(7), event.time)
+    let end = match event.detail_type.as_str() {
+        "BatchContinuationRequested" => event.detail.period_end.unwrap_or(event.time),
+        _ => event.time,
+    };
+    (end - Duration::days(7), end)
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum BatchError {
     #[error(transparent)]
     Store(#[from] autolearn_model::StoreError),
+    #[error(transparent)]
+    Publish(#[from] PublishError),
+    #[error("cannot render the report: {0}")]
+    Render(#[from] askama::Error),
+    #[error("cannot send the report: {0}")]
+    Email(String),
+    #[error("the session disappeared while the batch was resuming it")]
+    SessionVanished,
 }
 
-pub async fn handle(_store: &Store, event: TriggerEvent) -> Result<BatchOutcome, BatchError> {
-    let (period_start, period_end) = period_of(&event);
-    tracing::info!(detail_type = %event.detail_type, %period_start, %period_end, "batch triggered");
-    Ok(BatchOutcome { period_start, period_end, status: "acknowledged" })
+/// Runs (or continues) the batch for the trigger's period.
+pub async fn handle(deps: &Deps, event: TriggerEvent, stop: StopPolicy) -> Result<BatchOutcome, BatchError> {
+    let (start, end) = period_of(&event);
+    let session_type =
+        if event.detail_type == "Scheduled Event" { SessionType::Batch } else { SessionType::Manual };
+    tracing::info!(detail_type = %event.detail_type, %start, %end, "batch triggered");
+    run::run(deps, start, end, session_type, stop).await
 }
 
 #[cfg(test)]
@@ -72,5 +207,16 @@ mod tests {
         let (start, end) = period_of(&event);
         assert_eq!(end.to_rfc3339(), "2026-11-16T08:00:00+00:00");
         assert_eq!(start.to_rfc3339(), "2026-11-09T08:00:00+00:00");
+    }
+
+    #[test]
+    fn a_continuation_keeps_its_period() {
+        let event: TriggerEvent = serde_json::from_value(serde_json::json!({
+            "detail-type": "BatchContinuationRequested",
+            "time": "2026-11-16T08:14:00Z",
+            "detail": {"sessionId": "s", "periodStart": "2026-11-09T08:00:00Z", "periodEnd": "2026-11-16T08:00:00Z"}
+        }))
+        .unwrap();
+        assert_eq!(period_of(&event).1.to_rfc3339(), "2026-11-16T08:00:00+00:00");
     }
 }

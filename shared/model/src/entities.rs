@@ -264,11 +264,39 @@ pub struct LearningSession {
     pub stats: BTreeMap<String, u64>,
     #[serde(default)]
     pub proposal_ids: Vec<String>,
+    /// Steps of the batch already done, so a rerun continues where the last one stopped.
+    #[serde(default)]
+    pub completed_steps: Vec<String>,
+    /// A/B decisions the batch took, with their numbers.
+    #[serde(default)]
+    pub decisions: Vec<ExperimentOutcome>,
     /// SES message id of the report, once sent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub report_message_id: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+/// One promotion or demotion of an experimental intent or playbook entry.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExperimentOutcome {
+    /// `intent` or `playbookEntry`.
+    pub item_kind: String,
+    pub item_id: String,
+    pub name: String,
+    /// `promote` or `demote`.
+    pub action: String,
+    pub reason: String,
+    #[serde(flatten)]
+    pub usage: UsageCounts,
+    pub decided_at: DateTime<Utc>,
+}
+
+impl LearningSession {
+    pub fn has_completed(&self, step: &str) -> bool {
+        self.completed_steps.iter().any(|done| done == step)
+    }
 }
 
 impl Entity for LearningSession {
@@ -357,6 +385,13 @@ pub struct LearningProposal {
     pub evidence: Vec<Evidence>,
     /// Stable identity of what is proposed, so a rejected idea is never proposed again.
     pub fingerprint: String,
+    /// Every key under which a rejection of this proposal suppresses later candidates (the
+    /// fingerprint among them).
+    #[serde(default)]
+    pub rejection_keys: Vec<String>,
+    /// Distinct conversations supporting it.
+    #[serde(default)]
+    pub support_conversations: u64,
     pub created_at: DateTime<Utc>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub decided_at: Option<DateTime<Utc>>,

@@ -290,6 +290,69 @@ impl Store {
         self.query(Index::Queue, keys::UNANALYZED_FEEDBACK.to_owned(), cursor, limit).await
     }
 
+    /// Unanalyzed feedback created before `end`, oldest first: what a batch for a period
+    /// ending at `end` analyses (later feedback waits for the next batch).
+    pub async fn unanalyzed_feedback_before(
+        &self,
+        end: DateTime<Utc>,
+        cursor: Option<&str>,
+        limit: i32,
+    ) -> Result<Page<DraftFeedback>, StoreError> {
+        let output = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(keys::QUEUE_INDEX)
+            .key_condition_expression("#pk = :pk AND #sk < :end")
+            .expression_attribute_names("#pk", keys::QPK)
+            .expression_attribute_names("#sk", keys::QSK)
+            .expression_attribute_values(":pk", s(keys::UNANALYZED_FEEDBACK))
+            .expression_attribute_values(":end", s(keys::sortable_time(end)))
+            .set_exclusive_start_key(cursor.map(decode_cursor).transpose()?)
+            .limit(limit)
+            .send()
+            .await
+            .map_err(StoreError::aws)?;
+        let items = output.items.unwrap_or_default().into_iter().map(from_item).collect::<Result<_, _>>()?;
+        let next = output.last_evaluated_key.as_ref().map(encode_cursor).transpose()?;
+        Ok(Page { items, next })
+    }
+
+    /// Ends the trial of an experimental intent or playbook entry: promoted (no longer
+    /// experimental, `promotedAt` set) or demoted (deactivated). Refused, returning `false`,
+    /// when it is no longer an active experiment (a rerun, or an admin got there first).
+    pub async fn end_experiment(
+        &self,
+        item: ConfigItem<'_>,
+        promote: bool,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let update = if promote {
+            "SET experimental = :false, promotedAt = :at"
+        } else {
+            "SET active = :false, deactivatedAt = :at"
+        };
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(item.key()))
+            .update_expression(update)
+            .condition_expression("attribute_exists(PK) AND experimental = :true AND active = :true")
+            .expression_attribute_values(":true", AttributeValue::Bool(true))
+            .expression_attribute_values(":false", AttributeValue::Bool(false))
+            .expression_attribute_values(":at", s(at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(error) => match error.into_service_error() {
+                e if e.is_conditional_check_failed_exception() => Ok(false),
+                e => Err(StoreError::aws(e)),
+            },
+        }
+    }
+
     pub async fn intents(&self, cursor: Option<&str>, limit: i32) -> Result<Page<DynamicIntent>, StoreError> {
         self.query(Index::Gsi1, keys::INTENTS.to_owned(), cursor, limit).await
     }
@@ -680,5 +743,34 @@ impl Store {
     /// Runs a transaction: all of its writes happen, or none.
     pub async fn commit(&self, transaction: Transaction) -> Result<(), StoreError> {
         self.send_transaction(transaction.for_table(&self.table)).await
+    }
+}
+
+impl Transaction {
+    /// Appends examples to a dynamic intent's `examples`; refused when the intent does not
+    /// exist (e.g. an example proposal applied to an intent deleted since).
+    pub fn append_intent_examples(
+        &mut self,
+        intent_id: &str,
+        examples: &[String],
+    ) -> Result<usize, StoreError> {
+        if examples.is_empty() {
+            return Err(StoreError::Build("appending intent examples needs at least one example".into()));
+        }
+        let update = Update::builder()
+            .table_name(String::new())
+            .set_key(Some(ConfigItem::Intent(intent_id).key()))
+            .update_expression("SET #examples = list_append(if_not_exists(#examples, :empty), :examples)")
+            .condition_expression("attribute_exists(PK)")
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .expression_attribute_names("#examples", "examples")
+            .expression_attribute_values(":empty", AttributeValue::L(Vec::new()))
+            .expression_attribute_values(
+                ":examples",
+                AttributeValue::L(examples.iter().map(|example| s(example.as_str())).collect()),
+            )
+            .build()
+            .map_err(StoreError::build)?;
+        self.push(TransactWriteItem::builder().update(update).build())
     }
 }
