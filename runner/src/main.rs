@@ -120,10 +120,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 webhook,
                 edit_threshold: cli.edit_threshold,
                 admin: dashboard_api::AdminAuth {
-                    admin_group: "autolearn-admins".into(),
+                    admin_group: dashboard_api::DEFAULT_ADMIN_GROUP.into(),
                     local_admin_token: Some(cli.admin_token),
                 },
-                cors_origin: cli.cors_origin.map(|origin| origin.parse()).transpose()?,
+                cors_origin: cli.cors_origin.as_deref().map(dashboard_api::parse_origin).transpose()?,
             };
             let app = autolearn_runner::all_routes(&services).into_router();
             axum::serve(listener, app).with_graceful_shutdown(shutdown()).await?;

@@ -17,11 +17,14 @@
 //! | gap executions of a day | `QPK=GAPDAY#{yyyy-mm-dd}`, `QSK={createdAt}#{executionId}` | Query Queue |
 //! | feedback of an execution | `PK=EXEC#{executionId}`, `SK=FEEDBACK` | GetItem |
 //! | unanalyzed feedback | `QPK=FEEDBACK#UNANALYZED`, `QSK={createdAt}#{executionId}` | Query Queue |
+//! | unanalyzed feedback before a batch's end | the same, with `QSK < {periodEnd}` | Query Queue |
 //! | mark feedback analyzed | `PK=EXEC#{executionId}`, `SK=FEEDBACK`, REMOVE `QPK`,`QSK` | conditional UpdateItem |
 //! | get a dynamic intent | `PK=INTENT#{intentId}`, `SK=INTENT` | GetItem |
 //! | list dynamic intents | `GSI1PK=INTENTS`, `GSI1SK={name}#{intentId}` | Query GSI1 |
 //! | count an intent hit | `PK=INTENT#{intentId}` ADD `hitCount` | TransactWriteItems (with the execution) |
 //! | get / list playbook entries | `PK=PLAYBOOK#{entryId}` / `GSI1PK=PLAYBOOK` | GetItem / Query GSI1 |
+//! | count a send toward approval | `PK=INTENT#…` / `PK=PLAYBOOK#…` ADD `sentCount`, `uneditedCount` | TransactWriteItems (with the feedback) |
+//! | promote or demote an experiment | `PK=INTENT#…` / `PK=PLAYBOOK#…` with `experimental AND active` | conditional UpdateItem |
 //! | get a learning session | `PK=SESSION#{sessionId}`, `SK=SESSION` | GetItem |
 //! | sessions in period order | `GSI1PK=SESSIONS`, `GSI1SK={periodStart}#{sessionId}` | Query GSI1 |
 //! | get a proposal | `PK=PROPOSAL#{proposalId}`, `SK=PROPOSAL` | GetItem |

@@ -131,10 +131,10 @@ enum Index {
 }
 
 impl Index {
-    fn parts(self) -> (&'static str, &'static str) {
+    fn parts(self) -> (&'static str, &'static str, &'static str) {
         match self {
-            Self::Gsi1 => (keys::GSI1, keys::GSI1PK),
-            Self::Queue => (keys::QUEUE_INDEX, keys::QPK),
+            Self::Gsi1 => (keys::GSI1, keys::GSI1PK, keys::GSI1SK),
+            Self::Queue => (keys::QUEUE_INDEX, keys::QPK, keys::QSK),
         }
     }
 }
@@ -242,15 +242,34 @@ impl Store {
         cursor: Option<&str>,
         limit: i32,
     ) -> Result<Page<T>, StoreError> {
-        let (index_name, key_attribute) = index.parts();
-        let output = self
+        self.query_before(index, partition, None, cursor, limit).await
+    }
+
+    /// A query of one index partition, optionally only sort keys below `sort_below`.
+    async fn query_before<T: Entity>(
+        &self,
+        index: Index,
+        partition: String,
+        sort_below: Option<String>,
+        cursor: Option<&str>,
+        limit: i32,
+    ) -> Result<Page<T>, StoreError> {
+        let (index_name, key_attribute, sort_attribute) = index.parts();
+        let mut request = self
             .client
             .query()
             .table_name(&self.table)
             .index_name(index_name)
             .key_condition_expression("#pk = :pk")
             .expression_attribute_names("#pk", key_attribute)
-            .expression_attribute_values(":pk", s(partition))
+            .expression_attribute_values(":pk", s(partition));
+        if let Some(below) = sort_below {
+            request = request
+                .key_condition_expression("#pk = :pk AND #sk < :below")
+                .expression_attribute_names("#sk", sort_attribute)
+                .expression_attribute_values(":below", s(below));
+        }
+        let output = request
             .set_exclusive_start_key(cursor.map(decode_cursor).transpose()?)
             .limit(limit)
             .send()
@@ -298,24 +317,9 @@ impl Store {
         cursor: Option<&str>,
         limit: i32,
     ) -> Result<Page<DraftFeedback>, StoreError> {
-        let output = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .index_name(keys::QUEUE_INDEX)
-            .key_condition_expression("#pk = :pk AND #sk < :end")
-            .expression_attribute_names("#pk", keys::QPK)
-            .expression_attribute_names("#sk", keys::QSK)
-            .expression_attribute_values(":pk", s(keys::UNANALYZED_FEEDBACK))
-            .expression_attribute_values(":end", s(keys::sortable_time(end)))
-            .set_exclusive_start_key(cursor.map(decode_cursor).transpose()?)
-            .limit(limit)
-            .send()
+        let below = keys::sortable_time(end);
+        self.query_before(Index::Queue, keys::UNANALYZED_FEEDBACK.to_owned(), Some(below), cursor, limit)
             .await
-            .map_err(StoreError::aws)?;
-        let items = output.items.unwrap_or_default().into_iter().map(from_item).collect::<Result<_, _>>()?;
-        let next = output.last_evaluated_key.as_ref().map(encode_cursor).transpose()?;
-        Ok(Page { items, next })
     }
 
     /// Ends the trial of an experimental intent or playbook entry: promoted (no longer
@@ -488,13 +492,8 @@ impl Store {
         if transaction.actions.is_empty() {
             return Ok(());
         }
-        let result = self
-            .client
-            .transact_write_items()
-            .set_transact_items(Some(transaction.actions))
-            .set_client_request_token(transaction.client_request_token)
-            .send()
-            .await;
+        let result =
+            self.client.transact_write_items().set_transact_items(Some(transaction.actions)).send().await;
         match result {
             Ok(_) => Ok(()),
             Err(error) => match error.into_service_error() {
@@ -592,19 +591,11 @@ impl ConfigItem<'_> {
 #[derive(Debug, Default)]
 pub struct Transaction {
     actions: Vec<TransactWriteItem>,
-    client_request_token: Option<String>,
 }
 
 impl Transaction {
     pub fn new() -> Self {
         Self::default()
-    }
-
-    /// Makes the transaction idempotent for 10 minutes on DynamoDB's side: a retried request
-    /// with the same token is not applied twice.
-    pub fn with_client_request_token(mut self, token: impl Into<String>) -> Self {
-        self.client_request_token = Some(token.into());
-        self
     }
 
     pub fn len(&self) -> usize {
