@@ -7,11 +7,11 @@ pub mod send;
 
 use autolearn_bus::{EVENT_BUS_NAME, EventBus};
 use autolearn_model::Store;
+use autolearn_web::idempotency::Answer;
 use autolearn_web::webhook::{MAX_BODY_BYTES, SignedBody, WEBHOOK_SECRET, WebhookConfig};
 use autolearn_web::{ApiError, ConfigError, RouteTable, config};
 use axum::extract::{FromRef, State};
-use axum::http::{HeaderValue, Method, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::Method;
 use axum::routing::post;
 
 /// The function's name, as in the template and in `GET /health`.
@@ -65,9 +65,6 @@ impl FromRef<AppState> for WebhookConfig {
     }
 }
 
-/// Header set on the answer to a redelivered send.
-pub const REPLAYED_HEADER: &str = "idempotent-replayed";
-
 /// The API routes of this function (health is added by whoever serves them).
 pub fn routes(state: AppState) -> RouteTable {
     RouteTable::new().route(Method::POST, "/v1/feedback", post(record_send)).with_state(state)
@@ -76,13 +73,6 @@ pub fn routes(state: AppState) -> RouteTable {
 async fn record_send(
     State(state): State<AppState>,
     SignedBody(body): SignedBody,
-) -> Result<Response, ApiError> {
-    let answer = send::record(&state, &body, chrono::Utc::now()).await?;
-    let mut response = (answer.status, answer.body).into_response();
-    let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    if answer.replayed {
-        headers.insert(REPLAYED_HEADER, HeaderValue::from_static("true"));
-    }
-    Ok(response)
+) -> Result<Answer, ApiError> {
+    send::record(&state, &body, chrono::Utc::now()).await
 }

@@ -20,16 +20,16 @@ use autolearn_model::{
     Usage, counters, keys,
 };
 use autolearn_web::ApiError;
+use autolearn_web::idempotency::{self, Answer};
 use axum::http::StatusCode;
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use garde::Validate;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use crate::AppState;
 
+/// The scope of this function's idempotency records.
 pub const IDEMPOTENCY_SCOPE: &str = "feedback";
-pub const IDEMPOTENCY_TTL_DAYS: i64 = 7;
 
 fn id_rules(value: &str, _: &()) -> garde::Result {
     if value.chars().all(|c| c.is_ascii_alphanumeric() || "-_.:".contains(c)) {
@@ -88,18 +88,10 @@ pub struct SendRecorded {
     pub summary: Option<String>,
 }
 
-/// What the handler answers.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Answer {
-    pub status: StatusCode,
-    pub body: String,
-    pub replayed: bool,
-}
-
 /// Everything one send changes, computed without I/O from the request and its execution.
 #[derive(Debug)]
 pub struct PreparedSend {
-    pub response: SendRecorded,
+    pub answer: Answer,
     pub transaction: Transaction,
     pub event: Option<DraftFeedbackRecorded>,
     request_hash: String,
@@ -125,8 +117,8 @@ fn send_counts(outcome: Outcome, distance: f64) -> Vec<(Counter, i64)> {
 
 pub fn parse(body: &[u8]) -> Result<(FeedbackRequest, String), ApiError> {
     let request: FeedbackRequest = autolearn_web::json::parse(body)?;
-    let canonical = serde_json::to_vec(&request).map_err(|e| ApiError::Internal(e.to_string()))?;
-    Ok((request, hex::encode(Sha256::digest(&canonical))))
+    let hash = idempotency::request_hash(&request)?;
+    Ok((request, hash))
 }
 
 /// Compares the send with the draft and builds the transaction that records it.
@@ -196,15 +188,8 @@ pub fn prepare(
         feedback_id,
         summary: analysis.as_ref().filter(|_| outcome != Outcome::Unedited).map(|a| a.summary.clone()),
     };
-    let record = IdempotencyRecord {
-        scope: IDEMPOTENCY_SCOPE.into(),
-        key: execution.execution_id.clone(),
-        request_hash: request_hash.clone(),
-        response_status: StatusCode::CREATED.as_u16(),
-        response_body: serde_json::to_string(&response).map_err(|e| ApiError::Internal(e.to_string()))?,
-        created_at: now,
-        expires_at: (now + Duration::days(IDEMPOTENCY_TTL_DAYS)).timestamp(),
-    };
+    let answer = Answer::new(StatusCode::CREATED, &response)?;
+    let record = answer.record(IDEMPOTENCY_SCOPE, &execution.execution_id, &request_hash, now);
     let idempotency_action = transaction.create(&record)?;
 
     if outcome != Outcome::NoDraft {
@@ -222,7 +207,7 @@ pub fn prepare(
     let shard = counters::shard_for(&execution.execution_id, keys::COUNTER_SHARDS);
     transaction.add_to_counters(request.sent_at.date_naive(), shard, &send_counts(outcome, distance))?;
 
-    Ok(PreparedSend { response, transaction, event, request_hash, idempotency_action })
+    Ok(PreparedSend { answer, transaction, event, request_hash, idempotency_action })
 }
 
 /// Records a send, or answers a redelivery with the first response.
@@ -234,7 +219,7 @@ pub async fn record(state: &AppState, body: &[u8], now: DateTime<Utc>) -> Result
         .await?
         .ok_or_else(|| ApiError::not_found(format!("execution {}", request.execution_id)))?;
     let prepared = prepare(&request, request_hash, &execution, state.edit_threshold, now)?;
-    let PreparedSend { response, transaction, event, request_hash, idempotency_action } = prepared;
+    let PreparedSend { answer, transaction, event, request_hash, idempotency_action } = prepared;
 
     match state.store.commit(transaction).await {
         Ok(()) => {}
@@ -242,17 +227,9 @@ pub async fn record(state: &AppState, body: &[u8], now: DateTime<Utc>) -> Result
             if reasons.get(idempotency_action).is_some_and(Cancellation::is_condition_failure) =>
         {
             let stored = reasons[idempotency_action].old::<IdempotencyRecord>().transpose()?;
-            return match stored.filter(|record| !record.is_expired(now)) {
-                Some(record) if record.request_hash == request_hash => Ok(Answer {
-                    status: StatusCode::from_u16(record.response_status).unwrap_or(StatusCode::CREATED),
-                    body: record.response_body,
-                    replayed: true,
-                }),
-                _ => Err(ApiError::Conflict(format!(
-                    "a different send is already recorded for execution {}",
-                    request.execution_id
-                ))),
-            };
+            return Answer::replay(stored, &request_hash, now, || {
+                format!("a different send is already recorded for execution {}", request.execution_id)
+            });
         }
         Err(error) => return Err(error.into()),
     }
@@ -264,9 +241,5 @@ pub async fn record(state: &AppState, body: &[u8], now: DateTime<Utc>) -> Result
             tracing::warn!(execution_id = %event.execution_id, %error, "DraftFeedbackRecorded not published");
         }
     }
-    Ok(Answer {
-        status: StatusCode::CREATED,
-        body: serde_json::to_string(&response).map_err(|e| ApiError::Internal(e.to_string()))?,
-        replayed: false,
-    })
+    Ok(answer)
 }

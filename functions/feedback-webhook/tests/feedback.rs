@@ -4,13 +4,14 @@
 use autolearn_model::{Counter, Execution, Store};
 use autolearn_testkit::http::{Reply, TEST_SECRET, event_with, sample_body, send, signed_event};
 use autolearn_testkit::{ObservedBus, RequestCounter, fixtures, fresh_counted_store};
+use autolearn_web::idempotency::REPLAYED_HEADER;
 use autolearn_web::routes::health;
 use autolearn_web::signature::WebhookAuth;
 use autolearn_web::webhook::WebhookConfig;
 use axum::Router;
 use axum::http::StatusCode;
 use chrono::NaiveDate;
-use feedback_webhook::{AppState, REPLAYED_HEADER, SERVICE, routes};
+use feedback_webhook::{AppState, SERVICE, routes};
 use serde_json::{Value, json};
 
 const SAMPLE: &str = "events/post-feedback.json";

@@ -5,11 +5,11 @@
 pub mod record;
 
 use autolearn_model::Store;
+use autolearn_web::idempotency::Answer;
 use autolearn_web::webhook::{MAX_BODY_BYTES, SignedBody, WEBHOOK_SECRET, WebhookConfig};
 use autolearn_web::{ApiError, ConfigError, RouteTable, config};
 use axum::extract::{FromRef, State};
-use axum::http::{HeaderValue, Method, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::Method;
 use axum::routing::post;
 
 /// The function's name, as in the template and in `GET /health`.
@@ -50,19 +50,9 @@ pub fn routes(state: AppState) -> RouteTable {
     RouteTable::new().route(Method::POST, "/v1/executions", post(record_execution)).with_state(state)
 }
 
-/// Header set on the answer to a replayed delivery.
-pub const REPLAYED_HEADER: &str = "idempotent-replayed";
-
 async fn record_execution(
     State(state): State<AppState>,
     SignedBody(body): SignedBody,
-) -> Result<Response, ApiError> {
-    let outcome = record::record(&state, &body, chrono::Utc::now()).await?;
-    let mut response = (outcome.status, outcome.body).into_response();
-    let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    if outcome.replayed {
-        headers.insert(REPLAYED_HEADER, HeaderValue::from_static("true"));
-    }
-    Ok(response)
+) -> Result<Answer, ApiError> {
+    record::record(&state, &body, chrono::Utc::now()).await
 }

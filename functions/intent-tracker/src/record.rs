@@ -11,18 +11,16 @@ use autolearn_model::{
     MatchedIntent, StoreError, Transaction, UNKNOWN_INTENT, Usage, counters, keys,
 };
 use autolearn_web::ApiError;
+use autolearn_web::idempotency::{self, Answer};
 use axum::http::StatusCode;
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use garde::Validate;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use crate::AppState;
 
-/// Idempotency records are the scope of replay protection.
+/// The scope of this function's idempotency records.
 pub const IDEMPOTENCY_SCOPE: &str = "executions";
-/// How long a replay still gets the first response back; later, a replay is answered 409.
-pub const IDEMPOTENCY_TTL_DAYS: i64 = 7;
 /// At most this many playbook entries per execution (each is one transaction action).
 pub const MAX_PLAYBOOK_ENTRIES: usize = 50;
 
@@ -120,7 +118,7 @@ pub struct ExecutionRecorded {
 pub struct PreparedExecution {
     pub execution: Execution,
     pub request_hash: String,
-    pub response: ExecutionRecorded,
+    pub answer: Answer,
     pub transaction: Transaction,
     /// Transaction action index of the idempotency record, the intent, and each playbook entry.
     idempotency_action: usize,
@@ -176,10 +174,7 @@ pub fn counter_increments(execution: &Execution) -> Vec<(Counter, i64)> {
 /// Parses, validates and turns a request body into the transaction that records it.
 pub fn prepare(body: &[u8], now: DateTime<Utc>) -> Result<PreparedExecution, ApiError> {
     let request: ExecutionRequest = autolearn_web::json::parse(body)?;
-    // The hash of the parsed request, not of the bytes: a retry that re-serialises the same
-    // content differently is still the same request.
-    let canonical = serde_json::to_vec(&request).map_err(|e| ApiError::Internal(e.to_string()))?;
-    let request_hash = hex::encode(Sha256::digest(&canonical));
+    let request_hash = idempotency::request_hash(&request)?;
     let execution = request.into_execution();
 
     if let Err(StoreError::ItemTooLarge { bytes, limit, .. }) = to_item(&execution) {
@@ -199,15 +194,8 @@ pub fn prepare(body: &[u8], now: DateTime<Utc>) -> Result<PreparedExecution, Api
         drafted: execution.draft_reply.is_some(),
         gap: execution.is_gap(),
     };
-    let record = IdempotencyRecord {
-        scope: IDEMPOTENCY_SCOPE.into(),
-        key: execution.execution_id.clone(),
-        request_hash: request_hash.clone(),
-        response_status: StatusCode::CREATED.as_u16(),
-        response_body: serde_json::to_string(&response).map_err(|e| ApiError::Internal(e.to_string()))?,
-        created_at: now,
-        expires_at: (now + Duration::days(IDEMPOTENCY_TTL_DAYS)).timestamp(),
-    };
+    let answer = Answer::new(StatusCode::CREATED, &response)?;
+    let record = answer.record(IDEMPOTENCY_SCOPE, &execution.execution_id, &request_hash, now);
 
     let mut transaction = Transaction::new();
     let idempotency_action = transaction.create(&record)?;
@@ -229,7 +217,7 @@ pub fn prepare(body: &[u8], now: DateTime<Utc>) -> Result<PreparedExecution, Api
     Ok(PreparedExecution {
         execution,
         request_hash,
-        response,
+        answer,
         transaction,
         idempotency_action,
         intent_action,
@@ -237,20 +225,12 @@ pub fn prepare(body: &[u8], now: DateTime<Utc>) -> Result<PreparedExecution, Api
     })
 }
 
-/// What the handler answers: the status and JSON body, and whether it was a replay.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Outcome {
-    pub status: StatusCode,
-    pub body: String,
-    pub replayed: bool,
-}
-
 /// Records an execution, or answers a replay with the first response.
-pub async fn record(state: &AppState, body: &[u8], now: DateTime<Utc>) -> Result<Outcome, ApiError> {
+pub async fn record(state: &AppState, body: &[u8], now: DateTime<Utc>) -> Result<Answer, ApiError> {
     let PreparedExecution {
         execution,
         request_hash,
-        response,
+        answer,
         transaction,
         idempotency_action,
         intent_action,
@@ -260,15 +240,13 @@ pub async fn record(state: &AppState, body: &[u8], now: DateTime<Utc>) -> Result
         reasons.get(index).is_some_and(Cancellation::is_condition_failure)
     };
     match state.store.commit(transaction).await {
-        Ok(()) => Ok(Outcome {
-            status: StatusCode::CREATED,
-            body: serde_json::to_string(&response).map_err(|e| ApiError::Internal(e.to_string()))?,
-            replayed: false,
-        }),
+        Ok(()) => Ok(answer),
         Err(StoreError::TransactionCanceled { reasons }) if failed(idempotency_action, &reasons) => {
             // The refused create handed back the stored record: no second read needed.
             let stored = reasons[idempotency_action].old::<IdempotencyRecord>().transpose()?;
-            replay(stored, &execution.execution_id, &request_hash, now)
+            Answer::replay(stored, &request_hash, now, || {
+                format!("execution {} was already recorded with a different body", execution.execution_id)
+            })
         }
         Err(StoreError::TransactionCanceled { reasons }) => {
             if intent_action.is_some_and(|index| failed(index, &reasons)) {
@@ -288,25 +266,5 @@ pub async fn record(state: &AppState, body: &[u8], now: DateTime<Utc>) -> Result
             Err(ApiError::Conflict(format!("execution {} is already recorded", execution.execution_id)))
         }
         Err(error) => Err(error.into()),
-    }
-}
-
-/// The answer to a delivery whose execution id was already recorded: the first response when
-/// the content is the same, a conflict otherwise.
-fn replay(
-    stored: Option<IdempotencyRecord>,
-    execution_id: &str,
-    request_hash: &str,
-    now: DateTime<Utc>,
-) -> Result<Outcome, ApiError> {
-    match stored.filter(|record| !record.is_expired(now)) {
-        Some(record) if record.request_hash == request_hash => Ok(Outcome {
-            status: StatusCode::from_u16(record.response_status).unwrap_or(StatusCode::CREATED),
-            body: record.response_body,
-            replayed: true,
-        }),
-        _ => Err(ApiError::Conflict(format!(
-            "execution {execution_id} was already recorded with a different body"
-        ))),
     }
 }

@@ -3,13 +3,14 @@
 use autolearn_model::{Counter, ExecutionStatus, Store};
 use autolearn_testkit::http::{Reply, TEST_SECRET, event_with, sample_body, send, signed_event};
 use autolearn_testkit::{RequestCounter, fixtures, fresh_counted_store};
+use autolearn_web::idempotency::REPLAYED_HEADER;
 use autolearn_web::routes::health;
 use autolearn_web::signature::WebhookAuth;
 use autolearn_web::webhook::WebhookConfig;
 use axum::Router;
 use axum::http::StatusCode;
 use chrono::NaiveDate;
-use intent_tracker::{AppState, REPLAYED_HEADER, SERVICE, routes};
+use intent_tracker::{AppState, SERVICE, routes};
 use serde_json::{Value, json};
 
 const MATCHED: &str = "events/post-execution-matched.json";

@@ -61,9 +61,8 @@ impl ReportData {
     }
 }
 
-#[derive(Template)]
-#[template(path = "report.html")]
-struct HtmlReport<'a> {
+/// What both parts show; the templates read it as `v`.
+struct ReportView<'a> {
     subject: String,
     period: &'a str,
     conversations: usize,
@@ -81,21 +80,15 @@ struct HtmlReport<'a> {
 }
 
 #[derive(Template)]
+#[template(path = "report.html")]
+struct HtmlReport<'a> {
+    v: &'a ReportView<'a>,
+}
+
+#[derive(Template)]
 #[template(path = "report.txt")]
 struct TextReport<'a> {
-    subject: String,
-    period: &'a str,
-    conversations: usize,
-    nothing_to_report: bool,
-    new_intents: &'a [String],
-    intent_examples: usize,
-    playbook_updates: &'a [String],
-    edits_analysed: usize,
-    common_theme: &'a Option<String>,
-    accuracy: Trend,
-    coverage: Trend,
-    decisions: &'a [String],
-    review_url: &'a str,
+    v: &'a ReportView<'a>,
 }
 
 /// The rendered email.
@@ -107,12 +100,11 @@ pub struct RenderedReport {
 }
 
 pub fn render(data: &ReportData) -> Result<RenderedReport, askama::Error> {
-    let nothing_to_report = data.improvements() == 0 && data.edits_analysed == 0;
-    let html = HtmlReport {
+    let view = ReportView {
         subject: data.subject(),
         period: &data.period,
         conversations: data.conversations,
-        nothing_to_report,
+        nothing_to_report: data.improvements() == 0 && data.edits_analysed == 0,
         new_intents: &data.new_intents,
         intent_examples: data.intent_examples,
         playbook_updates: &data.playbook_updates,
@@ -123,25 +115,10 @@ pub fn render(data: &ReportData) -> Result<RenderedReport, askama::Error> {
         decisions: &data.decisions,
         examples: &data.examples,
         review_url: &data.review_url,
-    }
-    .render()?;
-    let text = TextReport {
-        subject: data.subject(),
-        period: &data.period,
-        conversations: data.conversations,
-        nothing_to_report,
-        new_intents: &data.new_intents,
-        intent_examples: data.intent_examples,
-        playbook_updates: &data.playbook_updates,
-        edits_analysed: data.edits_analysed,
-        common_theme: &data.common_theme,
-        accuracy: data.accuracy,
-        coverage: data.coverage,
-        decisions: &data.decisions,
-        review_url: &data.review_url,
-    }
-    .render()?;
-    Ok(RenderedReport { subject: data.subject(), html, text })
+    };
+    let html = HtmlReport { v: &view }.render()?;
+    let text = TextReport { v: &view }.render()?;
+    Ok(RenderedReport { subject: view.subject, html, text })
 }
 
 #[cfg(test)]
