@@ -7,11 +7,16 @@
 #   scripts/demo.sh          the full demo (4 weeks × 250 messages), then serve until Ctrl-C
 #   scripts/demo.sh --check  a small run to completion; exits non-zero unless the loop closed
 #                            (used by `make demo-ci`, part of `make test`)
+#   scripts/demo.sh [--check] [-- demo options]  e.g. -- --seed 3 --weeks 6 (autolearn-demo --help)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 check_only=false
-[[ "${1:-}" == "--check" ]] && check_only=true
+if [[ "${1:-}" == "--check" ]]; then
+  check_only=true
+  shift
+fi
+[[ "${1:-}" == "--" ]] && shift
 
 cargo build --quiet --bins
 bin_dir="${CARGO_TARGET_DIR:-$root/target}/debug"
@@ -55,7 +60,7 @@ exec scripts/with-moto.sh bash -c '
   echo "GET $url/health -> $health"
 
   demo_args=(--url "$url" --admin-token "$DEMO_ADMIN_TOKEN" --webhook-secret "$DEMO_WEBHOOK_SECRET"
-    --sender "$DEMO_SENDER" --autolearn-bin "$AUTOLEARN_BIN" --table autolearn --out "$DEMO_OUT")
+    --sender "$DEMO_SENDER" --autolearn-bin "$AUTOLEARN_BIN" --table autolearn --out "$DEMO_OUT" "$@")
   if [[ "$CHECK_ONLY" == true ]]; then
     "$DEMO_BIN" "${demo_args[@]}" --ci
     exit $?
@@ -70,4 +75,4 @@ exec scripts/with-moto.sh bash -c '
   echo "   or open $DEMO_OUT/dashboard.html, a snapshot of the page)"
   echo "autolearn keeps serving; press Ctrl-C to stop."
   wait "$serve_pid"
-'
+' demo "$@"

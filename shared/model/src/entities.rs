@@ -142,7 +142,7 @@ impl Entity for DraftFeedback {
     }
     const KIND: &'static str = "draft feedback";
     fn keys(&self) -> ItemKeys {
-        keys::feedback(&self.execution_id, self.created_at, self.analyzed)
+        keys::feedback(&self.execution_id, self.sent_at, self.analyzed)
     }
 }
 

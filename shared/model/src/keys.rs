@@ -16,7 +16,7 @@
 //! | executions of a day | `GSI1PK=EXECDAY#{yyyy-mm-dd}`, `GSI1SK={createdAt}#{executionId}` | Query GSI1 |
 //! | gap executions of a day | `QPK=GAPDAY#{yyyy-mm-dd}`, `QSK={createdAt}#{executionId}` | Query Queue |
 //! | feedback of an execution | `PK=EXEC#{executionId}`, `SK=FEEDBACK` | GetItem |
-//! | unanalyzed feedback | `QPK=FEEDBACK#UNANALYZED`, `QSK={createdAt}#{executionId}` | Query Queue |
+//! | unanalyzed feedback | `QPK=FEEDBACK#UNANALYZED`, `QSK={sentAt}#{executionId}` | Query Queue |
 //! | unanalyzed feedback before a batch's end | the same, with `QSK < {periodEnd}` | Query Queue |
 //! | mark feedback analyzed | `PK=EXEC#{executionId}`, `SK=FEEDBACK`, REMOVE `QPK`,`QSK` | conditional UpdateItem |
 //! | get a dynamic intent | `PK=INTENT#{intentId}`, `SK=INTENT` | GetItem |
@@ -113,16 +113,14 @@ pub fn execution(execution_id: &str, created_at: DateTime<Utc>, is_gap: bool) ->
 }
 
 /// Feedback lives in its execution's item collection: one feedback per execution, so the
-/// primary key itself makes the webhook's create exactly-once.
-pub fn feedback(execution_id: &str, created_at: DateTime<Utc>, analyzed: bool) -> ItemKeys {
+/// primary key itself makes the webhook's create exactly-once. The queue orders it by when
+/// the reply was sent, which is what a batch period selects on.
+pub fn feedback(execution_id: &str, sent_at: DateTime<Utc>, analyzed: bool) -> ItemKeys {
     let keys = ItemKeys::primary(execution_pk(execution_id), FEEDBACK_SK);
     if analyzed {
         keys
     } else {
-        keys.with_queue(
-            UNANALYZED_FEEDBACK.to_owned(),
-            format!("{}#{execution_id}", sortable_time(created_at)),
-        )
+        keys.with_queue(UNANALYZED_FEEDBACK.to_owned(), format!("{}#{execution_id}", sortable_time(sent_at)))
     }
 }
 
