@@ -6,6 +6,7 @@
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::error::ProvideErrorMetadata;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
     AttributeValue, ConditionCheck, KeysAndAttributes, Put, ReturnValuesOnConditionCheckFailure,
@@ -99,6 +100,19 @@ pub fn item_size(item: &Item) -> usize {
     item.iter().map(|(name, value)| name.len() + value_size(value)).sum()
 }
 
+/// Whether a conditional write applied: `Ok(false)` when its condition refused it, the error
+/// for anything else.
+fn condition_applied<O, E>(result: Result<O, E>) -> Result<bool, StoreError>
+where
+    E: ProvideErrorMetadata + std::fmt::Debug,
+{
+    match result {
+        Ok(_) => Ok(true),
+        Err(error) if error.code() == Some("ConditionalCheckFailedException") => Ok(false),
+        Err(error) => Err(StoreError::aws(error)),
+    }
+}
+
 fn primary_key(pk: String, sk: &str) -> Item {
     HashMap::from([(keys::PK.to_owned(), s(pk)), (keys::SK.to_owned(), s(sk))])
 }
@@ -162,14 +176,10 @@ impl Store {
             .condition_expression("attribute_not_exists(PK)")
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(error) => match error.into_service_error() {
-                e if e.is_conditional_check_failed_exception() => {
-                    Err(StoreError::AlreadyExists { kind: T::KIND, id: entity.id().to_owned() })
-                }
-                e => Err(StoreError::aws(e)),
-            },
+        if condition_applied(result)? {
+            Ok(())
+        } else {
+            Err(StoreError::AlreadyExists { kind: T::KIND, id: entity.id().to_owned() })
         }
     }
 
@@ -348,13 +358,7 @@ impl Store {
             .expression_attribute_values(":at", s(at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(error) => match error.into_service_error() {
-                e if e.is_conditional_check_failed_exception() => Ok(false),
-                e => Err(StoreError::aws(e)),
-            },
-        }
+        condition_applied(result)
     }
 
     pub async fn intents(&self, cursor: Option<&str>, limit: i32) -> Result<Page<DynamicIntent>, StoreError> {
@@ -408,13 +412,7 @@ impl Store {
             .expression_attribute_values(":session", s(session_id))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(error) => match error.into_service_error() {
-                e if e.is_conditional_check_failed_exception() => Ok(false),
-                e => Err(StoreError::aws(e)),
-            },
-        }
+        condition_applied(result)
     }
 
     /// Adds to counters of one day's shard.
