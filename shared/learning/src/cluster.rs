@@ -5,14 +5,15 @@
 //! Clustering is near-linear and needs no number of clusters:
 //! 1. messages are processed in a canonical order (by a hash of their text, then id), so
 //!    the result does not depend on the input order;
-//! 2. a single leader pass assigns each message to the most similar running centroid
-//!    among candidates found through an inverted index of centroid features, or opens a
-//!    new cluster;
-//! 3. a merge pass joins clusters whose centroids are similar (candidates again through
-//!    an inverted index);
-//! 4. a reassignment pass moves every message to its best final centroid, and leaves it
-//!    unclustered below the assignment threshold;
-//! 5. clusters supported by too few distinct conversations are dropped.
+//! 2. paraphrase clusters: a single leader pass assigns each message to the most similar
+//!    running centroid among candidates found through an inverted index of centroid
+//!    features, or opens a new cluster; a merge pass joins clusters whose centroids are
+//!    similar; a reassignment pass moves every message to its best final centroid, and
+//!    leaves it unclustered below the assignment threshold; clusters whose members agree
+//!    on fewer than two terms (chatter around one common word) are dropped;
+//! 3. topics: paraphrase clusters are grouped by Louvain communities of a
+//!    shared-nearest-neighbor graph over their distinctive terms (`group_topics`);
+//! 4. topics supported by too few distinct conversations are dropped.
 //!
 //! Each step compares a message or centroid with a bounded number of candidates, never
 //! with all others.
@@ -21,6 +22,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde::{Deserialize, Serialize};
 
+use crate::community;
 use crate::features::{FeatureConfig, SparseVector, Vectorizer, content_terms};
 use crate::proposals::{self, Confidence, Evidence, EvidenceKind, Proposal, ProposalKind};
 use crate::similarity::{Postings, QueryScratch, candidates};
@@ -85,9 +87,31 @@ pub struct GapConfig {
     pub merge: f32,
     /// Final pass: a message below this similarity to every centroid is unclustered.
     pub keep: f32,
-    /// Merge pass compares topic centroids (content-word unigrams only) rather than full
-    /// feature centroids, so paraphrase clusters of one topic merge.
-    pub topic_merge: bool,
+    /// A paraphrase cluster is a request only when its members agree on at least
+    /// `core_terms` terms, each contained by `core_term_share` of them; clusters held
+    /// together by one common word are chatter, and their messages stay unclustered.
+    pub core_terms: usize,
+    /// See `core_terms`.
+    pub core_term_share: f32,
+    /// Topic profiles: a term describes a paraphrase cluster when at least this share of
+    /// its members contain it.
+    pub topic_term_share: f32,
+    /// Topic profiles and names: a term counts only when it is at least this many times
+    /// more frequent in the cluster than in all clustered messages (greetings, sign-offs
+    /// and property names are about as frequent everywhere, so they never count).
+    pub min_term_lift: f32,
+    /// ... or when the cluster holds at least this share of the messages containing it.
+    pub min_term_concentration: f32,
+    /// Topic profiles keep this many of their strongest terms.
+    pub topic_terms: usize,
+    /// Topic grouping: each paraphrase cluster's nearest clusters by topic profile, at
+    /// most this many.
+    pub topic_neighbors: usize,
+    /// Topic grouping: a cluster is a neighbor only when the profiles are at least this
+    /// similar.
+    pub topic_link: f32,
+    /// Resolution of the topic grouping (modularity; higher gives smaller topics).
+    pub topic_resolution: f64,
     /// Candidate lookups use this many of a vector's strongest features.
     pub candidate_features: usize,
     /// Centroids are indexed under this many of their strongest features.
@@ -121,7 +145,15 @@ impl Default for GapConfig {
             assign: 0.3,
             merge: 0.45,
             keep: 0.2,
-            topic_merge: false,
+            core_terms: 2,
+            core_term_share: 0.5,
+            topic_term_share: 0.2,
+            min_term_lift: 2.0,
+            min_term_concentration: 0.8,
+            topic_terms: 12,
+            topic_neighbors: 10,
+            topic_link: 0.05,
+            topic_resolution: 1.5,
             candidate_features: 12,
             centroid_index_features: 32,
             max_postings: 64,
@@ -223,40 +255,35 @@ pub fn cluster_texts(
     progress: &mut dyn FnMut(&str),
 ) -> Clustering {
     let vectors: Vec<SparseVector> = inputs.iter().map(|m| vectorizer.transform(m.text)).collect();
-    let topics: Vec<SparseVector> = if cfg.topic_merge {
-        inputs.iter().map(|m| vectorizer.transform_topic(m.text)).collect()
-    } else {
-        vectors.clone()
-    };
     progress("vectorized");
-    let raw = cluster_vectors(inputs, &vectors, &topics, cfg, progress);
+    let terms = TermStats::count(inputs);
+    let mut paraphrases = paraphrase_clusters(inputs, &vectors, cfg, progress);
+    paraphrases.retain(|p| terms.agreed_terms(&p.members, cfg.core_term_share) >= cfg.core_terms);
+    let topic_of = group_topics(&paraphrases, &terms, cfg);
+    progress("topics grouped");
 
-    // Group members by raw cluster, keeping only clusters with enough conversations.
-    let mut order: Vec<usize> = (0..inputs.len()).collect();
-    order.sort_by(|&a, &b| canonical_key(&inputs[a]).cmp(&canonical_key(&inputs[b])));
-    let mut groups: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
-    for &i in &order {
-        if let Some(c) = raw[i] {
-            groups.entry(c).or_default().push(i);
-        }
+    // Members of each topic: its paraphrase clusters largest first, taken in turns (each
+    // most central first), so the first members, and so the examples, cover the
+    // different ways customers ask.
+    let mut by_topic: BTreeMap<usize, Vec<&Vec<usize>>> = BTreeMap::new();
+    for (p, paraphrase) in paraphrases.iter().enumerate() {
+        by_topic.entry(topic_of[p]).or_default().push(&paraphrase.members);
     }
-    let mut kept: Vec<(Vec<usize>, usize, SparseVector)> = Vec::new();
-    for members in groups.into_values() {
-        let conversations: BTreeSet<&str> = members.iter().map(|&i| inputs[i].conversation_id).collect();
-        if conversations.len() < cfg.min_conversations {
-            continue;
-        }
-        let centroid = centroid_of(&members, &vectors, cfg.centroid_features);
-        let mut members = members;
-        // Most central first; ties by canonical order key then index.
-        let mut scored: Vec<(f32, usize)> = members.iter().map(|&i| (vectors[i].dot(&centroid), i)).collect();
-        scored.sort_by(|a, b| {
-            b.0.total_cmp(&a.0).then(canonical_key(&inputs[a.1]).cmp(&canonical_key(&inputs[b.1])))
+    let mut kept: Vec<(Vec<usize>, usize)> = Vec::new();
+    for mut groups in by_topic.into_values() {
+        groups.sort_by(|a, b| {
+            b.len().cmp(&a.len()).then(canonical_key(&inputs[a[0]]).cmp(&canonical_key(&inputs[b[0]])))
         });
-        members = scored.into_iter().map(|(_, i)| i).collect();
-        kept.push((members, conversations.len(), centroid));
+        let mut members: Vec<usize> = Vec::with_capacity(groups.iter().map(|g| g.len()).sum());
+        for turn in 0..groups[0].len() {
+            members.extend(groups.iter().filter_map(|g| g.get(turn).copied()));
+        }
+        let conversations: BTreeSet<&str> = members.iter().map(|&i| inputs[i].conversation_id).collect();
+        if conversations.len() >= cfg.min_conversations {
+            kept.push((members, conversations.len()));
+        }
     }
-    // Largest first; ties by the canonical key of the most central member.
+    // Largest first; ties by the canonical key of the first member.
     kept.sort_by(|a, b| {
         b.0.len().cmp(&a.0.len()).then(canonical_key(&inputs[a.0[0]]).cmp(&canonical_key(&inputs[b.0[0]])))
     });
@@ -264,21 +291,165 @@ pub fn cluster_texts(
     let mut used: BTreeSet<String> = taken_names.clone();
     let mut clusters = Vec::with_capacity(kept.len());
     let mut assignment = vec![None; inputs.len()];
-    for (index, (members, conversations, _)) in kept.into_iter().enumerate() {
-        let terms = distinctive_terms(inputs, &members, vectorizer, cfg.max_keywords.max(3));
-        let name = unique_name(&terms, &mut used);
+    for (index, (members, conversations)) in kept.into_iter().enumerate() {
+        let keywords = distinctive_terms(inputs, &members, &terms, cfg, cfg.max_keywords.max(3));
+        let name = unique_name(&keywords, &mut used);
         for &m in &members {
             assignment[m] = Some(index);
         }
         clusters.push(Cluster {
             name,
-            keywords: terms.into_iter().take(cfg.max_keywords).collect(),
+            keywords: keywords.into_iter().take(cfg.max_keywords).collect(),
             members,
             conversations,
         });
     }
     progress("named");
     Clustering { clusters, assignment }
+}
+
+/// How often each term occurs in the clustered messages: the baseline against which a
+/// cluster's terms are distinctive.
+struct TermStats {
+    /// Per message, the ids of its distinct topic terms, sorted.
+    message_terms: Vec<Vec<u32>>,
+    /// Messages containing each term.
+    doc_freq: HashMap<u32, u32>,
+    messages: usize,
+}
+
+/// The terms that can describe a topic: content words of 3 or more letters, no numbers.
+fn topic_terms(text_in: &str) -> Vec<String> {
+    content_terms(text_in).into_iter().filter(|t| t != text::NUMBER_TERM && t.chars().count() >= 3).collect()
+}
+
+fn term_id(term: &str) -> u32 {
+    text::stable_hash(term.as_bytes()) as u32
+}
+
+impl TermStats {
+    fn count(inputs: &[ClusterInput<'_>]) -> Self {
+        let mut doc_freq: HashMap<u32, u32> = HashMap::new();
+        let message_terms: Vec<Vec<u32>> = inputs
+            .iter()
+            .map(|m| {
+                let mut ids: Vec<u32> = topic_terms(m.text).iter().map(|t| term_id(t)).collect();
+                ids.sort_unstable();
+                ids.dedup();
+                for &id in &ids {
+                    *doc_freq.entry(id).or_insert(0) += 1;
+                }
+                ids
+            })
+            .collect();
+        Self { message_terms, doc_freq, messages: inputs.len() }
+    }
+
+    /// The weight of a term contained by `count` of a group's `size` members: its share
+    /// of the members times the log of its lift (how many times more frequent it is in
+    /// the group than in all messages), or `None` when it is not distinctive. A term is
+    /// distinctive when its lift reaches `min_term_lift`, or when the group holds
+    /// `min_term_concentration` of all the messages containing it (in a small batch where
+    /// one request dominates, its words cannot be much more frequent than everywhere).
+    fn weight(&self, term: u32, count: u32, size: usize, min_share: f32, cfg: &GapConfig) -> Option<f32> {
+        let share = count as f32 / size.max(1) as f32;
+        let doc_freq = self.doc_freq.get(&term).copied().unwrap_or(count).max(count).max(1) as f32;
+        let lift = share / (doc_freq / self.messages.max(1) as f32);
+        let concentration = count as f32 / doc_freq;
+        let distinctive = lift >= cfg.min_term_lift || concentration >= cfg.min_term_concentration;
+        (share >= min_share && distinctive && (count >= 2 || size < 4)).then(|| share * lift.ln_1p())
+    }
+
+    /// How many terms at least `share` of the members contain.
+    fn agreed_terms(&self, members: &[usize], share: f32) -> usize {
+        let mut counts: HashMap<u32, u32> = HashMap::new();
+        for &m in members {
+            for &t in &self.message_terms[m] {
+                *counts.entry(t).or_insert(0) += 1;
+            }
+        }
+        let needed = share * members.len() as f32;
+        counts.values().filter(|&&n| n as f32 >= needed).count()
+    }
+
+    /// The topic profile of a group of messages: its distinctive terms, weighted, unit
+    /// length.
+    fn profile(&self, members: &[usize], cfg: &GapConfig) -> SparseVector {
+        let mut counts: BTreeMap<u32, u32> = BTreeMap::new();
+        for &m in members {
+            for &t in &self.message_terms[m] {
+                *counts.entry(t).or_insert(0) += 1;
+            }
+        }
+        let mut weighted: Vec<(u32, f32)> = counts
+            .into_iter()
+            .filter_map(|(t, n)| {
+                // Weighted by share alone: the term most members of a request share (its
+                // head, "pet", "parking") links paraphrases best; rarer template words
+                // would outweigh it under an IDF weight.
+                self.weight(t, n, members.len(), cfg.topic_term_share, cfg)
+                    .map(|_| (t, n as f32 / members.len() as f32))
+            })
+            .collect();
+        weighted.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        weighted.truncate(cfg.topic_terms);
+        SparseVector::normalized(weighted)
+    }
+}
+
+/// Groups paraphrase clusters into topics, the communities of a shared-nearest-neighbor
+/// graph over their topic profiles.
+///
+/// Paraphrases of one request rarely share all their words, but each shares some with
+/// several others ("rent" / "monthly rent" / "monthly price"); a paraphrase of another
+/// request may share a word too ("monthly pet rent"), but it does not share neighbors.
+/// So two clusters are linked with the Jaccard overlap of their `topic_neighbors` nearest
+/// clusters (each including itself), and Louvain finds the topics without being told
+/// how many there are. Returns the topic number of each paraphrase cluster.
+fn group_topics(paraphrases: &[Paraphrases], terms: &TermStats, cfg: &GapConfig) -> Vec<usize> {
+    let profiles: Vec<SparseVector> = paraphrases.iter().map(|p| terms.profile(&p.members, cfg)).collect();
+    // Nearest neighbors through an inverted index of profile terms; each posting list
+    // keeps its strongest entries, so no step compares all pairs.
+    let mut postings: HashMap<u32, Vec<(f32, usize)>> = HashMap::new();
+    for (p, profile) in profiles.iter().enumerate() {
+        for &(t, w) in &profile.entries {
+            postings.entry(t).or_default().push((w, p));
+        }
+    }
+    for list in postings.values_mut() {
+        list.sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        list.truncate(cfg.max_postings.max(256));
+    }
+    let mut neighbors: Vec<BTreeSet<usize>> = Vec::with_capacity(profiles.len());
+    let mut similarity: BTreeMap<usize, f32> = BTreeMap::new();
+    for (a, profile) in profiles.iter().enumerate() {
+        similarity.clear();
+        for &(t, w) in &profile.entries {
+            for &(other_w, b) in postings.get(&t).map(Vec::as_slice).unwrap_or_default() {
+                if b != a {
+                    *similarity.entry(b).or_insert(0.0) += w * other_w;
+                }
+            }
+        }
+        let mut near: Vec<(usize, f32)> =
+            similarity.iter().filter(|&(_, &sim)| sim >= cfg.topic_link).map(|(&b, &sim)| (b, sim)).collect();
+        near.sort_by(|x, y| y.1.total_cmp(&x.1).then(x.0.cmp(&y.0)));
+        near.truncate(cfg.topic_neighbors);
+        neighbors.push(near.into_iter().map(|(b, _)| b).chain([a]).collect());
+    }
+    let mut pairs: BTreeSet<(usize, usize)> = BTreeSet::new();
+    for (a, near) in neighbors.iter().enumerate() {
+        pairs.extend(near.iter().filter(|&&b| b != a).map(|&b| (a.min(b), a.max(b))));
+    }
+    let edges: Vec<(usize, usize, f64)> = pairs
+        .into_iter()
+        .map(|(a, b)| {
+            let shared = neighbors[a].intersection(&neighbors[b]).count();
+            let either = neighbors[a].union(&neighbors[b]).count();
+            (a, b, shared as f64 / either as f64)
+        })
+        .collect();
+    community::louvain(paraphrases.len(), &edges, cfg.topic_resolution)
 }
 
 /// The canonical processing order key of a message: independent of input order.
@@ -312,14 +483,14 @@ impl RunningCentroid {
     }
 }
 
-/// The raw clustering: per message, a cluster number or `None`.
-fn cluster_vectors(
+/// Paraphrase clusters: groups of messages asking the same thing in nearly the same
+/// words, each most central member first. Messages far from every cluster are in none.
+fn paraphrase_clusters(
     inputs: &[ClusterInput<'_>],
     vectors: &[SparseVector],
-    topics: &[SparseVector],
     cfg: &GapConfig,
     progress: &mut dyn FnMut(&str),
-) -> Vec<Option<usize>> {
+) -> Vec<Paraphrases> {
     let mut order: Vec<usize> = (0..inputs.len()).collect();
     order.sort_by(|&a, &b| canonical_key(&inputs[a]).cmp(&canonical_key(&inputs[b])));
 
@@ -391,7 +562,7 @@ fn cluster_vectors(
     drop(centroids);
     let cluster_ids: Vec<usize> = (0..members_of.len()).filter(|&c| members_of[c].len() > 1).collect();
     let cluster_centroids: Vec<SparseVector> =
-        cluster_ids.iter().map(|&c| centroid_of(&members_of[c], topics, cfg.centroid_features)).collect();
+        cluster_ids.iter().map(|&c| centroid_of(&members_of[c], vectors, cfg.centroid_features)).collect();
     let postings = Postings::build(
         &cluster_centroids,
         cfg.features.dimension_bits,
@@ -432,7 +603,7 @@ fn cluster_vectors(
         cfg.centroid_index_features,
         cfg.max_postings,
     );
-    let mut assignment = vec![None; inputs.len()];
+    let mut scored: Vec<Vec<(f32, usize)>> = vec![Vec::new(); final_centroids.len()];
     for (doc, v) in vectors.iter().enumerate() {
         if v.is_empty() {
             continue;
@@ -452,11 +623,26 @@ fn cluster_vectors(
         if let Some((c, score)) = best
             && score >= cfg.keep
         {
-            assignment[doc] = Some(c);
+            scored[c].push((score, doc));
         }
     }
     progress("reassignment done");
-    assignment
+    scored
+        .into_iter()
+        .filter(|members| !members.is_empty())
+        .map(|mut members| {
+            members.sort_by(|a, b| {
+                b.0.total_cmp(&a.0).then(canonical_key(&inputs[a.1]).cmp(&canonical_key(&inputs[b.1])))
+            });
+            Paraphrases { members: members.into_iter().map(|(_, doc)| doc).collect() }
+        })
+        .collect()
+}
+
+/// A paraphrase cluster.
+struct Paraphrases {
+    /// Members, most central first.
+    members: Vec<usize>,
 }
 
 /// The unit centroid of a group of vectors, kept to its strongest features.
@@ -503,29 +689,28 @@ impl UnionFind {
     }
 }
 
-/// The distinctive terms of a cluster: content words (no numbers, at least 3 letters)
-/// scored by the share of members containing them times their corpus IDF. Ties by term.
+/// The distinctive terms of a cluster, strongest first: topic terms (content words of 3
+/// or more letters, no numbers) that are at least `min_term_lift` times more frequent in
+/// the cluster than in all clustered messages, scored by their share of the members
+/// times the log of that lift. Filler that every message may carry (greetings, sign-offs,
+/// property names) is not distinctive anywhere. Ties by term.
 fn distinctive_terms(
     inputs: &[ClusterInput<'_>],
     members: &[usize],
-    vectorizer: &Vectorizer,
+    terms: &TermStats,
+    cfg: &GapConfig,
     n: usize,
 ) -> Vec<String> {
     let mut doc_freq: BTreeMap<String, u32> = BTreeMap::new();
     for &m in members {
-        let terms: BTreeSet<String> = content_terms(inputs[m].text)
-            .into_iter()
-            .filter(|t| t != text::NUMBER_TERM && t.chars().count() >= 3)
-            .collect();
-        for t in terms {
+        let distinct: BTreeSet<String> = topic_terms(inputs[m].text).into_iter().collect();
+        for t in distinct {
             *doc_freq.entry(t).or_insert(0) += 1;
         }
     }
-    let size = members.len().max(1) as f32;
     let mut scored: Vec<(f32, String)> = doc_freq
         .into_iter()
-        .filter(|&(_, df)| df >= 2 || members.len() < 4)
-        .map(|(t, df)| ((df as f32 / size) * vectorizer.term_idf(&t), t))
+        .filter_map(|(t, df)| terms.weight(term_id(&t), df, members.len(), 0.0, cfg).map(|w| (w, t)))
         .collect();
     scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
     scored.into_iter().take(n).map(|(_, t)| t).collect()
@@ -841,6 +1026,44 @@ mod tests {
             d.new_intent_proposals.iter().filter_map(|p| p.intent.as_ref()).collect();
         assert_eq!(unique.len(), d.new_intent_proposals.len());
         assert_eq!(d.assignments.len(), 600);
+    }
+
+    #[test]
+    fn paraphrases_of_one_request_are_one_proposal_named_without_filler() {
+        let corpus = generate_messages(1_200, 9, 0.1);
+        let input: Vec<GapMessage> = corpus.iter().map(|m| m.message.clone()).collect();
+        let d = discover_gaps(&input, &[], &BTreeSet::new(), &GapConfig::default());
+        // 8 planted requests with 8-10 paraphrases each: about one proposal per request.
+        assert!((6..=12).contains(&d.new_intent_proposals.len()), "{:?}", names(&d));
+        // Each planted request has a proposal holding most of its messages.
+        let truth: BTreeMap<&str, &str> =
+            corpus.iter().filter_map(|m| Some((m.message.id.as_str(), m.intent.as_deref()?))).collect();
+        for intent in truth.values().collect::<BTreeSet<_>>() {
+            let total = truth.values().filter(|t| *t == intent).count();
+            let best = d
+                .new_intent_proposals
+                .iter()
+                .map(|p| {
+                    let name = p.intent.as_deref().unwrap();
+                    input
+                        .iter()
+                        .zip(&d.assignments)
+                        .filter(|(m, a)| {
+                            truth.get(m.id.as_str()) == Some(intent)
+                                && **a == GapAssignment::Cluster(name.to_string())
+                        })
+                        .count()
+                })
+                .max()
+                .unwrap_or(0);
+            assert!(best * 2 > total, "{intent}: {best} of {total} in one proposal; {:?}", names(&d));
+        }
+        // Greetings, sign-offs and names occur with every request: never a keyword.
+        let filler =
+            ["team", "thank", "thanks", "regard", "regards", "sam", "alex", "call", "morning", "hello"];
+        for p in &d.new_intent_proposals {
+            assert!(p.keywords.iter().all(|k| !filler.contains(&k.as_str())), "{:?}", p.keywords);
+        }
     }
 
     #[test]

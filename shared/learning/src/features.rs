@@ -166,25 +166,6 @@ impl Vectorizer {
         self.weigh(self.raw_features(text_in))
     }
 
-    /// The TF-IDF vector of a text's content-word unigrams only: its topic, without the
-    /// phrasing (bigrams) and spelling (character n-grams) that tell paraphrases apart.
-    pub fn transform_topic(&self, text_in: &str) -> SparseVector {
-        let mut raw: Vec<(u32, f32)> = content_terms(text_in)
-            .iter()
-            .filter(|t| t.as_str() != text::NUMBER_TERM)
-            .map(|t| (feature_id(UNIGRAM, t, self.mask), 1.0))
-            .collect();
-        raw.sort_unstable_by_key(|&(f, _)| f);
-        let mut merged: Vec<(u32, f32)> = Vec::with_capacity(raw.len());
-        for (f, w) in raw {
-            match merged.last_mut() {
-                Some(last) if last.0 == f => last.1 += w,
-                _ => merged.push((f, w)),
-            }
-        }
-        self.weigh(merged)
-    }
-
     fn weigh(&self, raw: Vec<(u32, f32)>) -> SparseVector {
         let mut weighted: Vec<(u32, f32)> = raw
             .into_iter()

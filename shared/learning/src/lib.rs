@@ -10,6 +10,7 @@
 //! - [`themes`]: edit themes per batch (overall and per intent) and their proposals;
 //! - [`features`]: hashed TF-IDF sparse vectors;
 //! - [`cluster`]: gap discovery (known-intent matching, clustering, naming);
+//! - [`community`]: deterministic Louvain communities (groups paraphrases into topics);
 //! - [`similarity`]: cross-conversation similarity index, confidence, masked evidence;
 //! - [`promotion`]: A/B promotion and demotion rules;
 //! - [`proposals`]: proposal types, fingerprints, ranking, expiry;
@@ -20,6 +21,7 @@
 
 pub mod cli;
 pub mod cluster;
+pub mod community;
 pub mod edit;
 pub mod eval;
 pub mod features;
