@@ -362,26 +362,26 @@ impl TermStats {
 
     /// How many terms at least `share` of the members contain.
     fn agreed_terms(&self, members: &[usize], share: f32) -> usize {
-        let mut counts: HashMap<u32, u32> = HashMap::new();
-        for &m in members {
-            for &t in &self.message_terms[m] {
-                *counts.entry(t).or_insert(0) += 1;
-            }
-        }
         let needed = share * members.len() as f32;
-        counts.values().filter(|&&n| n as f32 >= needed).count()
+        self.term_counts(members).values().filter(|&&n| n as f32 >= needed).count()
     }
 
-    /// The topic profile of a group of messages: its distinctive terms, weighted, unit
-    /// length.
-    fn profile(&self, members: &[usize], cfg: &GapConfig) -> SparseVector {
+    /// How many of the members contain each term (ordered by term id).
+    fn term_counts(&self, members: &[usize]) -> BTreeMap<u32, u32> {
         let mut counts: BTreeMap<u32, u32> = BTreeMap::new();
         for &m in members {
             for &t in &self.message_terms[m] {
                 *counts.entry(t).or_insert(0) += 1;
             }
         }
-        let mut weighted: Vec<(u32, f32)> = counts
+        counts
+    }
+
+    /// The topic profile of a group of messages: its distinctive terms, weighted, unit
+    /// length.
+    fn profile(&self, members: &[usize], cfg: &GapConfig) -> SparseVector {
+        let mut weighted: Vec<(u32, f32)> = self
+            .term_counts(members)
             .into_iter()
             .filter_map(|(t, n)| {
                 // Weighted by share alone: the term most members of a request share (its
@@ -396,6 +396,10 @@ impl TermStats {
         SparseVector::normalized(weighted)
     }
 }
+
+/// Each term's posting list in the topic grouping keeps this many of its strongest
+/// paraphrase clusters: far more than any one request has, and a bound on the work.
+const TOPIC_POSTINGS: usize = 256;
 
 /// Groups paraphrase clusters into topics, the communities of a shared-nearest-neighbor
 /// graph over their topic profiles.
@@ -418,7 +422,7 @@ fn group_topics(paraphrases: &[Paraphrases], terms: &TermStats, cfg: &GapConfig)
     }
     for list in postings.values_mut() {
         list.sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-        list.truncate(cfg.max_postings.max(256));
+        list.truncate(TOPIC_POSTINGS);
     }
     let mut neighbors: Vec<BTreeSet<usize>> = Vec::with_capacity(profiles.len());
     let mut similarity: BTreeMap<usize, f32> = BTreeMap::new();
