@@ -16,8 +16,9 @@ use autolearn_model::{
     StoreError, UsageCounts,
 };
 use autolearn_web::ApiError;
+use autolearn_web::extract::Query;
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use chrono::{Datelike, Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 

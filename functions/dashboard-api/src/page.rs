@@ -11,8 +11,8 @@ use std::sync::LazyLock;
 
 use askama::Template;
 use autolearn_web::ApiError;
-use axum::Form;
-use axum::extract::{Path, Query, State};
+use autolearn_web::extract::{Form, Path, Query};
+use axum::extract::State;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Redirect, Response};

@@ -14,9 +14,9 @@ use autolearn_model::{
     Transaction, UsageCounts,
 };
 use autolearn_web::ApiError;
+use autolearn_web::extract::{Bytes, Path, Query};
 use axum::Json;
-use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -257,7 +257,7 @@ async fn apply_effect(
                 }
             }
             if new.is_empty() {
-                transaction.require_exists(autolearn_model::ConfigItem::Intent(&intent.intent_id))?;
+                transaction.require_exists(autolearn_model::ConfigItem::intent(&intent.intent_id))?;
             } else {
                 transaction.append_intent_examples(&intent.intent_id, &new)?;
             }

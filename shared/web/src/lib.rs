@@ -3,6 +3,7 @@
 
 pub mod config;
 pub mod error;
+pub mod extract;
 pub mod idempotency;
 pub mod json;
 pub mod openapi;
