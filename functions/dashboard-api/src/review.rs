@@ -257,7 +257,7 @@ async fn apply_effect(
                 }
             }
             if new.is_empty() {
-                transaction.require_exists(autolearn_model::ConfigItem::intent(&intent.intent_id))?;
+                transaction.require_exists(autolearn_model::ConfigItem::Intent(&intent.intent_id))?;
             } else {
                 transaction.append_intent_examples(&intent.intent_id, &new)?;
             }
