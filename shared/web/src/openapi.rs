@@ -43,6 +43,49 @@ mod tests {
         assert!(operations.contains(&Operation { method: "GET".into(), path: "/health".into() }));
     }
 
+    /// A schema fuzzer's view: every operation that reads parameters may answer 422, and every
+    /// one that reads a body may also answer 400 and 413, each with the shared error schema.
+    #[test]
+    fn every_operation_lists_the_errors_its_extractors_can_answer() {
+        let document: serde_yaml::Value = serde_yaml::from_str(OPENAPI_YAML).unwrap();
+        let responses = &document["components"]["responses"];
+        let error_schema = |name: &str| {
+            responses[name]["content"]["application/json"]["schema"]["$ref"].as_str().map(str::to_owned)
+        };
+        let expected = |status: &str| match status {
+            "400" => "Malformed",
+            "413" => "TooLarge",
+            _ => "Invalid",
+        };
+        let mut missing = Vec::new();
+        for (path, item) in document["paths"].as_mapping().unwrap() {
+            let path = path.as_str().unwrap();
+            for (method, operation) in item.as_mapping().unwrap() {
+                let method = method.as_str().unwrap();
+                let reads_parameters = operation.get("parameters").is_some() || path.contains('{');
+                let reads_body = operation.get("requestBody").is_some();
+                let mut statuses = Vec::new();
+                if reads_parameters || reads_body {
+                    statuses.push("422");
+                }
+                if reads_body {
+                    statuses.extend(["400", "413"]);
+                }
+                for status in statuses {
+                    let reference = operation["responses"][status]["$ref"].as_str();
+                    let name = expected(status);
+                    if reference != Some(&format!("#/components/responses/{name}")) {
+                        missing.push(format!("{method} {path}: {status} {name}"));
+                    }
+                }
+            }
+        }
+        assert!(missing.is_empty(), "operations not listing their extractor errors: {missing:#?}");
+        for name in ["Malformed", "TooLarge", "Invalid"] {
+            assert_eq!(error_schema(name).as_deref(), Some("#/components/schemas/Error"), "{name}");
+        }
+    }
+
     #[test]
     fn an_undocumented_operation_is_reported() {
         let served = vec![
