@@ -17,7 +17,7 @@ use axum::routing::post;
 /// The function's name, as in the template and in `GET /health`.
 pub const SERVICE: &str = "feedback-webhook";
 
-/// Normalized edit distance above which a send counts as rewritten.
+/// Normalized edit distance above which a send counts as rewritten, in [0, 1] (1: no send does).
 pub const EDIT_THRESHOLD: &str = "EDIT_THRESHOLD";
 pub const DEFAULT_EDIT_THRESHOLD: f64 = 0.2;
 
@@ -37,10 +37,8 @@ pub struct Config {
 
 impl Config {
     pub fn from_env() -> Result<Self, ConfigError> {
-        let edit_threshold = config::optional(EDIT_THRESHOLD, DEFAULT_EDIT_THRESHOLD)?;
-        if !(0.0..1.0).contains(&edit_threshold) {
-            return Err(ConfigError::Invalid { name: EDIT_THRESHOLD, why: "must be in [0, 1)".into() });
-        }
+        let edit_threshold =
+            config::optional_with(EDIT_THRESHOLD, DEFAULT_EDIT_THRESHOLD, parse_edit_threshold)?;
         Ok(Self {
             table_name: config::required(config::TABLE_NAME)?,
             event_bus_name: config::required(EVENT_BUS_NAME)?,
@@ -48,6 +46,12 @@ impl Config {
             edit_threshold,
         })
     }
+}
+
+/// A value of `EDIT_THRESHOLD`: a decimal from 0 to 1, as the template's `EditThreshold` allows.
+/// At 1 no send counts as rewritten (the edit distance is at most 1).
+pub fn parse_edit_threshold(raw: &str) -> Result<f64, ConfigError> {
+    config::parse_unit_interval(EDIT_THRESHOLD, raw)
 }
 
 /// What every request handler shares.

@@ -1,5 +1,7 @@
 //! Configuration from the environment, read and validated once at cold start.
 
+use std::fmt::Display;
+use std::ops::RangeInclusive;
 use std::str::FromStr;
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -32,6 +34,55 @@ where
     }
 }
 
+/// A variable with a default, checked by `parse` when present (set and not blank). Each variable
+/// a template parameter feeds has its `parse` public, so that the template test can hold the
+/// parameter's allowed values to exactly what `parse` accepts.
+pub fn optional_with<T>(
+    name: &'static str,
+    default: T,
+    parse: impl FnOnce(&str) -> Result<T, ConfigError>,
+) -> Result<T, ConfigError> {
+    match std::env::var(name) {
+        Ok(value) if !value.trim().is_empty() => parse(value.trim()),
+        _ => Ok(default),
+    }
+}
+
+/// A share in [0, 1], written as the template's rate parameters allow
+/// (`^(0(\.\d+)?|1(\.0+)?)$`): `0`, `0.25`, `1`, `1.0`; no sign, exponent, leading zero or
+/// bare point.
+pub fn parse_unit_interval(name: &'static str, raw: &str) -> Result<f64, ConfigError> {
+    let digits = |part: &str| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit());
+    let well_formed = match raw.split_once('.') {
+        None => raw == "0" || raw == "1",
+        Some(("0", fraction)) => digits(fraction),
+        Some(("1", fraction)) => digits(fraction) && fraction.bytes().all(|b| b == b'0'),
+        Some(_) => false,
+    };
+    match raw.parse::<f64>() {
+        Ok(value) if well_formed => Ok(value),
+        _ => Err(ConfigError::Invalid {
+            name,
+            why: format!("{raw:?} is not a decimal from 0 to 1 (such as 0, 0.25 or 1)"),
+        }),
+    }
+}
+
+/// A whole number within `range`, in plain decimal digits.
+pub fn parse_whole_in<T>(name: &'static str, raw: &str, range: RangeInclusive<T>) -> Result<T, ConfigError>
+where
+    T: FromStr + PartialOrd + Display,
+{
+    let plain = !raw.is_empty() && raw.bytes().all(|b| b.is_ascii_digit());
+    match raw.parse::<T>() {
+        Ok(value) if plain && range.contains(&value) => Ok(value),
+        _ => Err(ConfigError::Invalid {
+            name,
+            why: format!("{raw:?} is not a whole number from {} to {}", range.start(), range.end()),
+        }),
+    }
+}
+
 /// The environment variables every function reads.
 pub const TABLE_NAME: &str = "TABLE_NAME";
 
@@ -44,5 +95,31 @@ mod tests {
         let error = required("AUTOLEARN_TEST_SURELY_UNSET").unwrap_err();
         assert_eq!(error.to_string(), "missing environment variable AUTOLEARN_TEST_SURELY_UNSET");
         assert_eq!(optional("AUTOLEARN_TEST_SURELY_UNSET", 7u32), Ok(7));
+        assert_eq!(optional_with("AUTOLEARN_TEST_SURELY_UNSET", 7u32, |_| Ok(8)), Ok(7));
+    }
+
+    #[test]
+    fn a_unit_interval_is_a_plain_decimal_from_0_to_1() {
+        for (raw, value) in
+            [("0", 0.0), ("0.0", 0.0), ("0.25", 0.25), ("0.999", 0.999), ("1", 1.0), ("1.00", 1.0)]
+        {
+            assert_eq!(parse_unit_interval("X", raw), Ok(value), "{raw}");
+        }
+        for raw in [
+            "", "1.01", "2", "-0", "-0.1", ".5", "0.", "1.", "01", "+0.5", "1e-1", "0,5", "NaN", "inf",
+            " 0.2",
+        ] {
+            let error = parse_unit_interval("X", raw).unwrap_err();
+            assert!(error.to_string().starts_with("environment variable X is invalid: "), "{raw}: {error}");
+        }
+    }
+
+    #[test]
+    fn a_whole_number_is_plain_digits_within_its_range() {
+        assert_eq!(parse_whole_in("X", "7", 7u32..=365), Ok(7));
+        assert_eq!(parse_whole_in("X", "365", 7u32..=365), Ok(365));
+        for raw in ["", "6", "366", "+7", "7.0", "-1", "1e2", "99999999999"] {
+            assert!(parse_whole_in("X", raw, 7u32..=365).is_err(), "{raw}");
+        }
     }
 }

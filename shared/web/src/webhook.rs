@@ -11,6 +11,9 @@ use crate::signature::WebhookAuth;
 /// Default largest request body: 256 KB.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 256 * 1024;
 
+/// The limits `MAX_BODY_BYTES` may take: from 1 KB to Lambda's own 6 MB payload limit.
+pub const MAX_BODY_BYTES_RANGE: std::ops::RangeInclusive<usize> = 1024..=6 * 1024 * 1024;
+
 /// What a webhook function checks before reading a request.
 #[derive(Debug, Clone)]
 pub struct WebhookConfig {
@@ -23,7 +26,8 @@ pub const WEBHOOK_SECRET: &str = "WEBHOOK_SECRET";
 pub const MAX_BODY_BYTES: &str = "MAX_BODY_BYTES";
 
 impl WebhookConfig {
-    /// `WEBHOOK_SECRET` (required; at least 16 bytes) and `MAX_BODY_BYTES` (default 256 KB).
+    /// `WEBHOOK_SECRET` (required; at least 16 bytes) and `MAX_BODY_BYTES` (default 256 KB; see
+    /// [`parse_max_body_bytes`]).
     pub fn from_env() -> Result<Self, crate::ConfigError> {
         let secret = crate::config::required(WEBHOOK_SECRET)?;
         if secret.len() < 16 {
@@ -32,9 +36,15 @@ impl WebhookConfig {
                 why: "must be at least 16 bytes".into(),
             });
         }
-        let max_body_bytes = crate::config::optional(MAX_BODY_BYTES, DEFAULT_MAX_BODY_BYTES)?;
+        let max_body_bytes =
+            crate::config::optional_with(MAX_BODY_BYTES, DEFAULT_MAX_BODY_BYTES, parse_max_body_bytes)?;
         Ok(Self { auth: WebhookAuth::new(secret), max_body_bytes })
     }
+}
+
+/// A value of `MAX_BODY_BYTES`: whole bytes within [`MAX_BODY_BYTES_RANGE`].
+pub fn parse_max_body_bytes(raw: &str) -> Result<usize, crate::ConfigError> {
+    crate::config::parse_whole_in(MAX_BODY_BYTES, raw, MAX_BODY_BYTES_RANGE)
 }
 
 /// The raw body of a request whose signature verified.
