@@ -471,11 +471,11 @@ async fn review(
         let title = proposal["title"].as_str().unwrap_or_default().to_owned();
         let topic = intent_topic(&proposal);
         let verdict: Result<(), String> = match proposal["kind"].as_str() {
-            Some("new_intent") => match topic {
+            Some("newIntent") => match topic {
                 Some(_) => Ok(()),
                 None => Err("not a topic we want a separate intent for".into()),
             },
-            Some("intent_example") => {
+            Some("intentExample") => {
                 let name = proposal["intentName"].as_str().unwrap_or_default();
                 match dynamic_names.get(name) {
                     Some(intent_topic)
@@ -487,7 +487,7 @@ async fn review(
                     None => Err(format!("{name} is a built-in intent; its rules live in the CRM")),
                 }
             }
-            Some("playbook_amendment") => {
+            Some("playbookAmendment") => {
                 let text = format!("{title} {}", proposal["playbookText"].as_str().unwrap_or_default());
                 let guidance = Guidance::of(&text);
                 // Checking availability is about showings, whatever scope the theme came in.

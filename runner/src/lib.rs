@@ -17,12 +17,14 @@ pub struct Services {
     /// Who may use the admin routes: locally, the bearer token in `local_admin_token`.
     pub admin: dashboard_api::AdminAuth,
     pub cors_origin: Option<axum::http::HeaderValue>,
+    /// The promotion rules the dashboard previews (read from the environment, as the batch does).
+    pub promotion: autolearn_model::PromotionConfig,
 }
 
 /// Each HTTP function's name with its own routes (without health), built as its Lambda builds
 /// them. The template test checks these against `infra/template.yaml`.
 pub fn function_routes(services: &Services) -> Vec<(&'static str, RouteTable)> {
-    let Services { store, bus, webhook, edit_threshold, admin, cors_origin } = services.clone();
+    let Services { store, bus, webhook, edit_threshold, admin, cors_origin, promotion } = services.clone();
     vec![
         (
             intent_tracker::SERVICE,
@@ -42,7 +44,13 @@ pub fn function_routes(services: &Services) -> Vec<(&'static str, RouteTable)> {
         ),
         (
             dashboard_api::SERVICE,
-            dashboard_api::routes(dashboard_api::AppState { store, bus, auth: admin, cors_origin }),
+            dashboard_api::routes(dashboard_api::AppState {
+                store,
+                bus,
+                auth: admin,
+                cors_origin,
+                promotion,
+            }),
         ),
     ]
 }

@@ -134,6 +134,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                     local_admin_token: Some(cli.admin_token),
                 },
                 cors_origin: cli.cors_origin.as_deref().map(dashboard_api::parse_origin).transpose()?,
+                promotion: autolearn_web::promotion::from_env()?,
             };
             let app = autolearn_runner::all_routes(&services).into_router();
             axum::serve(listener, app).with_graceful_shutdown(shutdown()).await?;
@@ -150,12 +151,8 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                     sender: cli.sender,
                     recipients: cli.admin_emails.split(',').map(|a| a.trim().to_owned()).collect(),
                 },
-                settings: weekly_batch::Settings {
-                    lookback_days: 90,
-                    review_url: format!("{}/admin/ai/learning", cli.dashboard_url.trim_end_matches('/')),
-                    promotion: Default::default(),
-                    expiry: Default::default(),
-                },
+                // LOOKBACK_DAYS and the promotion rules, read as the deployed function reads them.
+                settings: weekly_batch::Settings::from_env(&cli.dashboard_url)?,
             };
             let event = weekly_batch::TriggerEvent {
                 detail_type: "BatchLearningRequested".into(),

@@ -9,8 +9,8 @@ pub mod page;
 pub mod review;
 
 use autolearn_bus::{EVENT_BUS_NAME, EventBus};
-use autolearn_model::Store;
-use autolearn_web::{ApiError, ConfigError, RouteTable, config};
+use autolearn_model::{PromotionConfig, Store};
+use autolearn_web::{ApiError, ConfigError, RouteTable, config, promotion};
 use axum::extract::State;
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::routing::{MethodRouter, get, post};
@@ -32,7 +32,18 @@ pub const CORS_ORIGIN: &str = "CORS_ORIGIN";
 
 /// Every environment variable `Config::from_env` reads; the template test checks that
 /// `infra/template.yaml` sets each of them for this function.
-pub const ENV_VARS: &[&str] = &[config::TABLE_NAME, EVENT_BUS_NAME, ADMIN_GROUP, CORS_ORIGIN];
+pub const ENV_VARS: &[&str] = &[
+    config::TABLE_NAME,
+    EVENT_BUS_NAME,
+    ADMIN_GROUP,
+    CORS_ORIGIN,
+    promotion::PROMOTE_MIN_APPROVAL,
+    promotion::PROMOTE_MIN_HITS,
+    promotion::DEMOTE_MAX_APPROVAL,
+    promotion::DEMOTE_MIN_HITS,
+    promotion::PROMOTION_GUARD,
+    promotion::PROMOTION_BASELINE_PRIOR,
+];
 
 /// Configuration, read and validated once at cold start.
 #[derive(Debug, Clone)]
@@ -41,6 +52,8 @@ pub struct Config {
     pub event_bus_name: String,
     pub admin_group: String,
     pub cors_origin: Option<HeaderValue>,
+    /// The promotion rules, as the weekly batch reads them: the page previews its decisions.
+    pub promotion: PromotionConfig,
 }
 
 impl Config {
@@ -55,6 +68,7 @@ impl Config {
             event_bus_name: config::required(EVENT_BUS_NAME)?,
             admin_group,
             cors_origin,
+            promotion: promotion::from_env()?,
         })
     }
 }
@@ -81,6 +95,8 @@ pub struct AppState {
     pub auth: AdminAuth,
     /// The dashboard front end's origin, allowed by CORS.
     pub cors_origin: Option<HeaderValue>,
+    /// The promotion rules the experiments section previews (the batch's own configuration).
+    pub promotion: PromotionConfig,
 }
 
 /// The API routes of this function (health is added by whoever serves them). The dashboard

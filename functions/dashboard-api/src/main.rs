@@ -14,6 +14,7 @@ async fn main() -> Result<(), lambda_http::Error> {
         // In Lambda the identity comes only from API Gateway's JWT authorizer: no local token.
         auth: AdminAuth { admin_group: config.admin_group, local_admin_token: None },
         cors_origin: config.cors_origin,
+        promotion: config.promotion,
     };
     lambda_http::run(router(state)).await
 }

@@ -8,10 +8,10 @@
 //! never proposes it again.
 
 use autolearn_model::counters::shard_for;
-use autolearn_model::keys::COUNTER_SHARDS;
+use autolearn_model::keys::{self, COUNTER_SHARDS};
 use autolearn_model::{
-    Counter, DynamicIntent, LearningProposal, PlaybookEntry, ProposalKind, ProposalStatus, Store, StoreError,
-    Transaction, UsageCounts,
+    ConfigItem, Counter, DynamicIntent, LearningProposal, PlaybookEntry, ProposalKind, ProposalStatus, Store,
+    StoreError, Transaction, UsageCounts,
 };
 use autolearn_web::ApiError;
 use autolearn_web::extract::{Bytes, Path, Query};
@@ -25,17 +25,6 @@ use crate::{AdminIdentity, AppState};
 /// Longest accepted proposal id and review note.
 const MAX_ID_CHARS: usize = 200;
 pub const MAX_NOTE_CHARS: usize = 2000;
-
-/// The id of the dynamic intent a new-intent proposal creates: derived from the proposal, so a
-/// retried apply can never create a second one.
-pub fn intent_id_for(proposal_id: &str) -> String {
-    format!("intent-{proposal_id}")
-}
-
-/// The id of the playbook entry a playbook proposal creates.
-pub fn entry_id_for(proposal_id: &str) -> String {
-    format!("playbook-{proposal_id}")
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verdict {
@@ -87,7 +76,8 @@ fn already(id: &str, status: ProposalStatus) -> ApiError {
 
 /// The active dynamic intent with this name, if any.
 async fn intent_named(store: &Store, name: &str) -> Result<Option<DynamicIntent>, StoreError> {
-    Ok(crate::dashboard::all_intents(store)
+    Ok(store
+        .all_intents()
         .await?
         .into_iter()
         .filter(|intent| intent.name == name)
@@ -192,14 +182,15 @@ async fn apply_effect(
     transaction: &mut Transaction,
 ) -> Result<Effect, ApiError> {
     let id = &proposal.proposal_id;
+    let candidate = &proposal.proposal;
     let intent_name = || {
-        proposal
+        candidate
             .intent_name
             .as_deref()
             .filter(|name| !name.trim().is_empty())
             .ok_or_else(|| ApiError::Conflict(format!("proposal {id} names no intent")))
     };
-    match proposal.kind {
+    match candidate.kind {
         ProposalKind::NewIntent => {
             let name = intent_name()?;
             if intent_named(store, name).await?.is_some_and(|intent| intent.active) {
@@ -208,11 +199,11 @@ async fn apply_effect(
                 )));
             }
             let intent = DynamicIntent {
-                intent_id: intent_id_for(id),
+                intent_id: keys::intent_id_for_proposal(id),
                 name: name.to_owned(),
                 description: proposal.description.clone(),
-                examples: proposal.examples.clone(),
-                keywords: proposal.keywords.clone(),
+                examples: candidate.examples.clone(),
+                keywords: candidate.keywords.clone(),
                 active: true,
                 experimental: true,
                 usage: UsageCounts::default(),
@@ -225,14 +216,14 @@ async fn apply_effect(
             Ok(Effect::Intent { id: intent.intent_id })
         }
         ProposalKind::PlaybookAmendment => {
-            let text = proposal
+            let text = candidate
                 .playbook_text
                 .clone()
                 .filter(|text| !text.trim().is_empty())
                 .ok_or_else(|| ApiError::Conflict(format!("proposal {id} has no playbook text")))?;
             let entry = PlaybookEntry {
-                entry_id: entry_id_for(id),
-                intent_name: proposal.intent_name.clone(),
+                entry_id: keys::entry_id_for_proposal(id),
+                intent_name: candidate.intent_name.clone(),
                 text,
                 active: true,
                 experimental: true,
@@ -251,13 +242,13 @@ async fn apply_effect(
                 ApiError::Conflict(format!("no dynamic intent named {name} to add examples to"))
             })?;
             let mut new: Vec<String> = Vec::new();
-            for example in &proposal.examples {
+            for example in &candidate.examples {
                 if !intent.examples.contains(example) && !new.contains(example) {
                     new.push(example.clone());
                 }
             }
             if new.is_empty() {
-                transaction.require_exists(autolearn_model::ConfigItem::Intent(&intent.intent_id))?;
+                transaction.require_exists(ConfigItem::intent(&intent.intent_id))?;
             } else {
                 transaction.append_intent_examples(&intent.intent_id, &new)?;
             }
@@ -283,13 +274,8 @@ pub struct ProposalList {
 }
 
 pub fn parse_status(raw: Option<&str>) -> Result<ProposalStatus, ApiError> {
-    match raw.map(str::trim).unwrap_or("pending") {
-        "pending" => Ok(ProposalStatus::Pending),
-        "applied" => Ok(ProposalStatus::Applied),
-        "rejected" => Ok(ProposalStatus::Rejected),
-        "expired" => Ok(ProposalStatus::Expired),
-        _ => Err(ApiError::invalid("status", "status must be pending, applied, rejected or expired")),
-    }
+    ProposalStatus::parse(raw.map(str::trim).unwrap_or("pending"))
+        .ok_or_else(|| ApiError::invalid("status", "status must be pending, applied, rejected or expired"))
 }
 
 /// `GET /v1/proposals?status=pending&limit=50&cursor=…`: one page, oldest first.

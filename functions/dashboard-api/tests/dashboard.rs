@@ -100,22 +100,24 @@ async fn seed(dash: &Dash) -> (NaiveDate, Vec<LearningProposal>) {
 
     let proposal = |id: &str, impact: u64, confidence: Confidence, minutes: i64| {
         let mut p = fixtures::proposal(id, "session-1", at + Duration::minutes(minutes));
-        p.impact = impact;
-        p.confidence = confidence;
+        p.proposal.impact = impact;
+        p.proposal.confidence = confidence;
         p
     };
     let high_impact = proposal("p-high", 20, Confidence::Low, 2);
     let sure = proposal("p-sure", 3, Confidence::High, 3);
     let mut older = proposal("p-older", 3, Confidence::Medium, 0);
-    older.kind = ProposalKind::PlaybookAmendment;
-    older.playbook_text = Some("Keep replies short.".into());
+    older.proposal.kind = ProposalKind::PlaybookAmendment;
+    older.proposal.playbook_text = Some("Keep replies short.".into());
     let newer = proposal("p-newer", 3, Confidence::Medium, 1);
     let mut applied = proposal("p-applied", 99, Confidence::High, 0);
     applied.status = ProposalStatus::Applied;
     for p in [&high_impact, &sure, &older, &newer, &applied] {
         dash.store.create(p).await.unwrap();
     }
-    (today, vec![high_impact, sure, older, newer])
+    // Ranked as the batch ranks: impact, confidence, support, then kind (a new intent before a
+    // playbook amendment), so the newer new-intent proposal comes before the older amendment.
+    (today, vec![high_impact, sure, newer, older])
 }
 
 fn iso_week(day: NaiveDate) -> String {
@@ -178,7 +180,7 @@ async fn every_field_of_the_dashboard_follows_the_seeded_data() {
         ])
     );
 
-    // Pending proposals, ranked: impact, then confidence, then oldest; every stored field.
+    // Pending proposals, ranked as the batch ranks them; every stored field.
     assert_eq!(body["pendingProposals"], serde_json::to_value(&ranked).unwrap());
 
     // Experiments: progress toward both thresholds and the decision the rules take now.
@@ -444,6 +446,7 @@ async fn every_served_operation_is_in_the_openapi_document() {
         bus: dash.bus.bus.clone(),
         auth: dashboard_api::AdminAuth { admin_group: "g".into(), local_admin_token: None },
         cors_origin: None,
+        promotion: Default::default(),
     };
     let table = dashboard_api::routes(state);
     assert_eq!(table.operations().len(), 8);

@@ -5,7 +5,7 @@ mod common;
 
 use std::process::Stdio;
 
-use autolearn_model::{Counter, Evidence, UsageCounts};
+use autolearn_model::{Counter, Evidence, EvidenceKind, UsageCounts};
 use autolearn_testkit::fixtures;
 use autolearn_testkit::http::send;
 use base64::Engine;
@@ -48,12 +48,14 @@ async fn seed(dash: &Dash) {
     dash.store.create(&intent).await.unwrap();
     dash.store.create(&fixtures::playbook_entry("pb-1", at)).await.unwrap();
     let mut proposal = fixtures::proposal("p-xss", "session-1", at);
-    proposal.examples.push(XSS_EXAMPLE.into());
-    proposal.evidence.push(Evidence {
+    proposal.proposal.examples.push(XSS_EXAMPLE.into());
+    proposal.proposal.evidence.push(Evidence {
+        kind: EvidenceKind::SimilarMessage,
+        note: None,
         conversation_id: "conv-evil".into(),
-        execution_id: Some("exec-evil".into()),
-        text: XSS.into(),
-        similarity: Some(0.91),
+        id: "exec-evil".into(),
+        text: Some(XSS.into()),
+        score: Some(0.91),
     });
     dash.store.create(&proposal).await.unwrap();
 }

@@ -11,17 +11,18 @@ use serde_json::json;
 
 async fn seed_proposal(dash: &Dash, id: &str, kind: ProposalKind) -> LearningProposal {
     let mut proposal = fixtures::proposal(id, "session-1", Utc::now());
-    proposal.kind = kind;
+    proposal.proposal.kind = kind;
     match kind {
         ProposalKind::NewIntent => {}
         ProposalKind::PlaybookAmendment => {
-            proposal.title = "Shorter replies for showing requests".into();
-            proposal.intent_name = Some("SHOWING_REQUEST".into());
-            proposal.playbook_text = Some("Keep replies under three sentences.".into());
+            proposal.proposal.title = "Shorter replies for showing requests".into();
+            proposal.proposal.intent_name = Some("SHOWING_REQUEST".into());
+            proposal.proposal.playbook_text = Some("Keep replies under three sentences.".into());
         }
         ProposalKind::IntentExample => {
-            proposal.intent_name = Some("SHOWING_REQUEST".into());
-            proposal.examples = vec!["can I see the flat on Sunday?".into(), "my sink is leaking".into()];
+            proposal.proposal.intent_name = Some("SHOWING_REQUEST".into());
+            proposal.proposal.examples =
+                vec!["can I see the flat on Sunday?".into(), "my sink is leaking".into()];
         }
     }
     dash.store.create(&proposal).await.unwrap();
@@ -46,15 +47,15 @@ async fn applying_a_new_intent_proposal_creates_an_experimental_intent_once() {
     let intent = dash.store.intent("intent-p-new").await.unwrap().expect("intent created");
     assert_eq!(intent.name, "MAINTENANCE_REQUEST");
     assert_eq!(intent.description, proposal.description);
-    assert_eq!(intent.examples, proposal.examples);
-    assert_eq!(intent.keywords, proposal.keywords);
+    assert_eq!(intent.examples, proposal.proposal.examples);
+    assert_eq!(intent.keywords, proposal.proposal.keywords);
     assert!(intent.experimental && intent.active);
     assert_eq!(intent.usage, Default::default());
     assert_eq!(intent.source_proposal_id.as_deref(), Some("p-new"));
 
     let stored = dash.store.proposal("p-new").await.unwrap().unwrap();
     assert_eq!(stored.status, ProposalStatus::Applied);
-    assert_eq!(stored.fingerprint, proposal.fingerprint);
+    assert_eq!(stored.proposal.fingerprint, proposal.proposal.fingerprint);
     assert!(stored.decided_at.is_some());
     assert_eq!(decided_today(&dash).await, (1, 0));
 
@@ -133,7 +134,7 @@ async fn rejecting_keeps_the_fingerprint_and_the_note() {
     let stored = dash.store.proposal("p-no").await.unwrap().unwrap();
     assert_eq!(stored.status, ProposalStatus::Rejected);
     assert_eq!(stored.note.as_deref(), Some("we have this already"));
-    assert_eq!(stored.fingerprint, proposal.fingerprint);
+    assert_eq!(stored.proposal.fingerprint, proposal.proposal.fingerprint);
     assert!(dash.store.intent("intent-p-no").await.unwrap().is_none());
     assert_eq!(decided_today(&dash).await, (0, 1));
     let reply = dash.admin("POST", "/v1/proposals/p-no/apply", "").await;
@@ -159,7 +160,7 @@ async fn a_concurrent_apply_and_reject_cannot_both_win() {
         let id = format!("p-race-{round}");
         let mut proposal = fixtures::proposal(&id, "session-1", Utc::now());
         // Each round proposes its own intent (an active intent's name cannot be proposed twice).
-        proposal.intent_name = Some(format!("RACE_{round}"));
+        proposal.proposal.intent_name = Some(format!("RACE_{round}"));
         dash.store.create(&proposal).await.unwrap();
         let apply_path = format!("/v1/proposals/{id}/apply");
         let reject_path = format!("/v1/proposals/{id}/reject");

@@ -52,33 +52,12 @@ pub struct FeedbackRequest {
     pub sent_at: DateTime<Utc>,
 }
 
-/// How a send was classified.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub enum Outcome {
-    Unedited,
-    LightlyEdited,
-    Rewritten,
-    /// The execution had no draft to compare with.
-    NoDraft,
-}
-
-impl From<SendOutcome> for Outcome {
-    fn from(outcome: SendOutcome) -> Self {
-        match outcome {
-            SendOutcome::Unedited => Self::Unedited,
-            SendOutcome::LightlyEdited => Self::LightlyEdited,
-            SendOutcome::Rewritten => Self::Rewritten,
-        }
-    }
-}
-
 /// The answer to a recorded send (and, unchanged, to each redelivery of it).
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SendRecorded {
     pub execution_id: String,
-    pub outcome: Outcome,
+    pub outcome: SendOutcome,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub edit_distance: Option<f64>,
     /// Set when the send was stored as draft feedback.
@@ -99,13 +78,13 @@ pub struct PreparedSend {
 }
 
 /// The counters and approval usage a send adds.
-fn send_counts(outcome: Outcome, distance: f64) -> Vec<(Counter, i64)> {
+fn send_counts(outcome: SendOutcome, distance: f64) -> Vec<(Counter, i64)> {
     match outcome {
-        Outcome::NoDraft => vec![(Counter::SentWithoutDraft, 1)],
+        SendOutcome::NoDraft => vec![(Counter::SentWithoutDraft, 1)],
         drafted => {
             let class = match drafted {
-                Outcome::Unedited => Counter::Unedited,
-                Outcome::LightlyEdited => Counter::LightlyEdited,
+                SendOutcome::Unedited => Counter::Unedited,
+                SendOutcome::LightlyEdited => Counter::LightlyEdited,
                 _ => Counter::Rewritten,
             };
             // Micro-units keep the sum an exact integer under concurrent ADDs.
@@ -133,13 +112,13 @@ pub fn prepare(
         execution.draft_reply.as_deref().map(|draft| edit::analyze_edit(draft, &request.sent_text));
     let outcome = analysis
         .as_ref()
-        .map_or(Outcome::NoDraft, |analysis| edit::classify_send(analysis.distance, threshold).into());
+        .map_or(SendOutcome::NoDraft, |analysis| edit::classify_send(analysis.distance, threshold));
     let distance = analysis.as_ref().map_or(0.0, |analysis| analysis.distance);
 
     let mut transaction = Transaction::new();
     let mut feedback_id = None;
     let mut event = None;
-    if let (Outcome::Rewritten, Some(analysis)) = (outcome, &analysis) {
+    if let (SendOutcome::Rewritten, Some(analysis)) = (outcome, &analysis) {
         let feedback = DraftFeedback {
             feedback_id: ulid::Ulid::from_datetime(now.into()).to_string(),
             execution_id: execution.execution_id.clone(),
@@ -186,22 +165,22 @@ pub fn prepare(
         outcome,
         edit_distance: analysis.as_ref().map(|analysis| analysis.distance),
         feedback_id,
-        summary: analysis.as_ref().filter(|_| outcome != Outcome::Unedited).map(|a| a.summary.clone()),
+        summary: analysis.as_ref().filter(|_| outcome != SendOutcome::Unedited).map(|a| a.summary.clone()),
     };
     let answer = Answer::new(StatusCode::CREATED, &response)?;
     let record = answer.record(IDEMPOTENCY_SCOPE, &execution.execution_id, &request_hash, now);
     let idempotency_action = transaction.create(&record)?;
 
-    if outcome != Outcome::NoDraft {
-        let unedited = i64::from(outcome == Outcome::Unedited);
+    if outcome != SendOutcome::NoDraft {
+        let unedited = i64::from(outcome == SendOutcome::Unedited);
         let usage = [(Usage::Sent, 1), (Usage::Unedited, unedited)];
         if let Some(intent_id) =
             execution.intent.as_ref().and_then(|intent| intent.dynamic_intent_id.as_deref())
         {
-            transaction.add_usage(ConfigItem::Intent(intent_id), &usage)?;
+            transaction.add_usage(ConfigItem::intent(intent_id), &usage)?;
         }
         for entry_id in &execution.playbook_entry_ids {
-            transaction.add_usage(ConfigItem::PlaybookEntry(entry_id), &usage)?;
+            transaction.add_usage(ConfigItem::playbook_entry(entry_id), &usage)?;
         }
     }
     let shard = counters::shard_for(&execution.execution_id, keys::COUNTER_SHARDS);

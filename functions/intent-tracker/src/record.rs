@@ -204,12 +204,12 @@ pub fn prepare(body: &[u8], now: DateTime<Utc>) -> Result<PreparedExecution, Api
         .intent
         .as_ref()
         .and_then(|intent| intent.dynamic_intent_id.as_deref())
-        .map(|id| transaction.add_usage(ConfigItem::Intent(id), &[(Usage::Hit, 1)]))
+        .map(|id| transaction.add_usage(ConfigItem::intent(id), &[(Usage::Hit, 1)]))
         .transpose()?;
     let playbook_actions = execution
         .playbook_entry_ids
         .iter()
-        .map(|id| transaction.add_usage(ConfigItem::PlaybookEntry(id), &[(Usage::Hit, 1)]))
+        .map(|id| transaction.add_usage(ConfigItem::playbook_entry(id), &[(Usage::Hit, 1)]))
         .collect::<Result<_, _>>()?;
     let shard = counters::shard_for(&execution.execution_id, keys::COUNTER_SHARDS);
     transaction.add_to_counters(execution.day(), shard, &counter_increments(&execution))?;

@@ -3,29 +3,32 @@
 //! `BatchContinuationRequested` event. `main.rs` only wires [`handle`] to `lambda_runtime`;
 //! the local runner's `autolearn batch` calls the same handler.
 
+mod analysis;
+mod experiments;
 pub mod report;
+mod report_data;
 pub mod run;
 
 use autolearn_bus::{EVENT_BUS_NAME, EventBus, PublishError};
-use autolearn_learning::promotion::PromotionConfig;
 use autolearn_learning::proposals::ExpiryConfig;
+use autolearn_model::PromotionConfig;
 use autolearn_model::{SessionType, Store};
-use autolearn_web::{ConfigError, config};
+use autolearn_web::{ConfigError, config, promotion};
 use chrono::{DateTime, Duration, Utc};
 use serde::Deserialize;
 
-pub use run::{BatchOutcome, Step, StopPolicy};
+pub use run::{BatchOutcome, StopPolicy};
 
 pub const SERVICE: &str = "weekly-batch";
 
 pub const SENDER_EMAIL: &str = "SENDER_EMAIL";
 pub const ADMIN_EMAILS: &str = "ADMIN_EMAILS";
 pub const DASHBOARD_URL: &str = "DASHBOARD_URL";
+/// How many days back the cross-conversation search looks for similar messages (not the
+/// period a run studies, which is always the 7 days before its trigger).
 pub const LOOKBACK_DAYS: &str = "LOOKBACK_DAYS";
-pub const PROMOTE_MIN_APPROVAL: &str = "PROMOTE_MIN_APPROVAL";
-pub const PROMOTE_MIN_HITS: &str = "PROMOTE_MIN_HITS";
-pub const DEMOTE_MAX_APPROVAL: &str = "DEMOTE_MAX_APPROVAL";
-pub const DEMOTE_MIN_HITS: &str = "DEMOTE_MIN_HITS";
+pub const DEFAULT_LOOKBACK_DAYS: u32 = 90;
+pub const MAX_LOOKBACK_DAYS: u32 = 365;
 
 /// Every environment variable `Config::from_env` reads; the template test checks that
 /// `infra/template.yaml` sets each of them for this function.
@@ -36,16 +39,29 @@ pub const ENV_VARS: &[&str] = &[
     ADMIN_EMAILS,
     DASHBOARD_URL,
     LOOKBACK_DAYS,
-    PROMOTE_MIN_APPROVAL,
-    PROMOTE_MIN_HITS,
-    DEMOTE_MAX_APPROVAL,
-    DEMOTE_MIN_HITS,
+    promotion::PROMOTE_MIN_APPROVAL,
+    promotion::PROMOTE_MIN_HITS,
+    promotion::DEMOTE_MAX_APPROVAL,
+    promotion::DEMOTE_MIN_HITS,
+    promotion::PROMOTION_GUARD,
+    promotion::PROMOTION_BASELINE_PRIOR,
 ];
+
+/// `LOOKBACK_DAYS`: a whole number of days from 7 (the period itself) to 365.
+pub fn parse_lookback_days(raw: &str) -> Result<u32, ConfigError> {
+    match raw.trim().parse::<u32>() {
+        Ok(days) if (7..=MAX_LOOKBACK_DAYS).contains(&days) => Ok(days),
+        _ => Err(ConfigError::Invalid {
+            name: LOOKBACK_DAYS,
+            why: format!("{raw:?} is not a whole number of days from 7 to {MAX_LOOKBACK_DAYS}"),
+        }),
+    }
+}
 
 /// What a run needs besides its clients.
 #[derive(Debug, Clone)]
 pub struct Settings {
-    /// How far back the cross-conversation search looks (default 90 days).
+    /// How far back the cross-conversation search looks (`LOOKBACK_DAYS`, default 90 days).
     pub lookback_days: u32,
     /// The dashboard's review page, linked from the report.
     pub review_url: String,
@@ -76,30 +92,37 @@ impl Config {
                 why: format!("{bad} is not an email address"),
             });
         }
-        let defaults = PromotionConfig::default();
         let dashboard = config::required(DASHBOARD_URL)?;
         Ok(Self {
             table_name: config::required(config::TABLE_NAME)?,
             event_bus_name: config::required(EVENT_BUS_NAME)?,
             sender: config::required(SENDER_EMAIL)?,
             recipients,
-            settings: Settings {
-                lookback_days: config::optional(LOOKBACK_DAYS, 90)?,
-                review_url: format!("{}/admin/ai/learning", dashboard.trim_end_matches('/')),
-                promotion: PromotionConfig {
-                    promote_min_approval: config::optional(
-                        PROMOTE_MIN_APPROVAL,
-                        defaults.promote_min_approval,
-                    )?,
-                    promote_min_hits: config::optional(PROMOTE_MIN_HITS, defaults.promote_min_hits)?,
-                    demote_max_approval: config::optional(DEMOTE_MAX_APPROVAL, defaults.demote_max_approval)?,
-                    demote_min_hits: config::optional(DEMOTE_MIN_HITS, defaults.demote_min_hits)?,
-                    ..defaults
-                },
-                expiry: ExpiryConfig::default(),
-            },
+            settings: Settings::from_env(&dashboard)?,
         })
     }
+}
+
+impl Settings {
+    /// The learning settings from the environment (`LOOKBACK_DAYS` and the promotion rules),
+    /// with the review page under `dashboard_url`. The local runner reads them the same way.
+    pub fn from_env(dashboard_url: &str) -> Result<Self, ConfigError> {
+        let lookback_days = match std::env::var(LOOKBACK_DAYS) {
+            Ok(raw) if !raw.trim().is_empty() => parse_lookback_days(&raw)?,
+            _ => DEFAULT_LOOKBACK_DAYS,
+        };
+        Ok(Self {
+            lookback_days,
+            review_url: review_url(dashboard_url),
+            promotion: promotion::from_env()?,
+            expiry: ExpiryConfig::default(),
+        })
+    }
+}
+
+/// The review page linked from the report, under the dashboard's base URL.
+pub fn review_url(dashboard: &str) -> String {
+    format!("{}/admin/ai/learning", dashboard.trim_end_matches('/'))
 }
 
 /// Sends the report through SESv2.

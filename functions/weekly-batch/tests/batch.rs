@@ -5,10 +5,11 @@
 use std::collections::BTreeSet;
 
 use autolearn_model::*;
+use autolearn_model::{BatchStatus, BatchStep, ExperimentAction};
 use autolearn_testkit::{ObservedBus, fixtures, fresh_store, sdk_config, unique_name};
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use serde_json::Value;
-use weekly_batch::{Deps, Mailer, Settings, Step, StopPolicy, TriggerEvent, handle};
+use weekly_batch::{Deps, Mailer, Settings, StopPolicy, TriggerEvent, handle};
 
 struct Env {
     deps: Deps,
@@ -156,7 +157,7 @@ impl Env {
             self.store().create(&intent).await.unwrap();
         }
         let mut stale = fixtures::proposal("stale", "old-session", period_end() - Duration::days(40));
-        stale.fingerprint = "stale-fingerprint".into();
+        stale.proposal.fingerprint = "stale-fingerprint".into();
         self.store().create(&stale).await.unwrap();
 
         // Daily counters: accuracy and coverage both improve from last week to this week.
@@ -186,7 +187,8 @@ impl Env {
     async fn final_state(
         &self,
     ) -> (Vec<String>, BTreeSet<String>, Vec<(String, String)>, usize, SessionStatus) {
-        let session_id = weekly_batch::run::session_id_for(period_end() - Duration::days(7), period_end());
+        let session_id =
+            autolearn_model::keys::session_id_for_period(period_end() - Duration::days(7), period_end());
         let session = self.store().session(&session_id).await.unwrap().unwrap();
         let queue: BTreeSet<String> = self
             .store()
@@ -197,7 +199,8 @@ impl Env {
             .into_iter()
             .map(|feedback| feedback.execution_id)
             .collect();
-        let decisions = session.decisions.iter().map(|d| (d.item_id.clone(), d.action.clone())).collect();
+        let decisions =
+            session.decisions.iter().map(|d| (d.item_id.clone(), d.action.as_str().to_owned())).collect();
         let mut proposals = session.proposal_ids.clone();
         proposals.sort();
         (proposals, queue, decisions, self.emails_to_me().await.len(), session.status)
@@ -233,16 +236,16 @@ fn collect_messages(value: &Value, sender: &str, found: &mut Vec<Value>) {
 async fn a_week_becomes_a_session_proposals_decisions_events_and_one_email() {
     let env = Env::new().await;
     let outcome = env.run(StopPolicy::default()).await;
-    assert_eq!(outcome.status, "completed");
-    assert_eq!(outcome.completed_steps.len(), Step::ALL.len());
+    assert_eq!(outcome.status, BatchStatus::Completed);
+    assert_eq!(outcome.completed_steps.len(), BatchStep::ALL.len());
 
     let session = env.store().session(&outcome.session_id).await.unwrap().unwrap();
     assert_eq!(session.status, SessionStatus::Completed);
     assert_eq!(session.session_type, SessionType::Batch);
     assert_eq!(session.period_end, period_end());
-    assert_eq!(session.stats["gapMessages"], 10, "only this week's gaps");
-    assert_eq!(session.stats["editsAnalysed"], 5, "only feedback sent before the period's end");
-    assert_eq!(session.stats["conversationsAnalysed"], 15);
+    assert_eq!(session.stats.gap_messages, 10, "only this week's gaps");
+    assert_eq!(session.stats.edits_analysed, 5, "only feedback sent before the period's end");
+    assert_eq!(session.stats.conversations_analysed, 15);
     let summary = session.summary.clone().unwrap();
     assert!(summary.starts_with("15 conversations analysed"), "{summary}");
 
@@ -252,31 +255,36 @@ async fn a_week_becomes_a_session_proposals_decisions_events_and_one_email() {
         proposals.push(env.store().proposal(id).await.unwrap().expect("stored proposal"));
     }
     let new_intents: Vec<&LearningProposal> =
-        proposals.iter().filter(|p| p.kind == ProposalKind::NewIntent).collect();
+        proposals.iter().filter(|p| p.proposal.kind == ProposalKind::NewIntent).collect();
     let maintenance = new_intents
         .iter()
-        .find(|p| p.keywords.iter().any(|k| k.contains("sink") || k.contains("leak")))
+        .find(|p| p.proposal.keywords.iter().any(|k| k.contains("sink") || k.contains("leak")))
         .unwrap_or_else(|| {
-            panic!("no maintenance intent in {:#?}", proposals.iter().map(|p| &p.title).collect::<Vec<_>>())
+            panic!(
+                "no maintenance intent in {:#?}",
+                proposals.iter().map(|p| &p.proposal.title).collect::<Vec<_>>()
+            )
         });
-    let name = maintenance.intent_name.clone().unwrap();
+    let name = maintenance.proposal.intent_name.clone().unwrap();
     assert!(name.chars().all(|c| c.is_ascii_uppercase() || c == '_' || c.is_ascii_digit()), "{name}");
-    assert!((3..=5).contains(&maintenance.examples.len()), "{:?}", maintenance.examples);
-    assert!(maintenance.evidence.len() >= 3);
-    assert_eq!(maintenance.confidence, Confidence::High, "6 similar messages from 6 conversations");
+    assert!((3..=5).contains(&maintenance.proposal.examples.len()), "{:?}", maintenance.proposal.examples);
+    assert!(maintenance.proposal.evidence.len() >= 3);
+    assert_eq!(maintenance.proposal.confidence, Confidence::High, "6 similar messages from 6 conversations");
     assert!(
         maintenance
+            .proposal
             .examples
             .iter()
-            .chain(maintenance.evidence.iter().map(|e| &e.text))
+            .map(String::as_str)
+            .chain(maintenance.proposal.evidence.iter().map(|e| e.shown_text()))
             .all(|t| !t.contains("555-201-3344"))
     );
     let amendment = proposals
         .iter()
-        .find(|p| p.kind == ProposalKind::PlaybookAmendment)
+        .find(|p| p.proposal.kind == ProposalKind::PlaybookAmendment)
         .expect("a playbook amendment from the shortened drafts");
-    assert!(amendment.title.to_lowercase().contains("shorter"), "{}", amendment.title);
-    assert!(amendment.evidence.len() >= 3);
+    assert!(amendment.proposal.title.to_lowercase().contains("shorter"), "{}", amendment.proposal.title);
+    assert!(amendment.proposal.evidence.len() >= 3);
     assert!(proposals.iter().all(|p| p.status == ProposalStatus::Pending));
 
     // Feedback of the period is analysed and out of the queue; later feedback waits.
@@ -297,7 +305,7 @@ async fn a_week_becomes_a_session_proposals_decisions_events_and_one_email() {
     let decisions: Vec<(&str, &str)> =
         session.decisions.iter().map(|d| (d.item_id.as_str(), d.action.as_str())).collect();
     assert_eq!(decisions, vec![("intent-loser", "demote"), ("intent-winner", "promote")]);
-    let promoted = session.decisions.iter().find(|d| d.action == "promote").unwrap();
+    let promoted = session.decisions.iter().find(|d| d.action == ExperimentAction::Promote).unwrap();
     assert_eq!(
         (promoted.usage.hit_count, promoted.usage.sent_count, promoted.usage.unedited_count),
         (12, 10, 9)
@@ -338,7 +346,7 @@ async fn a_rerun_of_the_same_event_changes_nothing_and_sends_nothing() {
     env.bus.received().await;
 
     let again = env.run(StopPolicy::default()).await;
-    assert_eq!(again.status, "completed");
+    assert_eq!(again.status, BatchStatus::Completed);
     assert_eq!(env.final_state().await, first);
     assert!(env.bus.received().await.is_empty(), "no event published twice");
     assert_eq!(env.emails_to_me().await.len(), 1);
@@ -350,13 +358,13 @@ async fn a_crash_after_any_step_resumes_to_the_same_final_state() {
     reference.run(StopPolicy::default()).await;
     let expected = reference.final_state().await;
 
-    for step in Step::ALL {
+    for step in BatchStep::ALL {
         let env = Env::new().await;
         let stopped = env.run(StopPolicy { crash_after: Some(step), ..Default::default() }).await;
-        assert_eq!(stopped.status, "interrupted");
-        assert_eq!(stopped.completed_steps.last().map(String::as_str), Some(step.name()));
+        assert_eq!(stopped.status, BatchStatus::Interrupted);
+        assert_eq!(stopped.completed_steps.last(), Some(&step));
         let resumed = env.run(StopPolicy::default()).await;
-        assert_eq!(resumed.status, "completed", "after a crash at {step:?}");
+        assert_eq!(resumed.status, BatchStatus::Completed, "after a crash at {step:?}");
         let state = env.final_state().await;
         // Proposal ids derive from the session and fingerprint: identical across environments.
         assert_eq!(state, expected, "after a crash at {step:?}");
@@ -372,7 +380,7 @@ async fn a_run_near_its_deadline_hands_over_through_the_bus() {
         crash_after: None,
     };
     let outcome = env.run(stop).await;
-    assert_eq!(outcome.status, "continuing");
+    assert_eq!(outcome.status, BatchStatus::Continuing);
     assert!(outcome.completed_steps.is_empty());
     let events = env.bus.received().await;
     assert_eq!(events.len(), 1);
@@ -388,5 +396,5 @@ async fn a_run_near_its_deadline_hands_over_through_the_bus() {
     .unwrap();
     let resumed = handle(&env.deps, continuation, StopPolicy::default()).await.unwrap();
     assert_eq!(resumed.session_id, outcome.session_id);
-    assert_eq!(resumed.status, "completed");
+    assert_eq!(resumed.status, BatchStatus::Completed);
 }

@@ -21,5 +21,6 @@ pub fn offline_services() -> Services {
         edit_threshold: 0.2,
         admin: dashboard_api::AdminAuth { admin_group: "admins".into(), local_admin_token: None },
         cors_origin: None,
+        promotion: Default::default(),
     }
 }

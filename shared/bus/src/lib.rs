@@ -1,6 +1,7 @@
 //! autolearn's events on its EventBridge bus. Every event has source [`SOURCE`]; its
 //! detail-type names what happened. Details carry ids and numbers, never customer text.
 
+use autolearn_domain::{ExperimentAction, ItemKind};
 use aws_sdk_eventbridge::Client;
 use aws_sdk_eventbridge::types::PutEventsRequestEntry;
 use chrono::{DateTime, Utc};
@@ -14,8 +15,27 @@ pub const EVENT_BUS_NAME: &str = "EVENT_BUS_NAME";
 
 /// An event autolearn publishes.
 pub trait Event: Serialize {
-    const DETAIL_TYPE: &'static str;
+    /// The event's detail-type: what happened.
+    fn detail_type(&self) -> &'static str;
 }
+
+/// Events whose detail-type is fixed by their type.
+macro_rules! fixed_detail_type {
+    ($($event:ident),* $(,)?) => {
+        $(impl Event for $event {
+            fn detail_type(&self) -> &'static str {
+                stringify!($event)
+            }
+        })*
+    };
+}
+
+fixed_detail_type!(
+    DraftFeedbackRecorded,
+    BatchLearningRequested,
+    BatchContinuationRequested,
+    LearningSessionCreated
+);
 
 /// A send was rewritten beyond the threshold and stored as draft feedback.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -31,10 +51,6 @@ pub struct DraftFeedbackRecorded {
     pub sent_at: DateTime<Utc>,
 }
 
-impl Event for DraftFeedbackRecorded {
-    const DETAIL_TYPE: &'static str = "DraftFeedbackRecorded";
-}
-
 /// An admin asked for a batch run (the manual trigger). Like the weekly schedule, the batch
 /// studies the 7 days before the event's time; the period is repeated here for readers.
 #[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
@@ -45,10 +61,6 @@ pub struct BatchLearningRequested {
     pub period_end: DateTime<Utc>,
 }
 
-impl Event for BatchLearningRequested {
-    const DETAIL_TYPE: &'static str = "BatchLearningRequested";
-}
-
 /// A batch stopped before its deadline and continues in a new invocation for the same period.
 #[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -56,10 +68,6 @@ pub struct BatchContinuationRequested {
     pub session_id: String,
     pub period_start: DateTime<Utc>,
     pub period_end: DateTime<Utc>,
-}
-
-impl Event for BatchContinuationRequested {
-    const DETAIL_TYPE: &'static str = "BatchContinuationRequested";
 }
 
 /// A batch stored its learning session and proposals.
@@ -72,18 +80,17 @@ pub struct LearningSessionCreated {
     pub proposals: usize,
 }
 
-impl Event for LearningSessionCreated {
-    const DETAIL_TYPE: &'static str = "LearningSessionCreated";
-}
-
-/// An A/B decision on an experimental intent or playbook entry, with its numbers.
+/// An A/B decision the batch took on an experimental intent or playbook entry, with its
+/// numbers. Its detail-type names the item and the action: `IntentPromoted`, `IntentDemoted`,
+/// `PlaybookEntryPromoted` or `PlaybookEntryDemoted`.
 #[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ExperimentDecided {
-    /// `intent` or `playbookEntry`.
-    pub item_kind: String,
+    pub item_kind: ItemKind,
     pub item_id: String,
     pub name: String,
+    /// `promote` or `demote`.
+    pub action: ExperimentAction,
     pub hit_count: u64,
     pub sent_count: u64,
     pub unedited_count: u64,
@@ -92,22 +99,15 @@ pub struct ExperimentDecided {
     pub session_id: String,
 }
 
-/// An experimental item promoted (no longer experimental).
-#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
-#[serde(transparent)]
-pub struct IntentPromoted(pub ExperimentDecided);
-
-impl Event for IntentPromoted {
-    const DETAIL_TYPE: &'static str = "IntentPromoted";
-}
-
-/// An experimental item deactivated for low approval.
-#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
-#[serde(transparent)]
-pub struct IntentDemoted(pub ExperimentDecided);
-
-impl Event for IntentDemoted {
-    const DETAIL_TYPE: &'static str = "IntentDemoted";
+impl Event for ExperimentDecided {
+    fn detail_type(&self) -> &'static str {
+        match (self.item_kind, self.action) {
+            (ItemKind::Intent, ExperimentAction::Demote) => "IntentDemoted",
+            (ItemKind::Intent, _) => "IntentPromoted",
+            (ItemKind::PlaybookEntry, ExperimentAction::Demote) => "PlaybookEntryDemoted",
+            (ItemKind::PlaybookEntry, _) => "PlaybookEntryPromoted",
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -137,12 +137,13 @@ impl EventBus {
     }
 
     pub async fn publish<E: Event>(&self, event: &E) -> Result<(), PublishError> {
-        let detail = serde_json::to_string(event)
-            .map_err(|source| PublishError::Serialize { detail_type: E::DETAIL_TYPE, source })?;
+        let detail_type = event.detail_type();
+        let detail =
+            serde_json::to_string(event).map_err(|source| PublishError::Serialize { detail_type, source })?;
         let entry = PutEventsRequestEntry::builder()
             .event_bus_name(&self.bus_name)
             .source(SOURCE)
-            .detail_type(E::DETAIL_TYPE)
+            .detail_type(detail_type)
             .detail(detail)
             .build();
         let output = self
@@ -156,7 +157,7 @@ impl EventBus {
         if output.failed_entry_count() > 0 {
             let code =
                 output.entries().iter().find_map(|entry| entry.error_code()).unwrap_or("unknown").to_owned();
-            return Err(PublishError::Refused { detail_type: E::DETAIL_TYPE, code });
+            return Err(PublishError::Refused { detail_type, code });
         }
         Ok(())
     }

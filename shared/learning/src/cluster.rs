@@ -911,7 +911,7 @@ pub fn discover_gaps(
             kind: ProposalKind::IntentExample,
             fingerprint,
             rejection_keys,
-            intent: Some(intent.clone()),
+            intent_name: Some(intent.clone()),
             title: format!(
                 "Add {} example{} to {intent} ({} missed messages, {} conversations)",
                 examples.len(),
@@ -921,14 +921,14 @@ pub fn discover_gaps(
             ),
             examples,
             keywords: Vec::new(),
-            guidance: None,
+            playbook_text: None,
             confidence: if conversations.len() >= cfg.medium_confidence_conversations {
                 Confidence::Medium
             } else {
                 Confidence::Low
             },
             impact: matched.len() as u64,
-            support_conversations: conversations.len(),
+            support_conversations: conversations.len() as u64,
             evidence: order.iter().take(cfg.max_evidence).map(|&m| gap_evidence(&inputs[m])).collect(),
         });
     }
@@ -964,7 +964,7 @@ pub fn discover_gaps(
             kind: ProposalKind::NewIntent,
             fingerprint: keys[0].clone(),
             rejection_keys: keys,
-            intent: Some(cluster.name.clone()),
+            intent_name: Some(cluster.name.clone()),
             title: format!(
                 "New intent {} ({} messages, {} conversations)",
                 cluster.name,
@@ -973,14 +973,14 @@ pub fn discover_gaps(
             ),
             examples: chosen.iter().map(|&m| text::mask_personal_data(rest_inputs[m].text)).collect(),
             keywords: cluster.keywords.clone(),
-            guidance: None,
+            playbook_text: None,
             confidence: if cluster.conversations >= cfg.medium_confidence_conversations {
                 Confidence::Medium
             } else {
                 Confidence::Low
             },
             impact: cluster.members.len() as u64,
-            support_conversations: cluster.conversations,
+            support_conversations: cluster.conversations as u64,
             evidence: cluster
                 .members
                 .iter()
@@ -1011,7 +1011,7 @@ mod tests {
     }
 
     fn names(d: &GapDiscovery) -> Vec<String> {
-        d.new_intent_proposals.iter().filter_map(|p| p.intent.clone()).collect()
+        d.new_intent_proposals.iter().filter_map(|p| p.intent_name.clone()).collect()
     }
 
     #[test]
@@ -1019,7 +1019,7 @@ mod tests {
         let d = discover_gaps(&gaps(600, 3), &[], &BTreeSet::new(), &GapConfig::default());
         assert!(!d.new_intent_proposals.is_empty());
         for p in &d.new_intent_proposals {
-            let name = p.intent.as_deref().unwrap();
+            let name = p.intent_name.as_deref().unwrap();
             assert!(name.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_'), "{name}");
             assert!((3..=5).contains(&p.examples.len()) || p.impact < 3, "{p:?}");
             assert!(!p.keywords.is_empty());
@@ -1027,7 +1027,7 @@ mod tests {
             assert!(p.examples.iter().all(|e| !e.contains("555-201-3344")));
         }
         let unique: BTreeSet<&String> =
-            d.new_intent_proposals.iter().filter_map(|p| p.intent.as_ref()).collect();
+            d.new_intent_proposals.iter().filter_map(|p| p.intent_name.as_ref()).collect();
         assert_eq!(unique.len(), d.new_intent_proposals.len());
         assert_eq!(d.assignments.len(), 600);
     }
@@ -1048,7 +1048,7 @@ mod tests {
                 .new_intent_proposals
                 .iter()
                 .map(|p| {
-                    let name = p.intent.as_deref().unwrap();
+                    let name = p.intent_name.as_deref().unwrap();
                     input
                         .iter()
                         .zip(&d.assignments)
@@ -1094,7 +1094,7 @@ mod tests {
         assert_eq!(d.example_proposals.len(), 1);
         let p = &d.example_proposals[0];
         assert_eq!(p.kind, ProposalKind::IntentExample);
-        assert_eq!(p.intent.as_deref(), Some("PARKING"));
+        assert_eq!(p.intent_name.as_deref(), Some("PARKING"));
         assert_eq!(p.impact, 6);
         // Rejecting it suppresses the same examples next time.
         let rejected: BTreeSet<String> = p.rejection_keys.iter().cloned().collect();

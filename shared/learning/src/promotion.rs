@@ -3,85 +3,43 @@
 //! The design document's rules, with its thresholds as defaults: promote at
 //! `approvalRate >= 0.8` with `hitCount >= 10`; deactivate at `approvalRate < 0.3` with
 //! `hitCount >= 20`. An optional statistical guard (off by default) also asks the Wilson
-//! score interval of the approval rate to clear the baseline approval rate of
-//! non-experimental intents: its lower bound above the baseline to promote, its upper
-//! bound below the baseline to demote.
+//! score interval of the approval rate to clear a baseline: its lower bound above it to
+//! promote, its upper bound below it to demote. The baseline is the pooled approval rate of
+//! established (active, non-experimental) intents and playbook entries once they have enough
+//! sends, and a configured prior before that, so the guard also works on a fresh system.
 
-use serde::{Deserialize, Serialize};
+pub use autolearn_domain::experiment::{
+    ConfigUsage, Decision, ExperimentAction, ExperimentStats, PromotionConfig,
+};
 
-/// What the batch should do with an experimental item.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub enum Action {
-    /// Make it non-experimental (set `promotedAt`).
-    Promote,
-    /// Deactivate it.
-    Demote,
-    /// Leave it experimental.
-    Keep,
+/// What the rules decide for one active experimental item.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExperimentReview<'a> {
+    pub config: ConfigUsage<'a>,
+    pub decision: Decision,
 }
 
-/// The A/B numbers of an experimental item.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ExperimentStats {
-    /// Times the classifier matched it.
-    pub hit_count: u64,
-    /// Share of its drafts sent without editing, if any were sent.
-    pub approval_rate: Option<f64>,
-    /// Number of sends the approval rate is over (needed by the statistical guard).
-    #[serde(default)]
-    pub sends: Option<u64>,
-}
-
-/// Thresholds of the promotion rules.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct PromotionConfig {
-    /// Promote at an approval rate at or above this…
-    pub promote_min_approval: f64,
-    /// …with at least this many hits.
-    pub promote_min_hits: u64,
-    /// Demote at an approval rate below this…
-    pub demote_max_approval: f64,
-    /// …with at least this many hits.
-    pub demote_min_hits: u64,
-    /// Also require the Wilson interval to clear the baseline (needs `sends` and a
-    /// baseline; without them the guard holds the decision at Keep).
-    pub statistical_guard: bool,
-    /// z of the Wilson interval (1.96 ≈ 95%).
-    pub wilson_z: f64,
-}
-
-impl Default for PromotionConfig {
-    fn default() -> Self {
-        Self {
-            promote_min_approval: 0.8,
-            promote_min_hits: 10,
-            demote_max_approval: 0.3,
-            demote_min_hits: 20,
-            statistical_guard: false,
-            wilson_z: 1.96,
-        }
-    }
-}
-
-/// A decision with its reason and the numbers it rests on.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Decision {
-    /// What to do.
-    pub action: Action,
-    /// Why, in one line with the numbers.
-    pub reason: String,
-    /// Hit count used.
-    pub hit_count: u64,
-    /// Approval rate used.
-    pub approval_rate: Option<f64>,
-    /// Baseline approval rate given.
-    pub baseline: Option<f64>,
-    /// Wilson interval `(lower, upper)` when computed.
-    pub wilson_interval: Option<(f64, f64)>,
+/// Every active experimental item with the decision the rules take for it now, in the order
+/// given. The batch applies these decisions and the dashboard shows them: both call this, with
+/// the same configuration, so the page never previews a decision the batch would not take.
+pub fn review_experiments<'a>(
+    config: &[ConfigUsage<'a>],
+    cfg: &PromotionConfig,
+) -> Vec<ExperimentReview<'a>> {
+    let established: Vec<ExperimentStats> = config
+        .iter()
+        .filter(|item| item.active && !item.experimental)
+        .map(|item| ExperimentStats::from(item.usage))
+        .collect();
+    let baseline = cfg.statistical_guard.then(|| baseline_approval_rate(&established, cfg));
+    config
+        .iter()
+        .filter(|item| item.active && item.experimental)
+        .map(|item| ExperimentReview {
+            config: *item,
+            decision: decide(&ExperimentStats::from(item.usage), cfg, baseline),
+        })
+        .collect()
 }
 
 /// The Wilson score interval of `successes` out of `trials` at `z`.
@@ -97,17 +55,18 @@ pub fn wilson_interval(successes: f64, trials: f64, z: f64) -> Option<(f64, f64)
     Some((((center - margin) / denominator).max(0.0), ((center + margin) / denominator).min(1.0)))
 }
 
-/// The pooled approval rate of non-experimental items (total approvals / total sends),
-/// the baseline for the statistical guard; `None` without sends.
-pub fn baseline_approval_rate(stats: &[ExperimentStats]) -> Option<f64> {
-    let (mut approvals, mut sends) = (0.0, 0.0);
-    for s in stats {
+/// The approval rate an experiment must beat under the statistical guard: the pooled rate of
+/// established (active, non-experimental) config, total approvals / total sends, once it has
+/// at least `baseline_min_sends` sends; before that (a fresh system) the configured prior.
+pub fn baseline_approval_rate(established: &[ExperimentStats], cfg: &PromotionConfig) -> f64 {
+    let (mut approvals, mut sends) = (0.0, 0u64);
+    for s in established {
         if let (Some(rate), Some(n)) = (s.approval_rate, s.sends) {
             approvals += rate * n as f64;
-            sends += n as f64;
+            sends += n;
         }
     }
-    (sends > 0.0).then(|| approvals / sends)
+    if sends == 0 || sends < cfg.baseline_min_sends { cfg.baseline_prior } else { approvals / sends as f64 }
 }
 
 /// Decides what to do with an experimental item (see the module documentation).
@@ -122,7 +81,7 @@ pub fn decide(stats: &ExperimentStats, cfg: &PromotionConfig, baseline: Option<f
         wilson_interval: interval,
     };
     let Some(rate) = stats.approval_rate else {
-        return decision(Action::Keep, format!("no sends yet ({hits} hits)"), None);
+        return decision(ExperimentAction::Keep, format!("no sends yet ({hits} hits)"), None);
     };
     let interval = stats.sends.and_then(|n| wilson_interval(rate * n as f64, n as f64, cfg.wilson_z));
     let promote = rate >= cfg.promote_min_approval && hits >= cfg.promote_min_hits;
@@ -140,19 +99,19 @@ pub fn decide(stats: &ExperimentStats, cfg: &PromotionConfig, baseline: Option<f
                 cfg.demote_min_hits
             )
         };
-        return decision(Action::Keep, why, interval);
+        return decision(ExperimentAction::Keep, why, interval);
     }
     if cfg.statistical_guard {
         let (Some((lower, upper)), Some(base)) = (interval, baseline) else {
             return decision(
-                Action::Keep,
+                ExperimentAction::Keep,
                 format!("{numbers}: statistical guard needs send counts and a baseline"),
                 interval,
             );
         };
         if promote && lower <= base {
             return decision(
-                Action::Keep,
+                ExperimentAction::Keep,
                 format!(
                     "{numbers}: Wilson lower bound {:.0}% does not beat baseline {:.0}%",
                     lower * 100.0,
@@ -163,7 +122,7 @@ pub fn decide(stats: &ExperimentStats, cfg: &PromotionConfig, baseline: Option<f
         }
         if demote && upper >= base {
             return decision(
-                Action::Keep,
+                ExperimentAction::Keep,
                 format!(
                     "{numbers}: Wilson upper bound {:.0}% does not fall below baseline {:.0}%",
                     upper * 100.0,
@@ -175,7 +134,7 @@ pub fn decide(stats: &ExperimentStats, cfg: &PromotionConfig, baseline: Option<f
     }
     if promote {
         decision(
-            Action::Promote,
+            ExperimentAction::Promote,
             format!(
                 "{numbers}: at least {:.0}% with at least {} hits",
                 cfg.promote_min_approval * 100.0,
@@ -185,7 +144,7 @@ pub fn decide(stats: &ExperimentStats, cfg: &PromotionConfig, baseline: Option<f
         )
     } else {
         decision(
-            Action::Demote,
+            ExperimentAction::Demote,
             format!(
                 "{numbers}: below {:.0}% with at least {} hits",
                 cfg.demote_max_approval * 100.0,
@@ -199,6 +158,7 @@ pub fn decide(stats: &ExperimentStats, cfg: &PromotionConfig, baseline: Option<f
 #[cfg(test)]
 mod tests {
     use super::*;
+    use autolearn_domain::item::{ConfigItem, UsageCounts};
     use proptest::prelude::*;
 
     fn stats(hits: u64, rate: f64) -> ExperimentStats {
@@ -208,14 +168,14 @@ mod tests {
     #[test]
     fn design_thresholds_exactly() {
         let cfg = PromotionConfig::default();
-        assert_eq!(decide(&stats(10, 0.8), &cfg, None).action, Action::Promote);
-        assert_eq!(decide(&stats(9, 1.0), &cfg, None).action, Action::Keep);
-        assert_eq!(decide(&stats(10, 0.79), &cfg, None).action, Action::Keep);
-        assert_eq!(decide(&stats(20, 0.29), &cfg, None).action, Action::Demote);
-        assert_eq!(decide(&stats(20, 0.3), &cfg, None).action, Action::Keep);
-        assert_eq!(decide(&stats(19, 0.0), &cfg, None).action, Action::Keep);
+        assert_eq!(decide(&stats(10, 0.8), &cfg, None).action, ExperimentAction::Promote);
+        assert_eq!(decide(&stats(9, 1.0), &cfg, None).action, ExperimentAction::Keep);
+        assert_eq!(decide(&stats(10, 0.79), &cfg, None).action, ExperimentAction::Keep);
+        assert_eq!(decide(&stats(20, 0.29), &cfg, None).action, ExperimentAction::Demote);
+        assert_eq!(decide(&stats(20, 0.3), &cfg, None).action, ExperimentAction::Keep);
+        assert_eq!(decide(&stats(19, 0.0), &cfg, None).action, ExperimentAction::Keep);
         let none = ExperimentStats { hit_count: 50, approval_rate: None, sends: None };
-        assert_eq!(decide(&none, &cfg, None).action, Action::Keep);
+        assert_eq!(decide(&none, &cfg, None).action, ExperimentAction::Keep);
     }
 
     #[test]
@@ -232,14 +192,14 @@ mod tests {
         let cfg = PromotionConfig { statistical_guard: true, ..PromotionConfig::default() };
         // 8/10 approvals: Wilson lower bound ≈ 0.49, below a 0.7 baseline.
         let d = decide(&stats(10, 0.8), &cfg, Some(0.7));
-        assert_eq!(d.action, Action::Keep);
+        assert_eq!(d.action, ExperimentAction::Keep);
         assert!(d.reason.contains("Wilson lower bound"), "{}", d.reason);
         // 190/200 clears it.
-        assert_eq!(decide(&stats(200, 0.95), &cfg, Some(0.7)).action, Action::Promote);
+        assert_eq!(decide(&stats(200, 0.95), &cfg, Some(0.7)).action, ExperimentAction::Promote);
         // Without a baseline the guard keeps.
-        assert_eq!(decide(&stats(200, 0.95), &cfg, None).action, Action::Keep);
+        assert_eq!(decide(&stats(200, 0.95), &cfg, None).action, ExperimentAction::Keep);
         // 2/20 has upper bound ≈ 0.30 < 0.7: demote.
-        assert_eq!(decide(&stats(20, 0.1), &cfg, Some(0.7)).action, Action::Demote);
+        assert_eq!(decide(&stats(20, 0.1), &cfg, Some(0.7)).action, ExperimentAction::Demote);
     }
 
     #[test]
@@ -250,10 +210,59 @@ mod tests {
     }
 
     #[test]
-    fn baseline_is_pooled() {
-        let b = baseline_approval_rate(&[stats(10, 0.5), stats(30, 0.9)]).unwrap();
+    fn baseline_is_pooled_once_measured_and_the_prior_before() {
+        let cfg = PromotionConfig::default();
+        let b = baseline_approval_rate(&[stats(10, 0.5), stats(30, 0.9)], &cfg);
         assert!((b - 0.8).abs() < 1e-12);
-        assert_eq!(baseline_approval_rate(&[]), None);
+        assert_eq!(baseline_approval_rate(&[], &cfg), cfg.baseline_prior);
+        assert_eq!(baseline_approval_rate(&[stats(29, 1.0)], &cfg), cfg.baseline_prior);
+    }
+
+    fn usage(hits: u64, sent: u64, unedited: u64) -> UsageCounts {
+        UsageCounts { hit_count: hits, sent_count: sent, unedited_count: unedited }
+    }
+
+    #[test]
+    fn the_guard_promotes_a_clear_winner_on_a_fresh_system() {
+        // Nothing established yet: the baseline is the prior (0.5). 12 of 12 unedited has a
+        // Wilson lower bound of about 0.76, well above it.
+        let cfg = PromotionConfig { statistical_guard: true, ..PromotionConfig::default() };
+        let config = [ConfigUsage {
+            item: ConfigItem::intent("intent-new"),
+            name: "PARKING",
+            usage: usage(12, 12, 12),
+            active: true,
+            experimental: true,
+        }];
+        let reviews = review_experiments(&config, &cfg);
+        assert_eq!(reviews.len(), 1);
+        assert_eq!(reviews[0].decision.action, ExperimentAction::Promote, "{}", reviews[0].decision.reason);
+        assert_eq!(reviews[0].decision.baseline, Some(0.5));
+        // Without the guard the same numbers promote too; with it, a narrow win does not.
+        let narrow = [ConfigUsage { usage: usage(10, 10, 8), ..config[0] }];
+        assert_eq!(review_experiments(&narrow, &cfg)[0].decision.action, ExperimentAction::Keep);
+    }
+
+    #[test]
+    fn only_active_experiments_are_reviewed_against_established_config() {
+        let cfg = PromotionConfig { statistical_guard: true, ..PromotionConfig::default() };
+        let item = |id: &'static str, usage: UsageCounts, active: bool, experimental: bool| ConfigUsage {
+            item: ConfigItem::playbook_entry(id),
+            name: id,
+            usage,
+            active,
+            experimental,
+        };
+        let config = [
+            item("established", usage(400, 400, 380), true, false),
+            item("retired", usage(50, 50, 0), false, true),
+            item("trial", usage(40, 40, 36), true, true),
+        ];
+        let reviews = review_experiments(&config, &cfg);
+        assert_eq!(reviews.iter().map(|r| r.config.item.id).collect::<Vec<_>>(), vec!["trial"]);
+        // 36/40 does not beat an established 95% with confidence.
+        assert_eq!(reviews[0].decision.action, ExperimentAction::Keep);
+        assert_eq!(reviews[0].decision.baseline, Some(0.95));
     }
 
     proptest! {
@@ -261,11 +270,11 @@ mod tests {
         fn promote_and_demote_follow_thresholds(hits in 0u64..100, rate in 0.0f64..=1.0) {
             let d = decide(&stats(hits, rate), &PromotionConfig::default(), None);
             let expected = if rate >= 0.8 && hits >= 10 {
-                Action::Promote
+                ExperimentAction::Promote
             } else if rate < 0.3 && hits >= 20 {
-                Action::Demote
+                ExperimentAction::Demote
             } else {
-                Action::Keep
+                ExperimentAction::Keep
             };
             prop_assert_eq!(d.action, expected);
         }

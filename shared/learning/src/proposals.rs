@@ -1,133 +1,29 @@
-//! Proposals: what the engine suggests to an admin, with its evidence, confidence, impact
-//! and a stable fingerprint; their ranking and expiry.
+//! Proposals: their stable fingerprints, ranking and expiry. The proposal types themselves
+//! are the domain's ([`autolearn_domain::proposal`]), re-exported here.
 
 use std::cmp::Ordering;
 
+pub use autolearn_domain::proposal::{Confidence, Evidence, EvidenceKind, Proposal, ProposalKind};
 use serde::{Deserialize, Serialize};
 
 use crate::text;
-
-/// What a proposal would change if applied.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub enum ProposalKind {
-    /// A new (experimental) dynamic intent, from a cluster of unmatched messages.
-    NewIntent,
-    /// New examples for an existing intent the classifier missed.
-    IntentExample,
-    /// A playbook amendment for an intent (or global), from a recurring edit theme.
-    PlaybookAmendment,
-}
-
-/// How sure the engine is that a proposal is right.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub enum Confidence {
-    /// Little support.
-    Low,
-    /// Some support.
-    Medium,
-    /// Support from several distinct conversations.
-    High,
-}
-
-/// Where a piece of evidence comes from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub enum EvidenceKind {
-    /// An inbound message of a gap execution (no intent matched or no draft).
-    GapMessage,
-    /// A draft feedback record (an edited draft).
-    Feedback,
-    /// A similar inbound message found by cross-conversation search.
-    SimilarMessage,
-}
-
-/// One piece of supporting evidence. Any customer text in it is masked (emails, phone
-/// numbers, street addresses).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Evidence {
-    /// Where it comes from.
-    pub kind: EvidenceKind,
-    /// The message or feedback id.
-    pub id: String,
-    /// The conversation it belongs to.
-    pub conversation_id: String,
-    /// Masked text, when the evidence is a message.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub text: Option<String>,
-    /// Similarity score, for similar messages.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub score: Option<f64>,
-    /// A one-line note (e.g. the edit summary of a feedback item).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub note: Option<String>,
-}
-
-/// A proposal for an admin to apply or reject.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Proposal {
-    /// What applying it changes.
-    pub kind: ProposalKind,
-    /// A stable identifier of what is proposed, the same from one batch to the next for
-    /// the same suggestion (see [`fingerprint`]).
-    pub fingerprint: String,
-    /// When an admin rejects this proposal, store all of these keys in the rejected set:
-    /// a later candidate matching any of them is not proposed again. The fingerprint is
-    /// always one of them.
-    pub rejection_keys: Vec<String>,
-    /// The intent: the new intent's name (UPPER_SNAKE) for [`ProposalKind::NewIntent`],
-    /// the target intent for [`ProposalKind::IntentExample`], the intent a playbook
-    /// amendment applies to (`None` = global).
-    pub intent: Option<String>,
-    /// One line for the admin, e.g. "New intent PARKING_SPOT (14 messages, 11
-    /// conversations)".
-    pub title: String,
-    /// Example messages (masked), for new intents and intent examples.
-    #[serde(default)]
-    pub examples: Vec<String>,
-    /// Keywords, for new intents.
-    #[serde(default)]
-    pub keywords: Vec<String>,
-    /// The playbook guidance text, for playbook amendments.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub guidance: Option<String>,
-    /// Confidence.
-    pub confidence: Confidence,
-    /// Impact: how many messages (or edits) this affects.
-    pub impact: u64,
-    /// Distinct conversations supporting it.
-    pub support_conversations: usize,
-    /// Supporting evidence (bounded in number; `impact` counts all).
-    #[serde(default)]
-    pub evidence: Vec<Evidence>,
-}
-
-impl Proposal {
-    /// True when any of the given rejection keys rejects this proposal.
-    pub fn is_rejected(&self, rejected: &std::collections::BTreeSet<String>) -> bool {
-        self.rejection_keys.iter().any(|k| rejected.contains(k))
-    }
-}
 
 /// A stable fingerprint: the kind, a scope and a content key, with the content hashed so
 /// the fingerprint stays short whatever the content. The same parts always give the same
 /// fingerprint, across runs, machines and versions of Rust.
 pub fn fingerprint(kind: ProposalKind, scope: &str, content: &str) -> String {
-    let kind = match kind {
-        ProposalKind::NewIntent => "newIntent",
-        ProposalKind::IntentExample => "intentExample",
-        ProposalKind::PlaybookAmendment => "playbookAmendment",
-    };
-    format!("{kind}:{scope}:{:016x}", text::stable_hash(content.as_bytes()))
+    format!("{}:{scope}:{:016x}", kind.as_str(), text::stable_hash(content.as_bytes()))
 }
 
 /// Sorts proposals by impact (messages affected), highest first; then by confidence,
 /// support, kind and fingerprint, so the order is total and deterministic.
 pub fn rank(proposals: &mut [Proposal]) {
     proposals.sort_by(compare_by_rank);
+}
+
+/// The same order over anything that holds a proposal (a stored proposal, a review card).
+pub fn rank_by<T>(items: &mut [T], proposal: impl Fn(&T) -> &Proposal) {
+    items.sort_by(|a, b| compare_by_rank(proposal(a), proposal(b)));
 }
 
 fn compare_by_rank(a: &Proposal, b: &Proposal) -> Ordering {
@@ -174,11 +70,11 @@ pub(crate) fn sample(kind: ProposalKind, impact: u64, confidence: Confidence, ke
         kind,
         fingerprint: fingerprint(kind, "test", key),
         rejection_keys: vec![fingerprint(kind, "test", key)],
-        intent: None,
+        intent_name: None,
         title: key.to_string(),
         examples: vec![],
         keywords: vec![],
-        guidance: None,
+        playbook_text: None,
         confidence,
         impact,
         support_conversations: 1,

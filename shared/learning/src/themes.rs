@@ -386,18 +386,18 @@ pub fn theme_proposal(theme: &EditTheme, edits: &[EditRecord], cfg: &ThemeConfig
         kind: ProposalKind::PlaybookAmendment,
         rejection_keys: vec![fingerprint.clone()],
         fingerprint,
-        intent: theme.intent.clone(),
+        intent_name: theme.intent.clone(),
         title: format!("{scope}: {}", theme.description),
         examples: Vec::new(),
         keywords: Vec::new(),
-        guidance: Some(guidance(theme)),
+        playbook_text: Some(guidance(theme)),
         confidence: if theme.support_conversations >= cfg.high_confidence_conversations {
             Confidence::High
         } else {
             Confidence::Medium
         },
         impact: theme.support_edits as u64,
-        support_conversations: theme.support_conversations,
+        support_conversations: theme.support_conversations as u64,
         evidence: theme
             .edit_ids
             .iter()
@@ -469,7 +469,7 @@ mod tests {
         );
         let proposal = theme_proposal(shorter, &edits, &ThemeConfig::default());
         assert_eq!(proposal.kind, ProposalKind::PlaybookAmendment);
-        assert_eq!(proposal.intent.as_deref(), Some("SHOWING"));
+        assert_eq!(proposal.intent_name.as_deref(), Some("SHOWING"));
         assert_eq!(proposal.evidence.len(), 5);
         assert_eq!(proposal.impact, 5);
     }

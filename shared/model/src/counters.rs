@@ -117,6 +117,17 @@ impl DailyCounters {
 
 /// Picks the shard for a write from a stable key (e.g. the execution id), so that a retried
 /// write lands on the same shard and load still spreads evenly over all of them.
+/// `numerator / denominator`, or `None` (JSON null) for a zero denominator: every rate the
+/// dashboard and the report derive from counters.
+pub fn ratio(numerator: i64, denominator: i64) -> Option<f64> {
+    (denominator > 0).then(|| numerator as f64 / denominator as f64)
+}
+
+/// A counter summed over days.
+pub fn total(days: &[DailyCounters], counter: &Counter) -> i64 {
+    days.iter().map(|day| day.get(counter)).sum()
+}
+
 pub fn shard_for(key: &str, shards: u32) -> u32 {
     // FNV-1a: tiny, stable across builds and platforms (std's hasher is neither promised).
     let hash =

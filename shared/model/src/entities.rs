@@ -1,12 +1,12 @@
 //! The entities autolearn stores. Each maps to a DynamoDB item through serde_dynamo; the store
 //! adds the key attributes from [`crate::keys`], so these types carry no key formats.
 
-use std::collections::BTreeMap;
-
+use autolearn_domain::{
+    BatchStep, ConfigItem, ConfigUsage, EditAnalysis, ExperimentOutcome, Proposal, ProposalStatus,
+    SessionStats, SessionStatus, SessionType, UsageCounts,
+};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
-
-use autolearn_learning::edit::EditAnalysis;
 
 use crate::keys::{self, ItemKeys};
 
@@ -146,27 +146,6 @@ impl Entity for DraftFeedback {
     }
 }
 
-/// How often a piece of dynamic config was used and how often its drafts went out unedited.
-/// The approval rate is derived from the two counts rather than stored beside them, so that
-/// the atomic counter updates can never leave it disagreeing with them.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct UsageCounts {
-    #[serde(default)]
-    pub hit_count: u64,
-    #[serde(default)]
-    pub sent_count: u64,
-    #[serde(default)]
-    pub unedited_count: u64,
-}
-
-impl UsageCounts {
-    /// Share of sent drafts that went out without editing; `None` before the first send.
-    pub fn approval_rate(&self) -> Option<f64> {
-        (self.sent_count > 0).then(|| self.unedited_count as f64 / self.sent_count as f64)
-    }
-}
-
 /// A learned intent the classifier can match, possibly still on trial (experimental).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -190,6 +169,19 @@ pub struct DynamicIntent {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source_proposal_id: Option<String>,
     pub created_at: DateTime<Utc>,
+}
+
+impl DynamicIntent {
+    /// The intent as the A/B rules see it.
+    pub fn config_usage(&self) -> ConfigUsage<'_> {
+        ConfigUsage {
+            item: ConfigItem::intent(&self.intent_id),
+            name: &self.name,
+            usage: self.usage,
+            active: self.active,
+            experimental: self.experimental,
+        }
+    }
 }
 
 impl Entity for DynamicIntent {
@@ -223,6 +215,19 @@ pub struct PlaybookEntry {
     pub created_at: DateTime<Utc>,
 }
 
+impl PlaybookEntry {
+    /// The entry as the A/B rules see it (named by its text).
+    pub fn config_usage(&self) -> ConfigUsage<'_> {
+        ConfigUsage {
+            item: ConfigItem::playbook_entry(&self.entry_id),
+            name: &self.text,
+            usage: self.usage,
+            active: self.active,
+            experimental: self.experimental,
+        }
+    }
+}
+
 impl Entity for PlaybookEntry {
     fn id(&self) -> &str {
         &self.entry_id
@@ -231,21 +236,6 @@ impl Entity for PlaybookEntry {
     fn keys(&self) -> ItemKeys {
         keys::playbook_entry(&self.entry_id)
     }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum SessionType {
-    Manual,
-    Batch,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SessionStatus {
-    Running,
-    Completed,
-    Failed,
 }
 
 /// One run of learning over a period; a batch session covers the 7 days before its trigger.
@@ -259,14 +249,14 @@ pub struct LearningSession {
     pub status: SessionStatus,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub summary: Option<String>,
-    /// Named totals of the run (conversations analysed, edits analysed, ...).
+    /// Totals of the run (conversations analysed, edits analysed, ...).
     #[serde(default)]
-    pub stats: BTreeMap<String, u64>,
+    pub stats: SessionStats,
     #[serde(default)]
     pub proposal_ids: Vec<String>,
     /// Steps of the batch already done, so a rerun continues where the last one stopped.
     #[serde(default)]
-    pub completed_steps: Vec<String>,
+    pub completed_steps: Vec<BatchStep>,
     /// A/B decisions the batch took, with their numbers.
     #[serde(default)]
     pub decisions: Vec<ExperimentOutcome>,
@@ -277,25 +267,9 @@ pub struct LearningSession {
     pub updated_at: DateTime<Utc>,
 }
 
-/// One promotion or demotion of an experimental intent or playbook entry.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ExperimentOutcome {
-    /// `intent` or `playbookEntry`.
-    pub item_kind: String,
-    pub item_id: String,
-    pub name: String,
-    /// `promote` or `demote`.
-    pub action: String,
-    pub reason: String,
-    #[serde(flatten)]
-    pub usage: UsageCounts,
-    pub decided_at: DateTime<Utc>,
-}
-
 impl LearningSession {
-    pub fn has_completed(&self, step: &str) -> bool {
-        self.completed_steps.iter().any(|done| done == step)
+    pub fn has_completed(&self, step: BatchStep) -> bool {
+        self.completed_steps.contains(&step)
     }
 }
 
@@ -309,89 +283,21 @@ impl Entity for LearningSession {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ProposalKind {
-    NewIntent,
-    IntentExample,
-    PlaybookAmendment,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ProposalStatus {
-    Pending,
-    Applied,
-    Rejected,
-    Expired,
-}
-
-impl ProposalStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Pending => "pending",
-            Self::Applied => "applied",
-            Self::Rejected => "rejected",
-            Self::Expired => "expired",
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Confidence {
-    Low,
-    Medium,
-    High,
-}
-
-/// A message that supports a proposal. Its text is customer text with contact details masked.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Evidence {
-    pub conversation_id: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub execution_id: Option<String>,
-    pub text: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub similarity: Option<f64>,
-}
-
-/// A suggested improvement awaiting an admin's review.
+/// A proposal awaiting (or past) an admin's review: the learning's [`Proposal`] with its id,
+/// the session that made it, its status and the review.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct LearningProposal {
     pub proposal_id: String,
     pub session_id: String,
-    pub kind: ProposalKind,
     pub status: ProposalStatus,
-    pub title: String,
-    /// The intent the proposal creates or amends; `None` for a global playbook amendment.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub intent_name: Option<String>,
+    /// What is proposed and why (kind, title, intent, examples, playbook text, confidence,
+    /// impact, evidence, fingerprint), stored inline.
+    #[serde(flatten)]
+    pub proposal: Proposal,
+    /// One sentence for people (the new intent's description once applied).
     #[serde(default)]
     pub description: String,
-    #[serde(default)]
-    pub examples: Vec<String>,
-    #[serde(default)]
-    pub keywords: Vec<String>,
-    /// The playbook text of an amendment.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub playbook_text: Option<String>,
-    pub confidence: Confidence,
-    /// Messages affected: how much applying it would matter.
-    pub impact: u64,
-    #[serde(default)]
-    pub evidence: Vec<Evidence>,
-    /// Stable identity of what is proposed, so a rejected idea is never proposed again.
-    pub fingerprint: String,
-    /// Every key under which a rejection of this proposal suppresses later candidates (the
-    /// fingerprint among them).
-    #[serde(default)]
-    pub rejection_keys: Vec<String>,
-    /// Distinct conversations supporting it.
-    #[serde(default)]
-    pub support_conversations: u64,
     pub created_at: DateTime<Utc>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub decided_at: Option<DateTime<Utc>>,
@@ -399,6 +305,24 @@ pub struct LearningProposal {
     pub decided_by: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+}
+
+impl LearningProposal {
+    /// A new pending proposal of a session. Its id derives from the session and the
+    /// fingerprint, so a rerun of the session cannot store the same idea twice.
+    pub fn pending(session_id: &str, proposal: Proposal, description: String, now: DateTime<Utc>) -> Self {
+        Self {
+            proposal_id: keys::proposal_id(session_id, &proposal.fingerprint),
+            session_id: session_id.to_owned(),
+            status: ProposalStatus::Pending,
+            proposal,
+            description,
+            created_at: now,
+            decided_at: None,
+            decided_by: None,
+            note: None,
+        }
+    }
 }
 
 impl Entity for LearningProposal {
@@ -447,11 +371,21 @@ impl Entity for IdempotencyRecord {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use autolearn_domain::{Confidence, ProposalKind};
 
     #[test]
-    fn approval_rate_is_unedited_share_of_sends() {
-        let usage = UsageCounts { hit_count: 12, sent_count: 10, unedited_count: 8 };
-        assert_eq!(usage.approval_rate(), Some(0.8));
-        assert_eq!(UsageCounts::default().approval_rate(), None);
+    fn proposals_of_earlier_releases_still_read() {
+        let old = serde_json::json!({
+            "proposalId": "p-1", "sessionId": "s-1", "kind": "new_intent", "status": "pending",
+            "title": "New intent PARKING", "intentName": "PARKING", "confidence": "high", "impact": 4,
+            "evidence": [{"conversationId": "c1", "executionId": "e1", "text": "where to park?"}],
+            "fingerprint": "newIntent:intent:1", "createdAt": "2026-11-16T08:00:00Z"
+        });
+        let proposal: LearningProposal = serde_json::from_value(old).unwrap();
+        assert_eq!(proposal.proposal.kind, ProposalKind::NewIntent);
+        assert_eq!(proposal.proposal.confidence, Confidence::High);
+        assert_eq!(proposal.proposal.evidence[0].id, "e1");
+        let written = serde_json::to_value(&proposal).unwrap();
+        assert_eq!(written["kind"], "newIntent");
     }
 }

@@ -35,7 +35,9 @@
 //!
 //! No request path scans the table.
 
+use autolearn_domain::{ConfigItem, ItemKind};
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
+use sha2::{Digest, Sha256};
 
 /// Attribute name of the partition key.
 pub const PK: &str = "PK";
@@ -158,6 +160,36 @@ pub fn proposal_pk(proposal_id: &str) -> String {
     format!("PROPOSAL#{proposal_id}")
 }
 pub const PROPOSAL_SK: &str = "PROPOSAL";
+/// A stored proposal's id: the same for the same session and idea, whatever the run.
+pub fn proposal_id(session_id: &str, fingerprint: &str) -> String {
+    let digest = hex::encode(Sha256::digest(format!("{session_id}|{fingerprint}")));
+    format!("prop-{}", &digest[..20])
+}
+
+/// The id of the dynamic intent a new-intent proposal creates: derived from the proposal, so a
+/// retried apply can never create a second one.
+pub fn intent_id_for_proposal(proposal_id: &str) -> String {
+    format!("intent-{proposal_id}")
+}
+
+/// The id of the playbook entry a playbook proposal creates.
+pub fn entry_id_for_proposal(proposal_id: &str) -> String {
+    format!("playbook-{proposal_id}")
+}
+
+/// One learning session per period: the id is the period itself.
+pub fn session_id_for_period(start: DateTime<Utc>, end: DateTime<Utc>) -> String {
+    format!("batch-{}-{}", start.format("%Y%m%dT%H%M%SZ"), end.format("%Y%m%dT%H%M%SZ"))
+}
+
+/// The primary key of a dynamic config item (an intent or a playbook entry).
+pub fn config_item(item: ConfigItem<'_>) -> (String, &'static str) {
+    match item.kind {
+        ItemKind::Intent => (intent_pk(item.id), INTENT_SK),
+        ItemKind::PlaybookEntry => (playbook_entry_pk(item.id), PLAYBOOK_ENTRY_SK),
+    }
+}
+
 pub fn proposals_with_status(status: &str) -> String {
     format!("PROPOSALS#{status}")
 }

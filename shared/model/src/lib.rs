@@ -12,5 +12,14 @@ pub mod table;
 pub use counters::{Counter, DailyCounters};
 pub use entities::*;
 pub use error::{Cancellation, StoreError};
-pub use store::{ConfigItem, Page, Store, Transaction, Usage};
+pub use store::{Page, Store, Transaction, Usage, all_pages};
 pub use table::TableDefinition;
+
+/// The domain vocabulary the entities are made of, re-exported so that users of the store
+/// name one crate.
+pub use autolearn_domain::{
+    BatchStatus, BatchStep, Confidence, ConfigItem, ConfigUsage, Decision, EditAnalysis, Evidence,
+    EvidenceKind, ExperimentAction, ExperimentOutcome, ExperimentStats, ItemKind, PromotionConfig, Proposal,
+    ProposalKind, ProposalStatus, ReasonCode, SendOutcome, SessionStats, SessionStatus, SessionType,
+    UsageCounts,
+};

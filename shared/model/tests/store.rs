@@ -32,7 +32,7 @@ async fn every_entity_round_trips() {
     assert_eq!(store.playbook_entry("p1").await.unwrap(), Some(entry));
 
     let mut session = fixtures::session("s1", at);
-    session.stats.insert("conversationsAnalysed".into(), 47);
+    session.stats.conversations_analysed = 47;
     session.proposal_ids = vec!["pr1".into()];
     store.create(&session).await.unwrap();
     assert_eq!(store.session("s1").await.unwrap(), Some(session));
@@ -83,10 +83,10 @@ async fn a_transaction_whose_condition_fails_writes_nothing() {
     let execution = fixtures::execution("e1", "c1", at);
     let mut transaction = Transaction::new();
     transaction.create(&execution).unwrap();
-    transaction.add_usage(ConfigItem::Intent("i1"), &[(Usage::Hit, 1)]).unwrap();
+    transaction.add_usage(ConfigItem::intent("i1"), &[(Usage::Hit, 1)]).unwrap();
     transaction.add_to_counters(at.date_naive(), 0, &[(Counter::Executions, 1)]).unwrap();
     // This intent does not exist, so the whole transaction must be refused.
-    transaction.add_usage(ConfigItem::Intent("nope"), &[(Usage::Hit, 1)]).unwrap();
+    transaction.add_usage(ConfigItem::intent("nope"), &[(Usage::Hit, 1)]).unwrap();
 
     let error = store.commit(transaction).await.unwrap_err();
     match &error {
@@ -125,7 +125,7 @@ async fn concurrent_increments_end_exact() {
                     .await
                     .unwrap();
                 let mut transaction = Transaction::new();
-                transaction.add_usage(ConfigItem::Intent("i1"), &[(Usage::Hit, 1)]).unwrap();
+                transaction.add_usage(ConfigItem::intent("i1"), &[(Usage::Hit, 1)]).unwrap();
                 store.commit(transaction).await.unwrap();
             })
         })

@@ -7,6 +7,7 @@ pub mod extract;
 pub mod idempotency;
 pub mod json;
 pub mod openapi;
+pub mod promotion;
 pub mod routes;
 pub mod signature;
 pub mod telemetry;

@@ -31,6 +31,7 @@ impl Dash {
         let (store, requests) = fresh_counted_store().await;
         let bus = ObservedBus::new().await;
         let state = AppState {
+            promotion: Default::default(),
             store: store.clone(),
             bus: bus.bus.clone(),
             auth: AdminAuth {

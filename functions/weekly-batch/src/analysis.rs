@@ -1,0 +1,178 @@
+//! Step 1 of the batch: the period's feedback and gaps through the learning engine, to stored
+//! proposals and the session's totals.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use autolearn_learning::cluster::{GapConfig, GapMessage, KnownIntent, KnownIntentStatus, discover_gaps};
+use autolearn_learning::proposals::rank;
+use autolearn_learning::similarity::{IndexedMessage, SimilarityConfig, SimilarityIndex, enrich};
+use autolearn_learning::themes::{EditRecord, ThemeConfig, theme_proposals};
+use autolearn_model::{
+    DraftFeedback, DynamicIntent, Execution, LearningProposal, LearningSession, Proposal, ProposalKind,
+    ProposalStatus, SessionStats, StoreError, all_pages,
+};
+use chrono::{Duration, Utc};
+
+use crate::run::{PAGE, executions_between};
+use crate::{BatchError, Deps, report_data};
+
+/// The intents the classifier already has: dynamic ones with their examples, and every intent
+/// matched in the look-back window with some of the messages it matched (so a gap close to a
+/// built-in intent is proposed as its example, not as a new intent). Pending new-intent
+/// proposals count too, so the same idea is not proposed twice.
+fn known_intents(
+    intents: &[DynamicIntent],
+    recent: &[Execution],
+    pending: &[LearningProposal],
+) -> Vec<KnownIntent> {
+    const EXAMPLES_PER_INTENT: usize = 20;
+    let mut known: BTreeMap<String, KnownIntent> = BTreeMap::new();
+    for intent in intents.iter().filter(|intent| intent.active) {
+        known.insert(
+            intent.name.clone(),
+            KnownIntent {
+                name: intent.name.clone(),
+                examples: intent.examples.clone(),
+                keywords: intent.keywords.clone(),
+                status: KnownIntentStatus::Active,
+            },
+        );
+    }
+    for execution in recent.iter().filter(|execution| execution.is_matched()) {
+        let entry = known.entry(execution.intent_name().to_owned()).or_insert_with(|| KnownIntent {
+            name: execution.intent_name().to_owned(),
+            examples: Vec::new(),
+            keywords: Vec::new(),
+            status: KnownIntentStatus::Active,
+        });
+        if entry.examples.len() < EXAMPLES_PER_INTENT {
+            entry.examples.push(execution.message.body.clone());
+        }
+    }
+    for pending in pending.iter().map(|stored| &stored.proposal) {
+        if let (ProposalKind::NewIntent, Some(name)) = (pending.kind, &pending.intent_name) {
+            known.entry(name.clone()).or_insert_with(|| KnownIntent {
+                name: name.clone(),
+                examples: pending.examples.clone(),
+                keywords: pending.keywords.clone(),
+                status: KnownIntentStatus::Pending,
+            });
+        }
+    }
+    known.into_values().collect()
+}
+
+/// One sentence for people about a proposal (a new intent's description once applied).
+fn description(proposal: &Proposal) -> String {
+    match proposal.kind {
+        ProposalKind::NewIntent => format!(
+            "Messages the agent could not match, about: {}",
+            proposal.keywords.iter().take(5).cloned().collect::<Vec<_>>().join(", ")
+        ),
+        _ => proposal.title.clone(),
+    }
+}
+
+fn edit_record(feedback: &DraftFeedback) -> EditRecord {
+    EditRecord {
+        id: feedback.execution_id.clone(),
+        conversation_id: feedback.conversation_id.clone(),
+        intent: feedback.intent_name.clone(),
+        analysis: feedback.analysis.clone(),
+    }
+}
+
+/// Step 1: from this period's feedback and gaps to stored proposals and the session summary.
+pub(crate) async fn analyse(deps: &Deps, session: &mut LearningSession) -> Result<(), BatchError> {
+    let store = &deps.store;
+    let (start, end) = (session.period_start, session.period_end);
+    let lookback_start = end - Duration::days(i64::from(deps.settings.lookback_days));
+    let (feedback, gaps, recent, intents, pending, rejected) = tokio::try_join!(
+        all_pages(
+            |cursor| async move { store.unanalyzed_feedback_before(end, cursor.as_deref(), PAGE).await }
+        ),
+        executions_between(store, start, end, true),
+        executions_between(store, lookback_start, end, false),
+        store.all_intents(),
+        store.all_proposals_with_status(ProposalStatus::Pending),
+        store.all_proposals_with_status(ProposalStatus::Rejected),
+    )?;
+    let rejected_keys: BTreeSet<String> =
+        rejected.iter().flat_map(|stored| stored.proposal.rejection_keys.iter().cloned()).collect();
+    let pending_fingerprints: BTreeSet<&str> =
+        pending.iter().map(|stored| stored.proposal.fingerprint.as_str()).collect();
+
+    let edits: Vec<EditRecord> = feedback.iter().map(edit_record).collect();
+    let gap_messages: Vec<GapMessage> = gaps
+        .iter()
+        .map(|execution| GapMessage {
+            id: execution.execution_id.clone(),
+            conversation_id: execution.conversation_id.clone(),
+            text: execution.message.body.clone(),
+        })
+        .collect();
+    let known = known_intents(&intents, &recent, &pending);
+    let discovery = discover_gaps(&gap_messages, &known, &rejected_keys, &GapConfig::default());
+    let themes = theme_proposals(&edits, &rejected_keys, &ThemeConfig::default());
+
+    let index = SimilarityIndex::build(
+        &recent
+            .iter()
+            .map(|execution| IndexedMessage {
+                id: execution.execution_id.clone(),
+                conversation_id: execution.conversation_id.clone(),
+                text: execution.message.body.clone(),
+            })
+            .collect::<Vec<_>>(),
+    );
+    let similarity = SimilarityConfig::default();
+    let mut proposals: Vec<Proposal> = discovery
+        .new_intent_proposals
+        .into_iter()
+        .chain(discovery.example_proposals)
+        .chain(themes)
+        .filter(|proposal| !pending_fingerprints.contains(proposal.fingerprint.as_str()))
+        .collect();
+    for proposal in &mut proposals {
+        if proposal.kind != ProposalKind::PlaybookAmendment {
+            enrich(proposal, &index, &similarity);
+        }
+    }
+    rank(&mut proposals);
+
+    let now = Utc::now();
+    let stored: Vec<LearningProposal> = proposals
+        .into_iter()
+        .map(|proposal| {
+            let description = description(&proposal);
+            LearningProposal::pending(&session.session_id, proposal, description, now)
+        })
+        .collect();
+    for proposal in &stored {
+        match store.create(proposal).await {
+            Ok(()) | Err(StoreError::AlreadyExists { .. }) => {}
+            Err(error) => return Err(error.into()),
+        }
+    }
+
+    let conversations: BTreeSet<&str> = feedback
+        .iter()
+        .map(|item| item.conversation_id.as_str())
+        .chain(gaps.iter().map(|execution| execution.conversation_id.as_str()))
+        .collect();
+    let count =
+        |kind: ProposalKind| stored.iter().filter(|stored| stored.proposal.kind == kind).count() as u64;
+    session.proposal_ids = stored.iter().map(|proposal| proposal.proposal_id.clone()).collect();
+    session.stats = SessionStats {
+        conversations_analysed: conversations.len() as u64,
+        gap_messages: gaps.len() as u64,
+        edits_analysed: feedback.len() as u64,
+        new_intent_proposals: count(ProposalKind::NewIntent),
+        intent_example_proposals: count(ProposalKind::IntentExample),
+        playbook_proposals: count(ProposalKind::PlaybookAmendment),
+        unclustered_gaps: discovery.unclustered.len() as u64,
+    };
+    let data = report_data::report_data(deps, session, &stored).await?;
+    session.summary = Some(report_data::summary_line(&data));
+    Ok(())
+}

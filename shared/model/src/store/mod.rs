@@ -1,0 +1,170 @@
+//! The store: every read and write autolearn makes to DynamoDB.
+//!
+//! Entities map to items through serde_dynamo; the key attributes come from [`crate::keys`].
+//! Request paths use GetItem, Query, BatchGetItem and writes only: there is no Scan here.
+
+//!
+//! By concern: [`items`] (entity ⇄ item mapping and sizes), [`queries`] (index queries, pages
+//! and listings), [`cursor`] (opaque pagination cursors), [`counters`] (the sharded daily
+//! counters) and [`transaction`] (TransactWriteItems).
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::error::ProvideErrorMetadata;
+use aws_sdk_dynamodb::types::AttributeValue;
+use chrono::{DateTime, Utc};
+
+use crate::entities::{
+    DraftFeedback, DynamicIntent, Entity, Execution, IdempotencyRecord, LearningProposal, LearningSession,
+    PlaybookEntry,
+};
+use crate::error::StoreError;
+use crate::keys;
+
+pub mod counters;
+pub mod cursor;
+pub mod items;
+pub mod queries;
+pub mod transaction;
+
+pub use items::{item_size, to_item};
+pub use queries::{Page, all_pages};
+pub use transaction::{Transaction, Usage};
+
+pub(crate) use items::from_item;
+
+/// A DynamoDB item.
+pub type Item = HashMap<String, AttributeValue>;
+
+/// DynamoDB's item size limit is 400 KB (409,600 bytes). The emulator enforces 405,000, and
+/// our size estimate is approximate, so writers keep this margin below both.
+pub const MAX_ITEM_BYTES: usize = 380_000;
+
+/// DynamoDB accepts at most this many actions in one TransactWriteItems.
+pub const MAX_TRANSACTION_ACTIONS: usize = 100;
+
+/// The table and the client that reaches it.
+#[derive(Debug, Clone)]
+pub struct Store {
+    client: Client,
+    table: String,
+}
+
+fn s(value: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(value.into())
+}
+
+fn n(value: i64) -> AttributeValue {
+    AttributeValue::N(value.to_string())
+}
+
+/// Whether a conditional write applied: `Ok(false)` when its condition refused it, the error
+/// for anything else.
+fn condition_applied<O, E>(result: Result<O, E>) -> Result<bool, StoreError>
+where
+    E: ProvideErrorMetadata + std::fmt::Debug,
+{
+    match result {
+        Ok(_) => Ok(true),
+        Err(error) if error.code() == Some("ConditionalCheckFailedException") => Ok(false),
+        Err(error) => Err(StoreError::aws(error)),
+    }
+}
+
+fn primary_key(pk: String, sk: &str) -> Item {
+    HashMap::from([(keys::PK.to_owned(), s(pk)), (keys::SK.to_owned(), s(sk))])
+}
+
+impl Store {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self { client, table: table.into() }
+    }
+
+    pub fn table_name(&self) -> &str {
+        &self.table
+    }
+
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// Creates an entity that must not exist yet.
+    pub async fn create<T: Entity>(&self, entity: &T) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(to_item(entity)?))
+            .condition_expression("attribute_not_exists(PK)")
+            .send()
+            .await;
+        if condition_applied(result)? {
+            Ok(())
+        } else {
+            Err(StoreError::AlreadyExists { kind: T::KIND, id: entity.id().to_owned() })
+        }
+    }
+
+    /// Writes an entity whole, replacing what was there.
+    pub async fn put<T: Entity>(&self, entity: &T) -> Result<(), StoreError> {
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(to_item(entity)?))
+            .send()
+            .await
+            .map_err(StoreError::aws)?;
+        Ok(())
+    }
+
+    async fn get<T: Entity>(&self, pk: String, sk: &str) -> Result<Option<T>, StoreError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(primary_key(pk, sk)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(StoreError::aws)?;
+        output.item.map(from_item).transpose()
+    }
+
+    pub async fn execution(&self, execution_id: &str) -> Result<Option<Execution>, StoreError> {
+        self.get(keys::execution_pk(execution_id), keys::EXECUTION_SK).await
+    }
+
+    pub async fn feedback(&self, execution_id: &str) -> Result<Option<DraftFeedback>, StoreError> {
+        self.get(keys::execution_pk(execution_id), keys::FEEDBACK_SK).await
+    }
+
+    pub async fn intent(&self, intent_id: &str) -> Result<Option<DynamicIntent>, StoreError> {
+        self.get(keys::intent_pk(intent_id), keys::INTENT_SK).await
+    }
+
+    pub async fn playbook_entry(&self, entry_id: &str) -> Result<Option<PlaybookEntry>, StoreError> {
+        self.get(keys::playbook_entry_pk(entry_id), keys::PLAYBOOK_ENTRY_SK).await
+    }
+
+    pub async fn session(&self, session_id: &str) -> Result<Option<LearningSession>, StoreError> {
+        self.get(keys::session_pk(session_id), keys::SESSION_SK).await
+    }
+
+    pub async fn proposal(&self, proposal_id: &str) -> Result<Option<LearningProposal>, StoreError> {
+        self.get(keys::proposal_pk(proposal_id), keys::PROPOSAL_SK).await
+    }
+
+    /// The idempotency record of a request, ignoring one that has expired (TTL deletion is
+    /// lazy, so an expired record may still be there).
+    pub async fn idempotency_record(
+        &self,
+        scope: &str,
+        key: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<IdempotencyRecord>, StoreError> {
+        let record: Option<IdempotencyRecord> =
+            self.get(keys::idempotency_pk(scope, key), keys::IDEMPOTENCY_SK).await?;
+        Ok(record.filter(|record| !record.is_expired(now)))
+    }
+}
