@@ -1,11 +1,6 @@
-//! The review of proposals: list them by status, apply or reject one.
-//!
-//! A decision is one transaction: the proposal moves from pending (a conditional write, so a
-//! concurrent apply and reject cannot both win), its effect is written (a new experimental
-//! intent or playbook entry, or examples appended to an intent), and the decision day's counter
-//! of applied or rejected proposals grows (read by the dashboard as learning velocity).
-//! Applied and rejected are final; a rejected proposal keeps its fingerprint, so the batch
-//! never proposes it again.
+//! The rules of a review, free of HTTP: a pending proposal is applied or rejected once, in one
+//! transaction with its effect and the day's counter. Errors say what went wrong in domain
+//! terms; the handlers map them to HTTP in one place.
 
 use autolearn_model::counters::shard_for;
 use autolearn_model::keys::{self, COUNTER_SHARDS};
@@ -13,18 +8,34 @@ use autolearn_model::{
     ConfigItem, Counter, DynamicIntent, LearningProposal, PlaybookEntry, ProposalKind, ProposalStatus, Store,
     StoreError, Transaction, UsageCounts,
 };
-use autolearn_web::ApiError;
-use autolearn_web::extract::{Bytes, Path, Query};
-use axum::Json;
-use axum::extract::State;
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
-
-use crate::{AdminIdentity, AppState};
+use serde::Serialize;
 
 /// Longest accepted proposal id and review note.
-const MAX_ID_CHARS: usize = 200;
+pub const MAX_ID_CHARS: usize = 200;
 pub const MAX_NOTE_CHARS: usize = 2000;
+
+/// Why a review did not happen.
+#[derive(Debug, thiserror::Error)]
+pub enum ReviewError {
+    #[error("a proposal id has 1 to {MAX_ID_CHARS} printable characters")]
+    InvalidId,
+    #[error("proposal {0} not found")]
+    NotFound(String),
+    #[error("proposal {id} is already {}", status.as_str())]
+    AlreadyDecided { id: String, status: ProposalStatus },
+    #[error("proposal {0} is being decided concurrently; retry")]
+    DecidedConcurrently(String),
+    /// The proposal cannot be applied as it stands (no intent name, no playbook text, an
+    /// active intent of the same name, no intent to add examples to).
+    #[error("{0}")]
+    NotApplicable(String),
+    /// The effect's own write was refused (it exists already, or its target is gone).
+    #[error("{0}")]
+    EffectRefused(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verdict {
@@ -52,26 +63,15 @@ pub struct Decided {
     pub effect: Option<Effect>,
 }
 
-/// The body of a reject: an optional note.
-#[derive(Debug, Default, Deserialize, garde::Validate)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct RejectBody {
-    #[garde(length(chars, max = MAX_NOTE_CHARS))]
-    pub note: Option<String>,
-}
-
-fn check_id(id: &str) -> Result<(), ApiError> {
+fn check_id(id: &str) -> Result<(), ReviewError> {
     if id.is_empty() || id.chars().count() > MAX_ID_CHARS || id.chars().any(char::is_control) {
-        return Err(ApiError::invalid(
-            "id",
-            format!("a proposal id has 1 to {MAX_ID_CHARS} printable characters"),
-        ));
+        return Err(ReviewError::InvalidId);
     }
     Ok(())
 }
 
-fn already(id: &str, status: ProposalStatus) -> ApiError {
-    ApiError::Conflict(format!("proposal {id} is already {}", status.as_str()))
+fn already(id: &str, status: ProposalStatus) -> ReviewError {
+    ReviewError::AlreadyDecided { id: id.to_owned(), status }
 }
 
 /// The active dynamic intent with this name, if any.
@@ -90,14 +90,12 @@ pub async fn decide(
     proposal_id: &str,
     verdict: Verdict,
     note: Option<String>,
-    admin: &AdminIdentity,
+    reviewer: &str,
     now: DateTime<Utc>,
-) -> Result<Decided, ApiError> {
+) -> Result<Decided, ReviewError> {
     check_id(proposal_id)?;
-    let proposal = store
-        .proposal(proposal_id)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("proposal {proposal_id}")))?;
+    let proposal =
+        store.proposal(proposal_id).await?.ok_or_else(|| ReviewError::NotFound(proposal_id.to_owned()))?;
     if proposal.status != ProposalStatus::Pending {
         return Err(already(proposal_id, proposal.status));
     }
@@ -107,7 +105,7 @@ pub async fn decide(
         Verdict::Reject => ProposalStatus::Rejected,
     };
     decided.decided_at = Some(now);
-    decided.decided_by = Some(admin.subject.clone());
+    decided.decided_by = Some(reviewer.to_owned());
     decided.note = note.filter(|note| !note.trim().is_empty());
 
     let mut transaction = Transaction::new();
@@ -124,7 +122,7 @@ pub async fn decide(
 
     match store.commit(transaction).await {
         Ok(()) => {
-            tracing::info!(proposal_id, status = decided.status.as_str(), by = %admin.subject, "proposal decided");
+            tracing::info!(proposal_id, status = decided.status.as_str(), by = %reviewer, "proposal decided");
             Ok(Decided { proposal: decided, effect })
         }
         Err(StoreError::TransactionCanceled { reasons }) => {
@@ -141,36 +139,33 @@ pub async fn decide(
                 // one did not.
                 let status = current_status(store, proposal_id).await?;
                 return Err(if status == ProposalStatus::Pending {
-                    ApiError::Conflict(format!("proposal {proposal_id} is being decided concurrently; retry"))
+                    ReviewError::DecidedConcurrently(proposal_id.to_owned())
                 } else {
                     already(proposal_id, status)
                 });
             }
             Err(match effect {
                 Some(Effect::Intent { id }) => {
-                    ApiError::Conflict(format!("dynamic intent {id} already exists"))
+                    ReviewError::EffectRefused(format!("dynamic intent {id} already exists"))
                 }
                 Some(Effect::PlaybookEntry { id }) => {
-                    ApiError::Conflict(format!("playbook entry {id} already exists"))
+                    ReviewError::EffectRefused(format!("playbook entry {id} already exists"))
                 }
                 Some(Effect::IntentExamples { id, .. }) => {
-                    ApiError::Conflict(format!("dynamic intent {id} no longer exists"))
+                    ReviewError::EffectRefused(format!("dynamic intent {id} no longer exists"))
                 }
-                None => ApiError::Internal(format!(
-                    "decision of proposal {proposal_id} cancelled: {:?}",
-                    reasons.iter().map(|r| r.code.as_str()).collect::<Vec<_>>()
-                )),
+                None => ReviewError::Store(StoreError::TransactionCanceled { reasons }),
             })
         }
         Err(other) => Err(other.into()),
     }
 }
 
-async fn current_status(store: &Store, proposal_id: &str) -> Result<ProposalStatus, ApiError> {
+async fn current_status(store: &Store, proposal_id: &str) -> Result<ProposalStatus, ReviewError> {
     Ok(store
         .proposal(proposal_id)
         .await?
-        .ok_or_else(|| ApiError::not_found(format!("proposal {proposal_id}")))?
+        .ok_or_else(|| ReviewError::NotFound(proposal_id.to_owned()))?
         .status)
 }
 
@@ -180,7 +175,7 @@ async fn apply_effect(
     proposal: &LearningProposal,
     now: DateTime<Utc>,
     transaction: &mut Transaction,
-) -> Result<Effect, ApiError> {
+) -> Result<Effect, ReviewError> {
     let id = &proposal.proposal_id;
     let candidate = &proposal.proposal;
     let intent_name = || {
@@ -188,13 +183,13 @@ async fn apply_effect(
             .intent_name
             .as_deref()
             .filter(|name| !name.trim().is_empty())
-            .ok_or_else(|| ApiError::Conflict(format!("proposal {id} names no intent")))
+            .ok_or_else(|| ReviewError::NotApplicable(format!("proposal {id} names no intent")))
     };
     match candidate.kind {
         ProposalKind::NewIntent => {
             let name = intent_name()?;
             if intent_named(store, name).await?.is_some_and(|intent| intent.active) {
-                return Err(ApiError::Conflict(format!(
+                return Err(ReviewError::NotApplicable(format!(
                     "an active dynamic intent named {name} already exists"
                 )));
             }
@@ -216,11 +211,10 @@ async fn apply_effect(
             Ok(Effect::Intent { id: intent.intent_id })
         }
         ProposalKind::PlaybookAmendment => {
-            let text = candidate
-                .playbook_text
-                .clone()
-                .filter(|text| !text.trim().is_empty())
-                .ok_or_else(|| ApiError::Conflict(format!("proposal {id} has no playbook text")))?;
+            let text =
+                candidate.playbook_text.clone().filter(|text| !text.trim().is_empty()).ok_or_else(|| {
+                    ReviewError::NotApplicable(format!("proposal {id} has no playbook text"))
+                })?;
             let entry = PlaybookEntry {
                 entry_id: keys::entry_id_for_proposal(id),
                 intent_name: candidate.intent_name.clone(),
@@ -239,7 +233,7 @@ async fn apply_effect(
         ProposalKind::IntentExample => {
             let name = intent_name()?;
             let intent = intent_named(store, name).await?.ok_or_else(|| {
-                ApiError::Conflict(format!("no dynamic intent named {name} to add examples to"))
+                ReviewError::NotApplicable(format!("no dynamic intent named {name} to add examples to"))
             })?;
             let mut new: Vec<String> = Vec::new();
             for example in &candidate.examples {
@@ -255,67 +249,4 @@ async fn apply_effect(
             Ok(Effect::IntentExamples { id: intent.intent_id, added: new.len() })
         }
     }
-}
-
-#[derive(Debug, Default, Deserialize)]
-pub struct ListQuery {
-    pub status: Option<String>,
-    pub cursor: Option<String>,
-    pub limit: Option<String>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ProposalList {
-    pub status: ProposalStatus,
-    pub proposals: Vec<LearningProposal>,
-    /// Cursor of the next page; null at the end.
-    pub next: Option<String>,
-}
-
-pub fn parse_status(raw: Option<&str>) -> Result<ProposalStatus, ApiError> {
-    ProposalStatus::parse(raw.map(str::trim).unwrap_or("pending"))
-        .ok_or_else(|| ApiError::invalid("status", "status must be pending, applied, rejected or expired"))
-}
-
-/// `GET /v1/proposals?status=pending&limit=50&cursor=…`: one page, oldest first.
-pub async fn list_proposals(
-    State(state): State<AppState>,
-    _admin: AdminIdentity,
-    Query(query): Query<ListQuery>,
-) -> Result<Json<ProposalList>, ApiError> {
-    let status = parse_status(query.status.as_deref())?;
-    let limit = match query.limit.as_deref() {
-        None => 50,
-        Some(raw) => match raw.trim().parse::<i32>() {
-            Ok(limit) if (1..=100).contains(&limit) => limit,
-            _ => return Err(ApiError::invalid("limit", "limit must be an integer from 1 to 100")),
-        },
-    };
-    let page = state.store.proposals_with_status(status, query.cursor.as_deref(), limit).await?;
-    Ok(Json(ProposalList { status, proposals: page.items, next: page.next }))
-}
-
-/// `POST /v1/proposals/{id}/apply`.
-pub async fn apply_proposal(
-    State(state): State<AppState>,
-    admin: AdminIdentity,
-    Path(id): Path<String>,
-) -> Result<Json<Decided>, ApiError> {
-    Ok(Json(decide(&state.store, &id, Verdict::Apply, None, &admin, Utc::now()).await?))
-}
-
-/// `POST /v1/proposals/{id}/reject` with an optional `{"note": "…"}`.
-pub async fn reject_proposal(
-    State(state): State<AppState>,
-    admin: AdminIdentity,
-    Path(id): Path<String>,
-    body: Bytes,
-) -> Result<Json<Decided>, ApiError> {
-    let body: RejectBody = if body.iter().all(u8::is_ascii_whitespace) {
-        RejectBody::default()
-    } else {
-        autolearn_web::json::parse(&body)?
-    };
-    Ok(Json(decide(&state.store, &id, Verdict::Reject, body.note, &admin, Utc::now()).await?))
 }
