@@ -49,13 +49,7 @@ pub const ENV_VARS: &[&str] = &[
 
 /// `LOOKBACK_DAYS`: a whole number of days from 7 (the period itself) to 365.
 pub fn parse_lookback_days(raw: &str) -> Result<u32, ConfigError> {
-    match raw.trim().parse::<u32>() {
-        Ok(days) if (7..=MAX_LOOKBACK_DAYS).contains(&days) => Ok(days),
-        _ => Err(ConfigError::Invalid {
-            name: LOOKBACK_DAYS,
-            why: format!("{raw:?} is not a whole number of days from 7 to {MAX_LOOKBACK_DAYS}"),
-        }),
-    }
+    config::parse_whole_in(LOOKBACK_DAYS, raw, 7..=MAX_LOOKBACK_DAYS)
 }
 
 /// What a run needs besides its clients.
@@ -107,10 +101,7 @@ impl Settings {
     /// The learning settings from the environment (`LOOKBACK_DAYS` and the promotion rules),
     /// with the review page under `dashboard_url`. The local runner reads them the same way.
     pub fn from_env(dashboard_url: &str) -> Result<Self, ConfigError> {
-        let lookback_days = match std::env::var(LOOKBACK_DAYS) {
-            Ok(raw) if !raw.trim().is_empty() => parse_lookback_days(&raw)?,
-            _ => DEFAULT_LOOKBACK_DAYS,
-        };
+        let lookback_days = config::optional_with(LOOKBACK_DAYS, DEFAULT_LOOKBACK_DAYS, parse_lookback_days)?;
         Ok(Self {
             lookback_days,
             review_url: review_url(dashboard_url),

@@ -4,7 +4,7 @@
 
 use autolearn_domain::PromotionConfig;
 
-use crate::config::ConfigError;
+use crate::config::{self, ConfigError, optional_with};
 
 pub const PROMOTE_MIN_APPROVAL: &str = "PROMOTE_MIN_APPROVAL";
 pub const PROMOTE_MIN_HITS: &str = "PROMOTE_MIN_HITS";
@@ -25,25 +25,19 @@ pub const ENV_VARS: &[&str] = &[
     PROMOTION_BASELINE_PRIOR,
 ];
 
-/// A share in [0, 1].
+/// A rate: a decimal from 0 to 1, as the template's rate parameters allow.
 pub fn parse_rate(name: &'static str, raw: &str) -> Result<f64, ConfigError> {
-    match raw.trim().parse::<f64>() {
-        Ok(rate) if (0.0..=1.0).contains(&rate) => Ok(rate),
-        _ => Err(ConfigError::Invalid { name, why: format!("{raw:?} is not a number from 0 to 1") }),
-    }
+    config::parse_unit_interval(name, raw)
 }
 
 /// A hit count of at least 1.
 pub fn parse_min_hits(name: &'static str, raw: &str) -> Result<u64, ConfigError> {
-    match raw.trim().parse::<u64>() {
-        Ok(hits) if hits >= 1 => Ok(hits),
-        _ => Err(ConfigError::Invalid { name, why: format!("{raw:?} is not a whole number of at least 1") }),
-    }
+    config::parse_whole_in(name, raw, 1..=u64::MAX)
 }
 
 /// `off` or `wilson`.
 pub fn parse_guard(raw: &str) -> Result<bool, ConfigError> {
-    match raw.trim() {
+    match raw {
         "off" => Ok(false),
         "wilson" => Ok(true),
         other => Err(ConfigError::Invalid {
@@ -53,36 +47,25 @@ pub fn parse_guard(raw: &str) -> Result<bool, ConfigError> {
     }
 }
 
-fn read<T>(
-    name: &'static str,
-    default: T,
-    parse: impl Fn(&str) -> Result<T, ConfigError>,
-) -> Result<T, ConfigError> {
-    match std::env::var(name) {
-        Ok(raw) if !raw.trim().is_empty() => parse(&raw),
-        _ => Ok(default),
-    }
-}
-
 /// The promotion rules' thresholds from the environment, the design document's defaults for
 /// what is unset; a value out of range names its variable.
 pub fn from_env() -> Result<PromotionConfig, ConfigError> {
     let defaults = PromotionConfig::default();
     let cfg = PromotionConfig {
-        promote_min_approval: read(PROMOTE_MIN_APPROVAL, defaults.promote_min_approval, |raw| {
+        promote_min_approval: optional_with(PROMOTE_MIN_APPROVAL, defaults.promote_min_approval, |raw| {
             parse_rate(PROMOTE_MIN_APPROVAL, raw)
         })?,
-        promote_min_hits: read(PROMOTE_MIN_HITS, defaults.promote_min_hits, |raw| {
+        promote_min_hits: optional_with(PROMOTE_MIN_HITS, defaults.promote_min_hits, |raw| {
             parse_min_hits(PROMOTE_MIN_HITS, raw)
         })?,
-        demote_max_approval: read(DEMOTE_MAX_APPROVAL, defaults.demote_max_approval, |raw| {
+        demote_max_approval: optional_with(DEMOTE_MAX_APPROVAL, defaults.demote_max_approval, |raw| {
             parse_rate(DEMOTE_MAX_APPROVAL, raw)
         })?,
-        demote_min_hits: read(DEMOTE_MIN_HITS, defaults.demote_min_hits, |raw| {
+        demote_min_hits: optional_with(DEMOTE_MIN_HITS, defaults.demote_min_hits, |raw| {
             parse_min_hits(DEMOTE_MIN_HITS, raw)
         })?,
-        statistical_guard: read(PROMOTION_GUARD, defaults.statistical_guard, parse_guard)?,
-        baseline_prior: read(PROMOTION_BASELINE_PRIOR, defaults.baseline_prior, |raw| {
+        statistical_guard: optional_with(PROMOTION_GUARD, defaults.statistical_guard, parse_guard)?,
+        baseline_prior: optional_with(PROMOTION_BASELINE_PRIOR, defaults.baseline_prior, |raw| {
             parse_rate(PROMOTION_BASELINE_PRIOR, raw)
         })?,
         ..defaults
