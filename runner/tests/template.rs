@@ -19,7 +19,7 @@ mod common;
 use std::collections::BTreeSet;
 
 use autolearn_web::routes::{Operation, health};
-use autolearn_web::webhook;
+use autolearn_web::{promotion, webhook};
 use regex::Regex;
 use serde_yaml::{Mapping, Value};
 
@@ -507,6 +507,23 @@ fn code_check(variable: &str) -> Option<Check> {
         dashboard_api::CORS_ORIGIN => |raw| raw.is_empty() || dashboard_api::parse_origin(raw).is_ok(),
         // Any group name; an empty one is the default group.
         dashboard_api::ADMIN_GROUP => |_| true,
+        weekly_batch::LOOKBACK_DAYS => |raw| weekly_batch::parse_lookback_days(raw).is_ok(),
+        promotion::PROMOTE_MIN_APPROVAL => {
+            |raw| promotion::parse_rate(promotion::PROMOTE_MIN_APPROVAL, raw).is_ok()
+        }
+        promotion::DEMOTE_MAX_APPROVAL => {
+            |raw| promotion::parse_rate(promotion::DEMOTE_MAX_APPROVAL, raw).is_ok()
+        }
+        promotion::PROMOTION_BASELINE_PRIOR => {
+            |raw| promotion::parse_rate(promotion::PROMOTION_BASELINE_PRIOR, raw).is_ok()
+        }
+        promotion::PROMOTE_MIN_HITS => {
+            |raw| promotion::parse_min_hits(promotion::PROMOTE_MIN_HITS, raw).is_ok()
+        }
+        promotion::DEMOTE_MIN_HITS => {
+            |raw| promotion::parse_min_hits(promotion::DEMOTE_MIN_HITS, raw).is_ok()
+        }
+        promotion::PROMOTION_GUARD => |raw| promotion::parse_guard(raw).is_ok(),
         _ => return None,
     })
 }
@@ -515,13 +532,6 @@ fn code_check(variable: &str) -> Option<Check> {
 // TODO(weekly-batch): replace each entry with a `code_check` arm once the batch's configuration
 // exposes its parse functions (`fn(&str) -> Result<T, ConfigError>`, the ones `from_env` uses).
 const PENDING: &[(&str, &str)] = &[
-    ("LOOKBACK_DAYS", "TODO(weekly-batch): parse_lookback_days(&str) -> Result<u32, ConfigError>"),
-    ("PROMOTE_MIN_APPROVAL", "TODO(weekly-batch): a rate parse, e.g. config::parse_unit_interval"),
-    ("DEMOTE_MAX_APPROVAL", "TODO(weekly-batch): a rate parse, e.g. config::parse_unit_interval"),
-    ("PROMOTION_BASELINE_PRIOR", "TODO(weekly-batch): a rate parse, e.g. config::parse_unit_interval"),
-    ("PROMOTE_MIN_HITS", "TODO(weekly-batch): parse_min_hits(&str) -> Result<u64, ConfigError>"),
-    ("DEMOTE_MIN_HITS", "TODO(weekly-batch): parse_min_hits(&str) -> Result<u64, ConfigError>"),
-    ("PROMOTION_GUARD", "TODO(weekly-batch): parse_guard(&str) -> Result<bool, ConfigError>"),
     ("SENDER_EMAIL", "TODO(weekly-batch): parse_sender_email(&str) -> Result<String, ConfigError>"),
     ("ADMIN_EMAILS", "TODO(weekly-batch): parse_admin_emails(&str) -> Result<Vec<String>, ConfigError>"),
     ("DASHBOARD_URL", "TODO(weekly-batch): parse_dashboard_url(&str) -> Result<String, ConfigError>"),
