@@ -1,5 +1,9 @@
 //! `autolearn`: the local runner. `serve` serves every HTTP route on 127.0.0.1; `batch` runs the
 //! weekly batch once.
+//!
+//! Its options are the deployed functions' environment variables (each flag also reads its
+//! variable), checked by the functions' own parsers, with local defaults; the batch's learning
+//! settings and the promotion rules are read by the functions' own `from_env`.
 
 use std::net::SocketAddr;
 
@@ -22,30 +26,41 @@ struct Cli {
     /// The EventBridge bus autolearn publishes to.
     #[arg(long, env = autolearn_bus::EVENT_BUS_NAME, default_value = "autolearn")]
     event_bus: String,
-    /// Normalized edit distance above which a send counts as rewritten.
-    #[arg(long, env = feedback_webhook::EDIT_THRESHOLD, default_value_t = feedback_webhook::DEFAULT_EDIT_THRESHOLD)]
+    /// Normalized edit distance above which a send counts as rewritten (checked as the
+    /// feedback webhook checks it).
+    #[arg(long, env = feedback_webhook::EDIT_THRESHOLD, default_value_t = feedback_webhook::DEFAULT_EDIT_THRESHOLD,
+          value_parser = |raw: &str| feedback_webhook::parse_edit_threshold(raw))]
     edit_threshold: f64,
     /// The sender of the weekly report (an SES identity; created locally).
-    #[arg(long, env = weekly_batch::SENDER_EMAIL, default_value = "autolearn@example.com")]
+    #[arg(long, env = weekly_batch::SENDER_EMAIL, default_value = "autolearn@example.com",
+          value_parser = |raw: &str| weekly_batch::parse_sender_email(raw))]
     sender: String,
     /// Comma-separated recipients of the weekly report.
-    #[arg(long, env = weekly_batch::ADMIN_EMAILS, default_value = "admin@example.com")]
-    admin_emails: String,
+    #[arg(long, env = weekly_batch::ADMIN_EMAILS, default_value = "admin@example.com",
+          value_parser = |raw: &str| weekly_batch::parse_admin_emails(raw).map(Recipients))]
+    admin_emails: Recipients,
     /// Base URL of the dashboard, linked from the report.
-    #[arg(long, env = weekly_batch::DASHBOARD_URL, default_value = "http://127.0.0.1:8080")]
+    #[arg(long, env = weekly_batch::DASHBOARD_URL, default_value = "http://127.0.0.1:8080",
+          value_parser = |raw: &str| weekly_batch::parse_dashboard_url(raw))]
     dashboard_url: String,
     /// The bearer token the admin routes accept locally (instead of API Gateway's JWT claims).
     #[arg(long, env = "LOCAL_ADMIN_TOKEN", default_value = "autolearn-local-admin", hide_env_values = true)]
     admin_token: String,
-    /// Origin of a dashboard front end allowed by CORS.
-    #[arg(long, env = "CORS_ORIGIN")]
-    cors_origin: Option<String>,
-    /// Largest accepted webhook body, in bytes.
-    #[arg(long, env = webhook::MAX_BODY_BYTES, default_value_t = webhook::DEFAULT_MAX_BODY_BYTES)]
+    /// Origin of a dashboard front end allowed by CORS (checked as the dashboard checks it).
+    #[arg(long, env = dashboard_api::CORS_ORIGIN, value_parser = |raw: &str| dashboard_api::parse_origin(raw))]
+    cors_origin: Option<axum::http::HeaderValue>,
+    /// Largest accepted webhook body, in bytes (checked as the webhooks check it).
+    #[arg(long, env = webhook::MAX_BODY_BYTES, default_value_t = webhook::DEFAULT_MAX_BODY_BYTES,
+          value_parser = |raw: &str| webhook::parse_max_body_bytes(raw))]
     max_body_bytes: usize,
     #[command(subcommand)]
     command: Command,
 }
+
+/// The report's recipients, parsed from one comma-separated value (a `Vec` field would make
+/// clap expect the flag once per address).
+#[derive(Clone)]
+struct Recipients(Vec<String>);
 
 #[derive(Subcommand)]
 enum Command {
@@ -133,7 +148,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                     admin_group: dashboard_api::DEFAULT_ADMIN_GROUP.into(),
                     local_admin_token: Some(cli.admin_token),
                 },
-                cors_origin: cli.cors_origin.as_deref().map(dashboard_api::parse_origin).transpose()?,
+                cors_origin: cli.cors_origin,
                 promotion: autolearn_web::promotion::from_env()?,
             };
             let app = autolearn_runner::all_routes(&services).into_router();
@@ -149,7 +164,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 mailer: weekly_batch::Mailer {
                     client: ses,
                     sender: cli.sender,
-                    recipients: cli.admin_emails.split(',').map(|a| a.trim().to_owned()).collect(),
+                    recipients: cli.admin_emails.0,
                 },
                 // LOOKBACK_DAYS and the promotion rules, read as the deployed function reads them.
                 settings: weekly_batch::Settings::from_env(&cli.dashboard_url)?,

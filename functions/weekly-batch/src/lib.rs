@@ -47,6 +47,52 @@ pub const ENV_VARS: &[&str] = &[
     promotion::PROMOTION_BASELINE_PRIOR,
 ];
 
+/// `local@domain`, neither part empty nor holding `@`, whitespace or (when `commas` is
+/// false) a comma.
+fn is_address(value: &str, commas: bool) -> bool {
+    let plain = |part: &str| {
+        !part.is_empty() && !part.contains(|c: char| c == '@' || c.is_whitespace() || (!commas && c == ','))
+    };
+    value.split_once('@').is_some_and(|(local, domain)| plain(local) && plain(domain))
+}
+
+/// `SENDER_EMAIL`: one email address.
+pub fn parse_sender_email(raw: &str) -> Result<String, ConfigError> {
+    let sender = raw.trim();
+    if !is_address(sender, true) {
+        return Err(ConfigError::Invalid {
+            name: SENDER_EMAIL,
+            why: format!("{raw:?} is not an email address"),
+        });
+    }
+    Ok(sender.to_owned())
+}
+
+/// `ADMIN_EMAILS`: one or more email addresses, separated by commas (spaces around them allowed).
+pub fn parse_admin_emails(raw: &str) -> Result<Vec<String>, ConfigError> {
+    let recipients: Vec<String> = raw.split(',').map(|address| address.trim().to_owned()).collect();
+    if let Some(bad) = recipients.iter().find(|address| !is_address(address, false)) {
+        return Err(ConfigError::Invalid {
+            name: ADMIN_EMAILS,
+            why: format!("{bad:?} is not an email address"),
+        });
+    }
+    Ok(recipients)
+}
+
+/// `DASHBOARD_URL`: the dashboard's base URL, `http://` or `https://` and no whitespace.
+pub fn parse_dashboard_url(raw: &str) -> Result<String, ConfigError> {
+    let url = raw.trim();
+    let rest = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://"));
+    if !rest.is_some_and(|rest| !rest.is_empty() && !rest.contains(char::is_whitespace)) {
+        return Err(ConfigError::Invalid {
+            name: DASHBOARD_URL,
+            why: format!("{raw:?} is not an http(s) URL"),
+        });
+    }
+    Ok(url.to_owned())
+}
+
 /// `LOOKBACK_DAYS`: a whole number of days from 7 (the period itself) to 365.
 pub fn parse_lookback_days(raw: &str) -> Result<u32, ConfigError> {
     config::parse_whole_in(LOOKBACK_DAYS, raw, 7..=MAX_LOOKBACK_DAYS)
@@ -75,22 +121,12 @@ pub struct Config {
 
 impl Config {
     pub fn from_env() -> Result<Self, ConfigError> {
-        let recipients: Vec<String> = config::required(ADMIN_EMAILS)?
-            .split(',')
-            .map(|address| address.trim().to_owned())
-            .filter(|address| !address.is_empty())
-            .collect();
-        if let Some(bad) = recipients.iter().find(|address| !address.contains('@')) {
-            return Err(ConfigError::Invalid {
-                name: ADMIN_EMAILS,
-                why: format!("{bad} is not an email address"),
-            });
-        }
-        let dashboard = config::required(DASHBOARD_URL)?;
+        let recipients = parse_admin_emails(&config::required(ADMIN_EMAILS)?)?;
+        let dashboard = parse_dashboard_url(&config::required(DASHBOARD_URL)?)?;
         Ok(Self {
             table_name: config::required(config::TABLE_NAME)?,
             event_bus_name: config::required(EVENT_BUS_NAME)?,
-            sender: config::required(SENDER_EMAIL)?,
+            sender: parse_sender_email(&config::required(SENDER_EMAIL)?)?,
             recipients,
             settings: Settings::from_env(&dashboard)?,
         })
