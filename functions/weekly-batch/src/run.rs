@@ -17,8 +17,8 @@
 use autolearn_bus::BatchContinuationRequested;
 use autolearn_learning::proposals::is_expired;
 use autolearn_model::{
-    BatchStatus, BatchStep, Execution, LearningSession, ProposalStatus, SessionStats, SessionStatus,
-    SessionType, Store, StoreError, Transaction,
+    BatchStatus, BatchStep, Execution, LearningSession, ProposalStatus, SessionId, SessionStats,
+    SessionStatus, SessionType, Store, StoreError, Transaction,
 };
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 
@@ -39,7 +39,7 @@ pub struct StopPolicy {
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct BatchOutcome {
-    pub session_id: String,
+    pub session_id: SessionId,
     pub period_start: DateTime<Utc>,
     pub period_end: DateTime<Utc>,
     pub status: BatchStatus,

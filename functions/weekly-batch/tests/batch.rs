@@ -186,7 +186,7 @@ impl Env {
     /// The state a batch leaves, in comparable form.
     async fn final_state(
         &self,
-    ) -> (Vec<String>, BTreeSet<String>, Vec<(String, String)>, usize, SessionStatus) {
+    ) -> (Vec<ProposalId>, BTreeSet<String>, Vec<(String, String)>, usize, SessionStatus) {
         let session_id =
             autolearn_model::keys::session_id_for_period(period_end() - Duration::days(7), period_end());
         let session = self.store().session(&session_id).await.unwrap().unwrap();

@@ -1,7 +1,7 @@
 //! autolearn's events on its EventBridge bus. Every event has source [`SOURCE`]; its
 //! detail-type names what happened. Details carry ids and numbers, never customer text.
 
-use autolearn_domain::{ExperimentAction, ItemKind};
+use autolearn_domain::{ExperimentAction, ItemKind, SessionId};
 use aws_sdk_eventbridge::Client;
 use aws_sdk_eventbridge::types::PutEventsRequestEntry;
 use chrono::{DateTime, Utc};
@@ -65,7 +65,7 @@ pub struct BatchLearningRequested {
 #[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct BatchContinuationRequested {
-    pub session_id: String,
+    pub session_id: SessionId,
     pub period_start: DateTime<Utc>,
     pub period_end: DateTime<Utc>,
 }
@@ -74,7 +74,7 @@ pub struct BatchContinuationRequested {
 #[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct LearningSessionCreated {
-    pub session_id: String,
+    pub session_id: SessionId,
     pub period_start: DateTime<Utc>,
     pub period_end: DateTime<Utc>,
     pub proposals: usize,
@@ -96,7 +96,7 @@ pub struct ExperimentDecided {
     pub unedited_count: u64,
     pub approval_rate: Option<f64>,
     pub reason: String,
-    pub session_id: String,
+    pub session_id: SessionId,
 }
 
 impl Event for ExperimentDecided {

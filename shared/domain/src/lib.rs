@@ -13,6 +13,7 @@
 pub mod batch;
 pub mod edit;
 pub mod experiment;
+pub mod ids;
 pub mod item;
 pub mod proposal;
 
@@ -21,5 +22,6 @@ pub use edit::{EditAnalysis, ReasonCode, ReasonKind, SendOutcome};
 pub use experiment::{
     ConfigUsage, Decision, ExperimentAction, ExperimentOutcome, ExperimentStats, PromotionConfig,
 };
+pub use ids::{ProposalId, SessionId};
 pub use item::{ConfigItem, ItemKind, UsageCounts};
 pub use proposal::{Confidence, Evidence, EvidenceKind, Proposal, ProposalKind, ProposalStatus};

@@ -2,8 +2,8 @@
 //! adds the key attributes from [`crate::keys`], so these types carry no key formats.
 
 use autolearn_domain::{
-    BatchStep, ConfigItem, ConfigUsage, EditAnalysis, ExperimentOutcome, Proposal, ProposalStatus,
-    SessionStats, SessionStatus, SessionType, UsageCounts,
+    BatchStep, ConfigItem, ConfigUsage, EditAnalysis, ExperimentOutcome, Proposal, ProposalId,
+    ProposalStatus, SessionId, SessionStats, SessionStatus, SessionType, UsageCounts,
 };
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -121,7 +121,7 @@ pub struct DraftFeedback {
     pub analysis: EditAnalysis,
     pub analyzed: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub learning_session_id: Option<String>,
+    pub learning_session_id: Option<SessionId>,
     pub sent_at: DateTime<Utc>,
     pub created_at: DateTime<Utc>,
 }
@@ -167,7 +167,7 @@ pub struct DynamicIntent {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deactivated_at: Option<DateTime<Utc>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub source_proposal_id: Option<String>,
+    pub source_proposal_id: Option<ProposalId>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -211,7 +211,7 @@ pub struct PlaybookEntry {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deactivated_at: Option<DateTime<Utc>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub source_proposal_id: Option<String>,
+    pub source_proposal_id: Option<ProposalId>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -242,7 +242,7 @@ impl Entity for PlaybookEntry {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct LearningSession {
-    pub session_id: String,
+    pub session_id: SessionId,
     pub session_type: SessionType,
     pub period_start: DateTime<Utc>,
     pub period_end: DateTime<Utc>,
@@ -253,7 +253,7 @@ pub struct LearningSession {
     #[serde(default)]
     pub stats: SessionStats,
     #[serde(default)]
-    pub proposal_ids: Vec<String>,
+    pub proposal_ids: Vec<ProposalId>,
     /// Steps of the batch already done, so a rerun continues where the last one stopped.
     #[serde(default)]
     pub completed_steps: Vec<BatchStep>,
@@ -288,8 +288,8 @@ impl Entity for LearningSession {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct LearningProposal {
-    pub proposal_id: String,
-    pub session_id: String,
+    pub proposal_id: ProposalId,
+    pub session_id: SessionId,
     pub status: ProposalStatus,
     /// What is proposed and why (kind, title, intent, examples, playbook text, confidence,
     /// impact, evidence, fingerprint), stored inline.
@@ -310,10 +310,15 @@ pub struct LearningProposal {
 impl LearningProposal {
     /// A new pending proposal of a session. Its id derives from the session and the
     /// fingerprint, so a rerun of the session cannot store the same idea twice.
-    pub fn pending(session_id: &str, proposal: Proposal, description: String, now: DateTime<Utc>) -> Self {
+    pub fn pending(
+        session_id: &SessionId,
+        proposal: Proposal,
+        description: String,
+        now: DateTime<Utc>,
+    ) -> Self {
         Self {
             proposal_id: keys::proposal_id(session_id, &proposal.fingerprint),
-            session_id: session_id.to_owned(),
+            session_id: session_id.clone(),
             status: ProposalStatus::Pending,
             proposal,
             description,

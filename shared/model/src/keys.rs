@@ -35,7 +35,7 @@
 //!
 //! No request path scans the table.
 
-use autolearn_domain::{ConfigItem, ItemKind};
+use autolearn_domain::{ConfigItem, ItemKind, ProposalId, SessionId};
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use sha2::{Digest, Sha256};
 
@@ -161,9 +161,9 @@ pub fn proposal_pk(proposal_id: &str) -> String {
 }
 pub const PROPOSAL_SK: &str = "PROPOSAL";
 /// A stored proposal's id: the same for the same session and idea, whatever the run.
-pub fn proposal_id(session_id: &str, fingerprint: &str) -> String {
+pub fn proposal_id(session_id: &SessionId, fingerprint: &str) -> ProposalId {
     let digest = hex::encode(Sha256::digest(format!("{session_id}|{fingerprint}")));
-    format!("prop-{}", &digest[..20])
+    ProposalId::new(format!("prop-{}", &digest[..20]))
 }
 
 /// The id of the dynamic intent a new-intent proposal creates: derived from the proposal, so a
@@ -178,8 +178,8 @@ pub fn entry_id_for_proposal(proposal_id: &str) -> String {
 }
 
 /// One learning session per period: the id is the period itself.
-pub fn session_id_for_period(start: DateTime<Utc>, end: DateTime<Utc>) -> String {
-    format!("batch-{}-{}", start.format("%Y%m%dT%H%M%SZ"), end.format("%Y%m%dT%H%M%SZ"))
+pub fn session_id_for_period(start: DateTime<Utc>, end: DateTime<Utc>) -> SessionId {
+    SessionId::new(format!("batch-{}-{}", start.format("%Y%m%dT%H%M%SZ"), end.format("%Y%m%dT%H%M%SZ")))
 }
 
 /// The primary key of a dynamic config item (an intent or a playbook entry).

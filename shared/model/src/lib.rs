@@ -20,6 +20,6 @@ pub use table::TableDefinition;
 pub use autolearn_domain::{
     BatchStatus, BatchStep, Confidence, ConfigItem, ConfigUsage, Decision, EditAnalysis, Evidence,
     EvidenceKind, ExperimentAction, ExperimentOutcome, ExperimentStats, ItemKind, PromotionConfig, Proposal,
-    ProposalKind, ProposalStatus, ReasonCode, SendOutcome, SessionStats, SessionStatus, SessionType,
-    UsageCounts,
+    ProposalId, ProposalKind, ProposalStatus, ReasonCode, SendOutcome, SessionId, SessionStats,
+    SessionStatus, SessionType, UsageCounts,
 };

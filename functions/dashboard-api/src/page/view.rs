@@ -225,7 +225,7 @@ impl LearningPage {
             .map(|stored| {
                 let p = &stored.proposal;
                 ProposalCard {
-                    id: stored.proposal_id.clone(),
+                    id: stored.proposal_id.to_string(),
                     kind: kind_label(p.kind),
                     title: p.title.clone(),
                     intent: p.intent_name.clone().unwrap_or_default(),
