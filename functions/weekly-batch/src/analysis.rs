@@ -4,12 +4,14 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use autolearn_learning::cluster::{GapConfig, GapMessage, KnownIntent, KnownIntentStatus, discover_gaps};
-use autolearn_learning::proposals::rank;
+use autolearn_learning::proposals::{absorb, rank};
 use autolearn_learning::similarity::{IndexedMessage, SimilarityConfig, SimilarityIndex, enrich};
+use autolearn_learning::text::mask_personal_data;
 use autolearn_learning::themes::{EditRecord, ThemeConfig, theme_proposals};
 use autolearn_model::{
-    DraftFeedback, DynamicIntent, Execution, LearningProposal, LearningSession, Proposal, ProposalKind,
-    ProposalStatus, SessionStats, StoreError, all_pages,
+    Confidence, DraftFeedback, DynamicIntent, Evidence, EvidenceKind, Execution, LearningProposal,
+    LearningSession, PlaybookEntry, Proposal, ProposalId, ProposalKind, ProposalStatus, SessionId,
+    SessionStats, StoreError, Transaction, all_pages,
 };
 use chrono::{Duration, Utc};
 
@@ -73,6 +75,59 @@ fn description(proposal: &Proposal) -> String {
     }
 }
 
+/// True when an active playbook entry of the amendment's scope already says what it proposes.
+fn already_in_playbook(amendment: &Proposal, entries: &[PlaybookEntry]) -> bool {
+    let said = |text: &str| text.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
+    let Some(text) = amendment.playbook_text.as_deref().map(said) else { return false };
+    entries
+        .iter()
+        .any(|entry| entry.active && entry.intent_name == amendment.intent_name && said(&entry.text) == text)
+}
+
+/// Adds `support` to the pending proposal `stored` once per session (a rerun of the session
+/// finds it already there), collecting the refreshed proposals to write.
+fn support_pending(
+    refreshed: &mut BTreeMap<ProposalId, LearningProposal>,
+    stored: &LearningProposal,
+    support: &Proposal,
+    session_id: &SessionId,
+) {
+    if stored.refreshed_by.contains(session_id) {
+        return;
+    }
+    let updated = refreshed.entry(stored.proposal_id.clone()).or_insert_with(|| {
+        let mut updated = stored.clone();
+        updated.refreshed_by.push(session_id.clone());
+        updated
+    });
+    absorb(&mut updated.proposal, support);
+}
+
+/// This week's gap messages close to a pending new intent, as support for it.
+fn pending_support_proposal(pending: &Proposal, message_ids: &[String], gaps: &[Execution]) -> Proposal {
+    let messages: Vec<&Execution> =
+        message_ids.iter().filter_map(|id| gaps.iter().find(|gap| gap.execution_id == *id)).collect();
+    let conversations: BTreeSet<&str> = messages.iter().map(|gap| gap.conversation_id.as_str()).collect();
+    Proposal {
+        impact: messages.len() as u64,
+        support_conversations: conversations.len() as u64,
+        confidence: Confidence::Low,
+        rejection_keys: Vec::new(),
+        evidence: messages
+            .iter()
+            .map(|gap| Evidence {
+                kind: EvidenceKind::GapMessage,
+                id: gap.execution_id.clone(),
+                conversation_id: gap.conversation_id.clone(),
+                text: Some(mask_personal_data(&gap.message.body)),
+                score: None,
+                note: None,
+            })
+            .collect(),
+        ..pending.clone()
+    }
+}
+
 fn edit_record(feedback: &DraftFeedback) -> EditRecord {
     EditRecord {
         id: feedback.execution_id.clone(),
@@ -87,20 +142,28 @@ pub(crate) async fn analyse(deps: &Deps, session: &mut LearningSession) -> Resul
     let store = &deps.store;
     let (start, end) = (session.period_start, session.period_end);
     let lookback_start = end - Duration::days(i64::from(deps.settings.lookback_days));
-    let (feedback, gaps, recent, intents, pending, rejected) = tokio::try_join!(
+    let (feedback, gaps, recent, intents, entries, pending, rejected, applied) = tokio::try_join!(
         all_pages(
             |cursor| async move { store.unanalyzed_feedback_before(end, cursor.as_deref(), PAGE).await }
         ),
         executions_between(store, start, end, true),
         executions_between(store, lookback_start, end, false),
         store.all_intents(),
+        store.all_playbook_entries(),
         store.all_proposals_with_status(ProposalStatus::Pending),
         store.all_proposals_with_status(ProposalStatus::Rejected),
+        store.all_proposals_with_status(ProposalStatus::Applied),
     )?;
-    let rejected_keys: BTreeSet<String> =
-        rejected.iter().flat_map(|stored| stored.proposal.rejection_keys.iter().cloned()).collect();
-    let pending_fingerprints: BTreeSet<&str> =
-        pending.iter().map(|stored| stored.proposal.fingerprint.as_str()).collect();
+    // This session's own proposals (stored by an interrupted earlier try of this step) are not
+    // an earlier idea to support: the step proposes them again, and their ids are the same.
+    let pending: Vec<LearningProposal> =
+        pending.into_iter().filter(|stored| stored.session_id != session.session_id).collect();
+    // Never proposed again: what an admin rejected, and what an admin applied.
+    let settled_keys: BTreeSet<String> = rejected
+        .iter()
+        .chain(&applied)
+        .flat_map(|stored| stored.proposal.rejection_keys.iter().cloned())
+        .collect();
 
     let edits: Vec<EditRecord> = feedback.iter().map(edit_record).collect();
     let gap_messages: Vec<GapMessage> = gaps
@@ -112,8 +175,10 @@ pub(crate) async fn analyse(deps: &Deps, session: &mut LearningSession) -> Resul
         })
         .collect();
     let known = known_intents(&intents, &recent, &pending);
-    let discovery = discover_gaps(&gap_messages, &known, &rejected_keys, &GapConfig::default());
-    let themes = theme_proposals(&edits, &rejected_keys, &ThemeConfig::default());
+    let discovery = discover_gaps(&gap_messages, &known, &settled_keys, &GapConfig::default());
+    let themes = theme_proposals(&edits, &settled_keys, &ThemeConfig::default())
+        .into_iter()
+        .filter(|amendment| !already_in_playbook(amendment, &entries));
 
     let index = SimilarityIndex::build(
         &recent
@@ -126,16 +191,39 @@ pub(crate) async fn analyse(deps: &Deps, session: &mut LearningSession) -> Resul
             .collect::<Vec<_>>(),
     );
     let similarity = SimilarityConfig::default();
-    let mut proposals: Vec<Proposal> = discovery
-        .new_intent_proposals
-        .into_iter()
-        .chain(discovery.example_proposals)
-        .chain(themes)
-        .filter(|proposal| !pending_fingerprints.contains(proposal.fingerprint.as_str()))
-        .collect();
-    for proposal in &mut proposals {
+    let mut candidates: Vec<Proposal> =
+        discovery.new_intent_proposals.into_iter().chain(discovery.example_proposals).chain(themes).collect();
+    for proposal in &mut candidates {
         if proposal.kind != ProposalKind::PlaybookAmendment {
             enrich(proposal, &index, &similarity);
+        }
+    }
+    // An idea already pending gets this week's support added instead of a second proposal.
+    let mut refreshed: BTreeMap<ProposalId, LearningProposal> = BTreeMap::new();
+    let mut proposals = Vec::new();
+    for candidate in candidates {
+        match pending.iter().find(|stored| stored.proposal.fingerprint == candidate.fingerprint) {
+            Some(stored) => support_pending(&mut refreshed, stored, &candidate, &session.session_id),
+            None => proposals.push(candidate),
+        }
+    }
+    for support in &discovery.pending_support {
+        let named = |stored: &&LearningProposal| {
+            stored.proposal.kind == ProposalKind::NewIntent
+                && stored.proposal.intent_name.as_deref() == Some(support.intent.as_str())
+        };
+        if let Some(stored) = pending.iter().find(named) {
+            let candidate = pending_support_proposal(&stored.proposal, &support.message_ids, &gaps);
+            support_pending(&mut refreshed, stored, &candidate, &session.session_id);
+        }
+    }
+    for stored in refreshed.values() {
+        let mut transaction = Transaction::new();
+        transaction.decide_proposal(stored, ProposalStatus::Pending)?;
+        match store.commit(transaction).await {
+            // An admin decided it meanwhile: their decision stands.
+            Err(error) if error.is_condition_failure() => {}
+            other => other?,
         }
     }
     rank(&mut proposals);
@@ -171,6 +259,7 @@ pub(crate) async fn analyse(deps: &Deps, session: &mut LearningSession) -> Resul
         intent_example_proposals: count(ProposalKind::IntentExample),
         playbook_proposals: count(ProposalKind::PlaybookAmendment),
         unclustered_gaps: discovery.unclustered.len() as u64,
+        pending_proposals_refreshed: refreshed.len() as u64,
     };
     let data = report_data::report_data(deps, session, &stored).await?;
     session.summary = Some(report_data::summary_line(&data));

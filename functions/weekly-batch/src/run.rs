@@ -5,7 +5,9 @@
 //! 1. `proposals` — read the unanalyzed feedback and the period's gap executions, run the
 //!    learning engine, enrich each proposal with cross-conversation evidence, store the
 //!    proposals (ids derive from the session and fingerprint, so a rerun cannot duplicate
-//!    them) and the session's summary;
+//!    them) and the session's summary. An idea an admin applied or rejected is never proposed
+//!    again; one still pending from an earlier session gets this week's support added (impact,
+//!    conversations, evidence; once per session) instead of a second proposal;
 //! 2. `feedback` — take the analysed feedback out of the queue (only after step 1 stored
 //!    everything; feedback created after the period's end waits for the next batch);
 //! 3. `experiments` — promote or demote experimental intents and playbook entries;

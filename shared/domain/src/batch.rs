@@ -83,6 +83,9 @@ pub struct SessionStats {
     pub playbook_proposals: u64,
     /// Gap messages left out of every proposal (one-off messages, chatter).
     pub unclustered_gaps: u64,
+    /// Pending proposals of earlier sessions that this one found support for again: the
+    /// support was added to them instead of proposing the same idea twice.
+    pub pending_proposals_refreshed: u64,
 }
 
 #[cfg(test)]

@@ -35,6 +35,34 @@ fn compare_by_rank(a: &Proposal, b: &Proposal) -> Ordering {
         .then(a.fingerprint.cmp(&b.fingerprint))
 }
 
+/// Most evidence a proposal keeps once later batches have added their support.
+pub const MAX_EVIDENCE: usize = 12;
+
+/// Adds a later batch's support for the same idea to a pending proposal: its impact and
+/// supporting conversations add up (each batch studies its own week), its confidence is the
+/// higher of the two, and evidence it does not hold yet joins it, up to [`MAX_EVIDENCE`].
+/// What is proposed (kind, title, examples, playbook text, fingerprint) stays as the admin
+/// first saw it.
+pub fn absorb(pending: &mut Proposal, support: &Proposal) {
+    pending.impact = pending.impact.saturating_add(support.impact);
+    pending.support_conversations =
+        pending.support_conversations.saturating_add(support.support_conversations);
+    pending.confidence = pending.confidence.max(support.confidence);
+    for evidence in &support.evidence {
+        if pending.evidence.len() >= MAX_EVIDENCE {
+            break;
+        }
+        if !pending.evidence.iter().any(|held| held.kind == evidence.kind && held.id == evidence.id) {
+            pending.evidence.push(evidence.clone());
+        }
+    }
+    for key in &support.rejection_keys {
+        if !pending.rejection_keys.contains(key) {
+            pending.rejection_keys.push(key.clone());
+        }
+    }
+}
+
 /// How long a pending proposal stays pending.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
@@ -97,6 +125,30 @@ mod tests {
         rank(&mut proposals);
         let order: Vec<&str> = proposals.iter().map(|p| p.title.as_str()).collect();
         assert_eq!(order, vec!["b", "d", "a", "c"]);
+    }
+
+    #[test]
+    fn later_support_adds_up_without_duplicating_evidence() {
+        let evidence = |id: &str| Evidence {
+            kind: EvidenceKind::Feedback,
+            id: id.into(),
+            conversation_id: format!("c-{id}"),
+            text: None,
+            score: None,
+            note: Some("shortened".into()),
+        };
+        let mut pending = sample(ProposalKind::PlaybookAmendment, 5, Confidence::Medium, "short");
+        pending.evidence = vec![evidence("e1"), evidence("e2")];
+        let mut support = sample(ProposalKind::PlaybookAmendment, 4, Confidence::High, "short");
+        support.evidence = vec![evidence("e2"), evidence("e3")];
+        support.rejection_keys.push("extra-key".into());
+        let title = pending.title.clone();
+        absorb(&mut pending, &support);
+        assert_eq!((pending.impact, pending.support_conversations), (9, 2));
+        assert_eq!(pending.confidence, Confidence::High);
+        assert_eq!(pending.evidence.iter().map(|e| e.id.as_str()).collect::<Vec<_>>(), ["e1", "e2", "e3"]);
+        assert!(pending.rejection_keys.contains(&"extra-key".to_owned()));
+        assert_eq!(pending.title, title);
     }
 
     #[test]

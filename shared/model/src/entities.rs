@@ -298,6 +298,10 @@ pub struct LearningProposal {
     /// One sentence for people (the new intent's description once applied).
     #[serde(default)]
     pub description: String,
+    /// Later sessions whose support was added to this pending proposal (each once), instead of
+    /// proposing the same idea again.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub refreshed_by: Vec<SessionId>,
     pub created_at: DateTime<Utc>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub decided_at: Option<DateTime<Utc>>,
@@ -322,6 +326,7 @@ impl LearningProposal {
             status: ProposalStatus::Pending,
             proposal,
             description,
+            refreshed_by: Vec::new(),
             created_at: now,
             decided_at: None,
             decided_by: None,

@@ -223,6 +223,7 @@ pub mod fixtures {
                 }],
             },
             description: "Tenants reporting something broken".into(),
+            refreshed_by: vec![],
             created_at: at,
             decided_at: None,
             decided_by: None,
