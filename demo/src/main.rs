@@ -484,7 +484,12 @@ async fn review(
                         Ok(())
                     }
                     Some(_) => Err("these examples belong to another topic".into()),
-                    None => Err(format!("{name} is a built-in intent; its rules live in the CRM")),
+                    // A built-in intent: its examples go to its overlay, if they are about it
+                    // and not about one of the topics the agent does not know yet.
+                    None => match topic {
+                        None => Ok(()),
+                        Some(_) => Err(format!("these examples are not about the built-in intent {name}")),
+                    },
                 }
             }
             Some("playbookAmendment") => {

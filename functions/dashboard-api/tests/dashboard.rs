@@ -162,10 +162,10 @@ async fn every_field_of_the_dashboard_follows_the_seeded_data() {
         json!([
             {"intentId": "intent-maint", "name": "MAINTENANCE_REQUEST", "description": "Messages about MAINTENANCE_REQUEST",
              "examples": ["my sink is leaking"], "keywords": ["leak", "repair"], "experimental": true,
-             "hitCount": 12, "sentCount": 10, "uneditedCount": 9, "approvalRate": r(9, 10), "hitsInPeriod": 3},
+             "extendsBuiltin": false, "hitCount": 12, "sentCount": 10, "uneditedCount": 9, "approvalRate": r(9, 10), "hitsInPeriod": 3},
             {"intentId": "intent-showing", "name": "SHOWING_REQUEST", "description": "Messages about SHOWING_REQUEST",
              "examples": ["my sink is leaking"], "keywords": ["leak", "repair"], "experimental": false,
-             "hitCount": 30, "sentCount": 20, "uneditedCount": 15, "approvalRate": 0.75, "hitsInPeriod": 5},
+             "extendsBuiltin": false, "hitCount": 30, "sentCount": 20, "uneditedCount": 15, "approvalRate": 0.75, "hitsInPeriod": 5},
         ])
     );
     assert_eq!(

@@ -106,14 +106,36 @@ async fn applying_an_example_proposal_adds_its_examples_to_the_intent() {
     let intent = dash.store.intent("intent-showing").await.unwrap().unwrap();
     // The fixture's example was there already; only the new one is appended.
     assert_eq!(intent.examples, vec!["my sink is leaking", "can I see the flat on Sunday?"]);
+}
 
-    // Without a dynamic intent of that name the apply is refused and nothing changes.
+#[tokio::test]
+async fn examples_for_a_built_in_intent_go_to_its_overlay() {
+    // No dynamic intent is named SHOWING_REQUEST: the CRM owns it.
     let dash = Dash::new().await;
     seed_proposal(&dash, "p-ex", ProposalKind::IntentExample).await;
     let reply = dash.admin("POST", "/v1/proposals/p-ex/apply", "").await;
-    assert_eq!(reply.status, 409, "{}", reply.text);
-    assert_eq!(dash.store.proposal("p-ex").await.unwrap().unwrap().status, ProposalStatus::Pending);
-    assert_eq!(decided_today(&dash).await, (0, 0));
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    assert_eq!(reply.body["effect"], json!({"kind": "intentExamples", "id": "intent-p-ex", "added": 2}));
+    let overlay = dash.store.intent("intent-p-ex").await.unwrap().unwrap();
+    assert_eq!(overlay.name, "SHOWING_REQUEST");
+    assert!(overlay.extends_builtin && overlay.active && !overlay.experimental);
+    assert_eq!(overlay.examples, vec!["can I see the flat on Sunday?", "my sink is leaking"]);
+    assert_eq!(decided_today(&dash).await, (1, 0));
+
+    // The next example proposal for it appends to the overlay; nothing else is created.
+    let mut later = seed_proposal(&dash, "p-ex2", ProposalKind::IntentExample).await;
+    later.proposal.examples = vec!["is the flat free to view on Monday?".into()];
+    dash.store.put(&later).await.unwrap();
+    let reply = dash.admin("POST", "/v1/proposals/p-ex2/apply", "").await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    assert_eq!(reply.body["effect"], json!({"kind": "intentExamples", "id": "intent-p-ex", "added": 1}));
+    assert!(dash.store.intent("intent-p-ex2").await.unwrap().is_none());
+    let overlay = dash.store.intent("intent-p-ex").await.unwrap().unwrap();
+    assert_eq!(overlay.examples.len(), 3);
+    // An overlay is no experiment: the A/B rules never see it.
+    let dashboard = dash.admin("GET", "/v1/learning/dashboard", "").await;
+    assert_eq!(dashboard.body["experiments"], json!([]));
+    assert_eq!(dashboard.body["activeConfig"]["intents"][0]["extendsBuiltin"], true);
 }
 
 #[tokio::test]

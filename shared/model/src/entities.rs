@@ -160,6 +160,10 @@ pub struct DynamicIntent {
     pub keywords: Vec<String>,
     pub active: bool,
     pub experimental: bool,
+    /// An overlay of an intent the CRM owns (same name): it only carries examples and keywords
+    /// for the CRM's classifier to add to its own intent, and is never an experiment.
+    #[serde(default)]
+    pub extends_builtin: bool,
     #[serde(flatten)]
     pub usage: UsageCounts,
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -154,6 +154,7 @@ pub mod fixtures {
             keywords: vec!["leak".into(), "repair".into()],
             active: true,
             experimental: true,
+            extends_builtin: false,
             usage: UsageCounts::default(),
             promoted_at: None,
             deactivated_at: None,

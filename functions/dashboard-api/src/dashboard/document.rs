@@ -68,6 +68,8 @@ pub struct IntentView {
     pub examples: Vec<String>,
     pub keywords: Vec<String>,
     pub experimental: bool,
+    /// An overlay carrying examples for the CRM's built-in intent of the same name.
+    pub extends_builtin: bool,
     /// Lifetime counts.
     pub hit_count: u64,
     pub sent_count: u64,

@@ -154,6 +154,7 @@ pub fn build(
             examples: intent.examples,
             keywords: intent.keywords,
             experimental: intent.experimental,
+            extends_builtin: intent.extends_builtin,
             promoted_at: intent.promoted_at,
         })
         .collect();

@@ -27,7 +27,7 @@ pub enum ReviewError {
     #[error("proposal {0} is being decided concurrently; retry")]
     DecidedConcurrently(String),
     /// The proposal cannot be applied as it stands (no intent name, no playbook text, an
-    /// active intent of the same name, no intent to add examples to).
+    /// active intent of the same name).
     #[error("{0}")]
     NotApplicable(String),
     /// The effect's own write was refused (it exists already, or its target is gone).
@@ -201,6 +201,7 @@ async fn apply_effect(
                 keywords: candidate.keywords.clone(),
                 active: true,
                 experimental: true,
+                extends_builtin: false,
                 usage: UsageCounts::default(),
                 promoted_at: None,
                 deactivated_at: None,
@@ -232,9 +233,28 @@ async fn apply_effect(
         }
         ProposalKind::IntentExample => {
             let name = intent_name()?;
-            let intent = intent_named(store, name).await?.ok_or_else(|| {
-                ReviewError::NotApplicable(format!("no dynamic intent named {name} to add examples to"))
-            })?;
+            let Some(intent) = intent_named(store, name).await? else {
+                // An intent the CRM owns: the examples go to its overlay, a dynamic intent of the
+                // same name that only carries examples (and keywords) for the CRM's classifier
+                // to add to its own intent. Created once; later example proposals append to it.
+                let overlay = DynamicIntent {
+                    intent_id: keys::intent_id_for_proposal(id),
+                    name: name.to_owned(),
+                    description: format!("Examples the agent missed for the built-in intent {name}"),
+                    examples: candidate.examples.clone(),
+                    keywords: Vec::new(),
+                    active: true,
+                    experimental: false,
+                    extends_builtin: true,
+                    usage: UsageCounts::default(),
+                    promoted_at: None,
+                    deactivated_at: None,
+                    source_proposal_id: Some(id.clone()),
+                    created_at: now,
+                };
+                transaction.create(&overlay)?;
+                return Ok(Effect::IntentExamples { id: overlay.intent_id, added: overlay.examples.len() });
+            };
             let mut new: Vec<String> = Vec::new();
             for example in &candidate.examples {
                 if !intent.examples.contains(example) && !new.contains(example) {
