@@ -488,7 +488,7 @@ async fn review(
                     // and not about one of the topics the agent does not know yet.
                     None => match topic {
                         None => Ok(()),
-                        Some(_) => Err(format!("these examples are not about the built-in intent {name}")),
+                        Some(_) => Err(format!("these examples are about another topic than {name}")),
                     },
                 }
             }

@@ -74,6 +74,9 @@ pub struct ThemeConfig {
     pub high_confidence_conversations: usize,
     /// Evidence items kept per proposal.
     pub max_evidence: usize,
+    /// Themes of one scope whose supporting edits overlap at least this much (Jaccard) are
+    /// changes people make in the same edits: one amendment with a checklist.
+    pub same_edits_overlap: f64,
 }
 
 impl Default for ThemeConfig {
@@ -87,6 +90,7 @@ impl Default for ThemeConfig {
             dominant_intent_share: 0.8,
             high_confidence_conversations: 6,
             max_evidence: 20,
+            same_edits_overlap: 0.5,
         }
     }
 }
@@ -415,16 +419,185 @@ pub fn theme_proposal(theme: &EditTheme, edits: &[EditRecord], cfg: &ThemeConfig
     }
 }
 
-/// Detects themes and turns them into proposals, leaving out rejected ones, ranked.
+/// Reason kinds that describe the shape of an edit (more or fewer sentences, other numbers,
+/// another length) rather than a change the agent can make on its own: evidence inside a
+/// concrete amendment, never an amendment of their own.
+fn is_structural(subject: &ThemeSubject) -> bool {
+    matches!(
+        subject,
+        ThemeSubject::Reason {
+            kind: ReasonKind::SentencesAdded
+                | ReasonKind::SentencesRemoved
+                | ReasonKind::NumbersChanged
+                | ReasonKind::Shortened
+                | ReasonKind::Lengthened
+        }
+    )
+}
+
+/// One line of an amendment's checklist, written for the reply agent to follow as it stands;
+/// `None` for a structural theme that only explains the others.
+fn instruction(subject: &ThemeSubject) -> Option<String> {
+    Some(match subject {
+        ThemeSubject::PhraseRemoved { phrase } => format!("Leave out \"{phrase}\"."),
+        ThemeSubject::PhraseAdded { phrase } => format!("Include \"{phrase}\" where it fits."),
+        ThemeSubject::Reason { kind } => match kind {
+            ReasonKind::Shortened => "Keep replies short: say what was asked and stop.".to_owned(),
+            ReasonKind::Lengthened => "Answer fully: give the details people ask about.".to_owned(),
+            ReasonKind::NumbersChanged => "Quote numbers and prices only from current data.".to_owned(),
+            ReasonKind::GreetingChanged => "Open with a short, plain greeting.".to_owned(),
+            ReasonKind::SignOffChanged => "Close with a short, plain sign-off.".to_owned(),
+            ReasonKind::QuestionAdded => "End with a question that moves to a next step.".to_owned(),
+            ReasonKind::ContactDetailsAdded => "Include the contact details the person needs.".to_owned(),
+            ReasonKind::LinkAdded => "Include the link the person needs.".to_owned(),
+            ReasonKind::SentencesAdded
+            | ReasonKind::SentencesRemoved
+            | ReasonKind::PhrasesRemoved
+            | ReasonKind::PhrasesAdded => return None,
+        },
+    })
+}
+
+fn phrase_of(subject: &ThemeSubject) -> Option<&str> {
+    match subject {
+        ThemeSubject::PhraseRemoved { phrase } | ThemeSubject::PhraseAdded { phrase } => Some(phrase),
+        ThemeSubject::Reason { .. } => None,
+    }
+}
+
+/// Two normalized phrases share a run of at least `min_words` words: fragments of one region.
+fn phrases_overlap(a: &str, b: &str, min_words: usize) -> bool {
+    let a: Vec<&str> = a.split_whitespace().collect();
+    let b: Vec<&str> = b.split_whitespace().collect();
+    let runs = |words: &[&str]| -> BTreeSet<String> {
+        words.windows(min_words.max(1)).map(|run| run.join(" ")).collect()
+    };
+    !runs(&a).is_disjoint(&runs(&b))
+}
+
+fn jaccard(a: &BTreeSet<&str>, b: &BTreeSet<&str>) -> f64 {
+    let union = a.union(b).count();
+    if union == 0 { 0.0 } else { a.intersection(b).count() as f64 / union as f64 }
+}
+
+/// Groups a scope's themes by the edits they come from: a theme joins the first group whose
+/// edits overlap its own by at least `same_edits_overlap`. Themes arrive strongest first, so a
+/// group is led by its strongest change.
+fn group_by_edits<'a>(themes: &[&'a EditTheme], cfg: &ThemeConfig) -> Vec<Vec<&'a EditTheme>> {
+    let mut groups: Vec<(BTreeSet<&str>, Vec<&EditTheme>)> = Vec::new();
+    for &theme in themes {
+        let edits: BTreeSet<&str> = theme.edit_ids.iter().map(String::as_str).collect();
+        match groups
+            .iter_mut()
+            .find(|(group_edits, _)| jaccard(group_edits, &edits) >= cfg.same_edits_overlap)
+        {
+            Some((group_edits, members)) => {
+                group_edits.extend(edits);
+                members.push(theme);
+            }
+            None => groups.push((edits, vec![theme])),
+        }
+    }
+    groups.into_iter().map(|(_, members)| members).collect()
+}
+
+/// One amendment for the changes people make in the same edits of one scope: a checklist the
+/// agent can follow, the structural themes (length, sentences, numbers) as its explanation,
+/// the union of the edits as evidence. `None` when the group holds no concrete change.
+fn group_proposal(members: &[&EditTheme], edits: &[EditRecord], cfg: &ThemeConfig) -> Option<Proposal> {
+    let concrete: Vec<&EditTheme> = members.iter().copied().filter(|t| !is_structural(&t.subject)).collect();
+    let lead = concrete.first()?;
+    let scope = lead.intent.as_deref().unwrap_or("global");
+    let mut keys: Vec<String> = concrete.iter().map(|t| subject_key(&t.subject)).collect();
+    keys.sort();
+    let fingerprint = proposals::fingerprint(ProposalKind::PlaybookAmendment, scope, &keys.join("|"));
+    let mut rejection_keys = vec![fingerprint.clone()];
+    rejection_keys.extend(concrete.iter().map(|t| theme_proposal(t, edits, cfg).fingerprint));
+
+    let length = members.iter().find(|t| {
+        matches!(t.subject, ThemeSubject::Reason { kind: ReasonKind::Shortened | ReasonKind::Lengthened })
+    });
+    let mut lines: Vec<String> =
+        length.into_iter().chain(concrete.iter()).filter_map(|t| instruction(&t.subject)).collect();
+    lines.dedup();
+    let shown = 3;
+    let mut changes: Vec<String> =
+        length.into_iter().chain(concrete.iter()).map(|t| describe(&t.subject)).collect();
+    if changes.len() > shown {
+        let more = changes.len() - shown;
+        changes.truncate(shown);
+        changes.push(format!("{more} more"));
+    }
+    let edit_ids: BTreeSet<&str> =
+        members.iter().flat_map(|t| t.edit_ids.iter().map(String::as_str)).collect();
+    let by_id: BTreeMap<&str, &EditRecord> = edits.iter().map(|e| (e.id.as_str(), e)).collect();
+    let supporting: Vec<&EditRecord> = edit_ids.iter().filter_map(|id| by_id.get(id).copied()).collect();
+    let conversations: BTreeSet<&str> = supporting.iter().map(|e| e.conversation_id.as_str()).collect();
+    let title =
+        format!("{scope}: {} ({} of {} edits)", changes.join(", "), supporting.len(), lead.scope_edits);
+    Some(Proposal {
+        kind: ProposalKind::PlaybookAmendment,
+        fingerprint,
+        rejection_keys,
+        intent_name: lead.intent.clone(),
+        title,
+        examples: Vec::new(),
+        keywords: Vec::new(),
+        playbook_text: Some(lines.iter().map(|line| format!("- {line}")).collect::<Vec<_>>().join("\n")),
+        confidence: if conversations.len() >= cfg.high_confidence_conversations {
+            Confidence::High
+        } else {
+            Confidence::Medium
+        },
+        impact: supporting.len() as u64,
+        support_conversations: conversations.len() as u64,
+        evidence: supporting
+            .iter()
+            .take(cfg.max_evidence)
+            .map(|e| Evidence {
+                kind: EvidenceKind::Feedback,
+                id: e.id.clone(),
+                conversation_id: e.conversation_id.clone(),
+                text: None,
+                score: None,
+                note: Some(e.analysis.summary.clone()),
+            })
+            .collect(),
+    })
+}
+
+/// Detects themes and turns them into amendments, ranked: one per group of changes people
+/// make in the same edits of one scope, leaving out every change rejected or applied before
+/// (its own key is among `rejected`) and groups with no concrete change left.
 pub fn theme_proposals(
     edits: &[EditRecord],
     rejected: &BTreeSet<String>,
     cfg: &ThemeConfig,
 ) -> Vec<Proposal> {
-    let mut out: Vec<Proposal> = detect_themes(edits, cfg)
-        .iter()
-        .map(|t| theme_proposal(t, edits, cfg))
-        .filter(|p| !p.is_rejected(rejected))
+    let themes = detect_themes(edits, cfg);
+    let open: Vec<&EditTheme> =
+        themes.iter().filter(|theme| !theme_proposal(theme, edits, cfg).is_rejected(rejected)).collect();
+    // An intent's phrase that overlaps a global one is the same change cut at another word:
+    // the global amendment covers it.
+    // (Settled global changes count too: what an admin applied or rejected globally is not
+    // proposed again intent by intent.)
+    let global_phrases: Vec<&str> =
+        themes.iter().filter(|t| t.intent.is_none()).filter_map(|t| phrase_of(&t.subject)).collect();
+    let mut scopes: BTreeMap<Option<&str>, Vec<&EditTheme>> = BTreeMap::new();
+    for theme in open {
+        let covered = theme.intent.is_some()
+            && phrase_of(&theme.subject).is_some_and(|phrase| {
+                global_phrases.iter().any(|global| phrases_overlap(global, phrase, cfg.phrase_min_words))
+            });
+        if !covered {
+            scopes.entry(theme.intent.as_deref()).or_default().push(theme);
+        }
+    }
+    let mut out: Vec<Proposal> = scopes
+        .values()
+        .flat_map(|themes| group_by_edits(themes, cfg))
+        .filter_map(|group| group_proposal(&group, edits, cfg))
+        .filter(|proposal| !proposal.is_rejected(rejected))
         .collect();
     proposals::rank(&mut out);
     out
@@ -502,10 +675,77 @@ mod tests {
         let edits: Vec<EditRecord> =
             (0..5).map(|i| record(i, &format!("c{i}"), "SHOWING", LONG, SHORT)).collect();
         let first = theme_proposals(&edits, &BTreeSet::new(), &ThemeConfig::default());
-        assert!(!first.is_empty());
+        assert_eq!(first.len(), 1, "one change in the same edits: {first:#?}");
         let rejected: BTreeSet<String> = first[0].rejection_keys.iter().cloned().collect();
         let second = theme_proposals(&edits, &rejected, &ThemeConfig::default());
-        assert_eq!(second.len(), first.len() - 1);
-        assert!(second.iter().all(|p| p.fingerprint != first[0].fingerprint));
+        assert!(second.is_empty(), "{second:#?}");
+    }
+
+    /// Two planted themes in wording unlike the generated CRM: support agents drop the opening
+    /// apology, and (in other edits) add a pointer to the statement.
+    fn two_themes() -> Vec<EditRecord> {
+        let mut edits = Vec::new();
+        for i in 0..6 {
+            let original = format!(
+                "We apologize for any inconvenience this may have caused. Your payment of ${}0 was received on the {}th and your balance is now zero.",
+                i + 2,
+                i + 3
+            );
+            let sent = format!(
+                "Your payment of ${}0 was received on the {}th and your balance is now zero.",
+                i + 2,
+                i + 3
+            );
+            edits.push(record(i, &format!("apology-{i}"), "BILLING", &original, &sent));
+        }
+        for i in 6..12 {
+            let original = format!("The charge of ${}5 on your card is the monthly plan fee.", i);
+            let sent = format!(
+                "The charge of ${}5 on your card is the monthly plan fee. You can see every transaction in your online statement.",
+                i
+            );
+            edits.push(record(i, &format!("statement-{i}"), "BILLING", &original, &sent));
+        }
+        edits
+    }
+
+    #[test]
+    fn one_amendment_per_planted_change_with_text_the_agent_can_follow() {
+        let amendments = theme_proposals(&two_themes(), &BTreeSet::new(), &ThemeConfig::default());
+        assert_eq!(amendments.len(), 2, "{:#?}", amendments.iter().map(|a| &a.title).collect::<Vec<_>>());
+        let texts: Vec<&str> = amendments.iter().filter_map(|a| a.playbook_text.as_deref()).collect();
+        let apology = texts.iter().find(|t| t.contains("apologize")).expect("the apology change");
+        assert!(apology.contains("- Leave out \"we apologize for any inconvenience"), "{apology}");
+        assert!(!apology.contains("statement"), "{apology}");
+        let statement = texts.iter().find(|t| t.contains("statement")).expect("the statement change");
+        assert!(statement.contains("Include \""), "{statement}");
+        for amendment in &amendments {
+            assert_eq!(amendment.impact, 6);
+            assert!(
+                !amendment.title.contains("sentences"),
+                "structural reasons are evidence: {}",
+                amendment.title
+            );
+        }
+    }
+
+    #[test]
+    fn changes_made_in_the_same_edits_are_one_amendment() {
+        // Both changes in every edit: drop the apology and point to the statement.
+        let edits: Vec<EditRecord> = (0..6)
+            .map(|i| {
+                record(
+                    i,
+                    &format!("both-{i}"),
+                    "BILLING",
+                    &format!("We apologize for any inconvenience this may have caused. The charge of ${i}5 is the plan fee."),
+                    &format!("The charge of ${i}5 is the plan fee. You can see every transaction in your online statement."),
+                )
+            })
+            .collect();
+        let amendments = theme_proposals(&edits, &BTreeSet::new(), &ThemeConfig::default());
+        assert_eq!(amendments.len(), 1, "{amendments:#?}");
+        let text = amendments[0].playbook_text.as_deref().unwrap();
+        assert!(text.contains("apologize") && text.contains("statement"), "{text}");
     }
 }
