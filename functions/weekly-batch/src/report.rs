@@ -42,10 +42,15 @@ pub struct ReportData {
     pub accuracy: Trend,
     pub coverage: Trend,
     pub decisions: Vec<String>,
+    /// The session's proposals, one line each (their titles), highest impact first.
+    pub proposals: Vec<String>,
     /// A few masked customer messages behind the proposals.
     pub examples: Vec<String>,
     pub review_url: String,
 }
+
+/// The email leads with at most this many proposals; the rest wait behind the review link.
+pub const LEADING_PROPOSALS: usize = 5;
 
 impl ReportData {
     pub fn improvements(&self) -> usize {
@@ -75,6 +80,8 @@ struct ReportView<'a> {
     accuracy: Trend,
     coverage: Trend,
     decisions: &'a [String],
+    leading: &'a [String],
+    more: usize,
     examples: &'a [String],
     review_url: &'a str,
 }
@@ -113,6 +120,8 @@ pub fn render(data: &ReportData) -> Result<RenderedReport, askama::Error> {
         accuracy: data.accuracy,
         coverage: data.coverage,
         decisions: &data.decisions,
+        leading: &data.proposals[..data.proposals.len().min(LEADING_PROPOSALS)],
+        more: data.proposals.len().saturating_sub(LEADING_PROPOSALS),
         examples: &data.examples,
         review_url: &data.review_url,
     };
@@ -137,6 +146,7 @@ mod tests {
             accuracy: Trend { this_week: Some(0.62), last_week: Some(0.55) },
             coverage: Trend { this_week: Some(0.8), last_week: None },
             decisions: vec![],
+            proposals: (1..=7).map(|i| format!("proposal {i}")).collect(),
             examples: vec!["<script>alert(1)</script> my sink leaks".into()],
             review_url: "https://example.test/admin/ai/learning".into(),
         }
@@ -152,11 +162,7 @@ mod tests {
             "{}",
             report.text
         );
-        assert!(
-            report.text.contains("• 1 playbook update (financing guidance needs update)"),
-            "{}",
-            report.text
-        );
+        assert!(report.text.contains("• 1 playbook update\n"), "{}", report.text);
         assert!(report.text.contains("• 5 draft edits analysed (common theme: shorter responses preferred)"));
         assert!(report.text.contains("Draft accuracy: 62% (+7 points since last week)"), "{}", report.text);
         assert!(
@@ -164,6 +170,21 @@ mod tests {
                 .text
                 .contains("→ Review proposals in Mission Control: https://example.test/admin/ai/learning")
         );
+    }
+
+    #[test]
+    fn the_email_leads_with_five_proposals_and_links_the_rest() {
+        let report = render(&sample()).unwrap();
+        for part in [&report.text, &report.html] {
+            for i in 1..=5 {
+                assert!(part.contains(&format!("proposal {i}")), "{part}");
+            }
+            assert!(!part.contains("proposal 6") && !part.contains("proposal 7"), "{part}");
+            assert!(part.contains("and 2 more"), "{part}");
+        }
+        let text = &report.text;
+        let first = text.find("proposal 1").unwrap();
+        assert!(text.find("proposal 2").unwrap() > first, "ranked as given");
     }
 
     #[test]

@@ -75,6 +75,7 @@ pub(crate) async fn report_data(
                 )
             })
             .collect(),
+        proposals: proposals.iter().map(|stored| stored.proposal.title.clone()).collect(),
         examples: proposals
             .iter()
             .flat_map(|stored| stored.proposal.examples.iter().take(1).cloned())
