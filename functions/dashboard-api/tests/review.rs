@@ -227,3 +227,43 @@ async fn a_new_intent_named_like_an_active_one_is_refused() {
     assert_eq!(dash.store.proposal("p-dup").await.unwrap().unwrap().status, ProposalStatus::Pending);
     assert_eq!(decided_today(&dash).await, (0, 0));
 }
+
+#[tokio::test]
+async fn pending_proposals_are_listed_by_impact_and_the_created_order_stays_available() {
+    let dash = Dash::new().await;
+    let at = Utc::now();
+    for (i, (id, impact)) in [("p-small", 3), ("p-big", 20), ("p-mid", 7)].into_iter().enumerate() {
+        let mut proposal = fixtures::proposal(id, "session-1", at + chrono::Duration::minutes(i as i64));
+        proposal.proposal.impact = impact;
+        proposal.proposal.fingerprint = format!("fp-{id}");
+        dash.store.create(&proposal).await.unwrap();
+    }
+    let ids = |reply: &autolearn_testkit::http::Reply| -> Vec<String> {
+        reply.body["proposals"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["proposalId"].as_str().unwrap().to_owned())
+            .collect()
+    };
+
+    let first = dash.admin("GET", "/v1/proposals?limit=2", "").await;
+    assert_eq!(first.status, 200, "{}", first.text);
+    assert_eq!(first.body["order"], "impact");
+    assert_eq!(ids(&first), ["p-big", "p-mid"]);
+    let cursor = first.body["next"].as_str().expect("a second page").to_owned();
+    let second = dash.admin("GET", &format!("/v1/proposals?limit=2&cursor={cursor}"), "").await;
+    assert_eq!(ids(&second), ["p-small"]);
+    assert_eq!(second.body["next"], json!(null));
+
+    let created = dash.admin("GET", "/v1/proposals?order=created", "").await;
+    assert_eq!(created.body["order"], "created");
+    assert_eq!(ids(&created), ["p-small", "p-big", "p-mid"]);
+
+    let bad = dash.admin("GET", "/v1/proposals?order=newest", "").await;
+    assert_eq!(bad.status, 422, "{}", bad.text);
+    assert_eq!(bad.body["error"]["field"], "order");
+    let bad = dash.admin("GET", "/v1/proposals?cursor=rank-x", "").await;
+    assert_eq!(bad.status, 422, "{}", bad.text);
+    assert_eq!(bad.body["error"]["field"], "cursor");
+}

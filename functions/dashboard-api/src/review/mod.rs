@@ -18,6 +18,8 @@ use axum::extract::State;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use autolearn_learning::proposals::rank_by;
+
 use crate::{AdminIdentity, AppState};
 
 pub mod rules;
@@ -61,14 +63,40 @@ pub struct RejectBody {
 #[derive(Debug, Default, Deserialize)]
 pub struct ListQuery {
     pub status: Option<String>,
+    pub order: Option<String>,
     pub cursor: Option<String>,
     pub limit: Option<String>,
+}
+
+/// The order of a listing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum ListOrder {
+    /// As the batch ranks them: impact, confidence, support (highest first). Reads every
+    /// proposal of the status, which stays small for pending ones (they expire).
+    Impact,
+    /// Oldest first, straight from the index.
+    Created,
+}
+
+/// Cursors of impact-ordered pages: the offset of the next page.
+const RANK_CURSOR: &str = "rank-";
+
+pub fn parse_order(raw: Option<&str>, status: ProposalStatus) -> Result<ListOrder, ApiError> {
+    match raw.map(str::trim) {
+        None if status == ProposalStatus::Pending => Ok(ListOrder::Impact),
+        None => Ok(ListOrder::Created),
+        Some("impact") => Ok(ListOrder::Impact),
+        Some("created") => Ok(ListOrder::Created),
+        Some(_) => Err(ApiError::invalid("order", "order must be impact or created")),
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ProposalList {
     pub status: ProposalStatus,
+    pub order: ListOrder,
     pub proposals: Vec<LearningProposal>,
     /// Cursor of the next page; null at the end.
     pub next: Option<String>,
@@ -79,7 +107,9 @@ pub fn parse_status(raw: Option<&str>) -> Result<ProposalStatus, ApiError> {
         .ok_or_else(|| ApiError::invalid("status", "status must be pending, applied, rejected or expired"))
 }
 
-/// `GET /v1/proposals?status=pending&limit=50&cursor=…`: one page, oldest first.
+/// `GET /v1/proposals?status=pending&order=impact&limit=50&cursor=…`: one page, ranked by
+/// impact (the default for pending proposals) or oldest first (`order=created`, the default
+/// for the other statuses).
 pub async fn list_proposals(
     State(state): State<AppState>,
     _admin: AdminIdentity,
@@ -93,8 +123,24 @@ pub async fn list_proposals(
             _ => return Err(ApiError::invalid("limit", "limit must be an integer from 1 to 100")),
         },
     };
-    let page = state.store.proposals_with_status(status, query.cursor.as_deref(), limit).await?;
-    Ok(Json(ProposalList { status, proposals: page.items, next: page.next }))
+    let order = parse_order(query.order.as_deref(), status)?;
+    if order == ListOrder::Created {
+        let page = state.store.proposals_with_status(status, query.cursor.as_deref(), limit).await?;
+        return Ok(Json(ProposalList { status, order, proposals: page.items, next: page.next }));
+    }
+    let offset = match query.cursor.as_deref() {
+        None => 0,
+        Some(cursor) => cursor
+            .strip_prefix(RANK_CURSOR)
+            .and_then(|offset| offset.parse::<usize>().ok())
+            .ok_or_else(|| ApiError::invalid("cursor", "invalid pagination cursor"))?,
+    };
+    let mut all = state.store.all_proposals_with_status(status).await?;
+    rank_by(&mut all, |stored| &stored.proposal);
+    let end = (offset + limit as usize).min(all.len());
+    let next = (end < all.len()).then(|| format!("{RANK_CURSOR}{end}"));
+    let proposals = all.drain(offset.min(end)..end).collect();
+    Ok(Json(ProposalList { status, order, proposals, next }))
 }
 
 /// `POST /v1/proposals/{id}/apply`.
