@@ -196,6 +196,7 @@ async fn run(cli: &Cli) -> Result<bool, Error> {
     let dashboard = api.admin(Method::GET, &format!("/v1/learning/dashboard?days={days}"), None).await?;
     let checks = checks(&rows, &dashboard, &applied_intents);
     let summary = json!({
+        "acceptanceRate": acceptance_rate(&rows),
         "seed": cli.seed,
         "weeks": weeks,
         "messagesPerWeek": per_week,
@@ -654,8 +655,21 @@ fn print_row(row: &WeekRow, header: bool) {
     }
 }
 
-/// Whether the loop closed: planted gaps proposed and applied, used, promoted, and the
-/// agent measurably better in the last week than in the first.
+/// The share of the proposals the admin (who knows what was planted) applied; `None` without
+/// proposals.
+fn acceptance_rate(rows: &[WeekRow]) -> Option<f64> {
+    let decided: usize = rows.iter().map(|row| row.applied.len() + row.rejected.len()).sum();
+    let applied: usize = rows.iter().map(|row| row.applied.len()).sum();
+    (decided > 0).then(|| applied as f64 / decided as f64)
+}
+
+/// The share of proposals the admin must accept for the demo to pass: proposals an admin
+/// reads and mostly applies, not noise to reject. (Measured: 67% in the CI demo, 77% with the
+/// default seed; the aim is 80%.)
+const MIN_ACCEPTANCE: f64 = 0.6;
+
+/// Whether the loop closed: planted gaps proposed and applied, used, promoted, the agent
+/// measurably better in the last week than in the first, and proposals an admin accepts.
 fn checks(
     rows: &[WeekRow],
     dashboard: &Value,
@@ -707,6 +721,14 @@ fn checks(
                 last.map_or(0.0, |r| r.draft_accuracy * 100.0)
             ),
             improved(|row| row.draft_accuracy),
+        ),
+        (
+            format!(
+                "the admin accepted at least {:.0}% of the proposals ({:.0}%)",
+                MIN_ACCEPTANCE * 100.0,
+                acceptance_rate(rows).unwrap_or(0.0) * 100.0
+            ),
+            acceptance_rate(rows).is_some_and(|rate| rate >= MIN_ACCEPTANCE),
         ),
     ]
 }
