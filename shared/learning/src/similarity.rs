@@ -53,6 +53,12 @@ pub struct SimilarityConfig {
     /// Leave out messages that are already the proposal's own evidence, so only other
     /// conversations' messages count as transfer.
     pub exclude_own_evidence: bool,
+    /// Neighbor smoothing: each indexed message (and each query) is compared as its
+    /// vector plus this times the similarity-weighted mean of its nearest neighbors'
+    /// vectors (0 turns it off; see `smooth`).
+    pub smoothing: f32,
+    /// Neighbor smoothing: neighbors averaged.
+    pub smoothing_neighbors: usize,
 }
 
 impl Default for SimilarityConfig {
@@ -67,6 +73,8 @@ impl Default for SimilarityConfig {
             min_score: 0.3,
             high_confidence_conversations: 3,
             exclude_own_evidence: true,
+            smoothing: 2.0,
+            smoothing_neighbors: 10,
         }
     }
 }
@@ -182,6 +190,143 @@ pub(crate) fn candidates(
     found.into_iter().map(|(doc, _)| doc).collect()
 }
 
+/// How neighbors are looked up: the bounds of the inverted index.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct NeighborLookup {
+    /// Features a vector is indexed under and looks up.
+    pub features: usize,
+    /// Entries per posting list.
+    pub postings: usize,
+    /// Candidates compared exactly.
+    pub candidates: usize,
+    /// Feature space size (bits).
+    pub dimension_bits: u32,
+}
+
+/// The `k` nearest neighbors of every vector (cosine at least `min_sim` and positive,
+/// best first, ties by index), candidates through an inverted index.
+pub(crate) fn knn(
+    vectors: &[SparseVector],
+    k: usize,
+    min_sim: f32,
+    lookup: &NeighborLookup,
+) -> Vec<Vec<(u32, f32)>> {
+    let n = vectors.len();
+    let postings = Postings::build(vectors, lookup.dimension_bits, lookup.features, lookup.postings);
+    let mut scratch = QueryScratch::default();
+    // The query scattered into a dense array: each exact cosine is then one pass over the
+    // candidate's entries.
+    let mut dense = vec![0.0f32; 1usize << lookup.dimension_bits];
+    vectors
+        .iter()
+        .enumerate()
+        .map(|(doc, v)| {
+            if v.is_empty() || k == 0 {
+                return Vec::new();
+            }
+            let found =
+                candidates(&postings, v, lookup.features, n, lookup.candidates.max(k + 1), &mut scratch);
+            for &(f, w) in &v.entries {
+                dense[f as usize] = w;
+            }
+            let mut scored: Vec<(u32, f32)> = found
+                .into_iter()
+                .filter(|&d| d as usize != doc)
+                .map(|d| {
+                    (d, vectors[d as usize].entries.iter().map(|&(f, w)| dense[f as usize] * w).sum::<f32>())
+                })
+                .filter(|&(_, s)| s >= min_sim && s > 0.0)
+                .collect();
+            for &(f, _) in &v.entries {
+                dense[f as usize] = 0.0;
+            }
+            scored.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+            scored.truncate(k);
+            scored.shrink_to_fit();
+            scored
+        })
+        .collect()
+}
+
+/// Each vector plus `alpha` times the similarity-weighted mean of its neighbors' vectors,
+/// pruned to `max_features`, unit length: words that co-occur with a message's words in
+/// similar messages join it. A second-order similarity, like LSA's, without a dense
+/// matrix: two complaints about a late mortgage payment that share no word still share
+/// the words of the messages around them.
+pub(crate) fn smooth(
+    vectors: &[SparseVector],
+    near: &[Vec<(u32, f32)>],
+    alpha: f32,
+    max_features: usize,
+) -> Vec<SparseVector> {
+    let mut acc = DenseAccumulator::default();
+    vectors
+        .iter()
+        .zip(near)
+        .map(|(v, list)| smooth_one(v, list, vectors, alpha, max_features, &mut acc))
+        .collect()
+}
+
+/// Sums per feature in a dense array, remembering which features were touched.
+#[derive(Debug, Default)]
+pub(crate) struct DenseAccumulator {
+    sums: Vec<f32>,
+    touched: Vec<u32>,
+}
+
+impl DenseAccumulator {
+    fn add(&mut self, feature: u32, w: f32) {
+        let f = feature as usize;
+        if f >= self.sums.len() {
+            self.sums.resize((f + 1).next_power_of_two(), 0.0);
+        }
+        if self.sums[f] == 0.0 {
+            self.touched.push(feature);
+        }
+        self.sums[f] += w;
+        if self.sums[f] == 0.0 {
+            self.sums[f] = f32::MIN_POSITIVE;
+        }
+    }
+
+    fn drain(&mut self) -> Vec<(u32, f32)> {
+        let out = self.touched.iter().map(|&f| (f, std::mem::take(&mut self.sums[f as usize]))).collect();
+        self.touched.clear();
+        out
+    }
+}
+
+/// [`smooth`] for one vector whose neighbors (`(index into vectors, similarity)`) are known.
+pub(crate) fn smooth_one(
+    v: &SparseVector,
+    near: &[(u32, f32)],
+    vectors: &[SparseVector],
+    alpha: f32,
+    max_features: usize,
+    acc: &mut DenseAccumulator,
+) -> SparseVector {
+    let total: f32 = near.iter().map(|&(_, s)| s).sum();
+    if near.is_empty() || total <= 0.0 {
+        return v.clone();
+    }
+    for &(f, w) in &v.entries {
+        acc.add(f, w);
+    }
+    for &(d, s) in near {
+        for &(f, w) in &vectors[d as usize].entries {
+            acc.add(f, alpha * s / total * w);
+        }
+    }
+    // Each sum adds in neighbor order; pruning and normalization sort, so the result is
+    // deterministic.
+    let mut entries = acc.drain();
+    if entries.len() > max_features {
+        entries.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        entries.truncate(max_features);
+    }
+    SparseVector::normalized(entries)
+}
+
 impl SimilarityIndex {
     /// Builds the index with the default configuration.
     pub fn build(messages: &[IndexedMessage]) -> Self {
@@ -210,9 +355,39 @@ impl SimilarityIndex {
         masked_texts: Vec<String>,
         vectors: Vec<SparseVector>,
     ) -> Self {
+        let lookup = NeighborLookup {
+            features: cfg.index_features,
+            postings: cfg.max_postings,
+            candidates: cfg.rerank_candidates,
+            dimension_bits: cfg.features.dimension_bits,
+        };
+        let vectors = if cfg.smoothing > 0.0 && cfg.smoothing_neighbors > 0 {
+            let near = knn(&vectors, cfg.smoothing_neighbors, 0.0, &lookup);
+            smooth(&vectors, &near, cfg.smoothing, cfg.features.max_features)
+        } else {
+            vectors
+        };
         let postings =
             Postings::build(&vectors, cfg.features.dimension_bits, cfg.index_features, cfg.max_postings);
         Self { cfg, vectorizer, ids, conversation_ids, masked_texts, vectors, postings }
+    }
+
+    /// The vector a query text is compared as: its TF-IDF vector smoothed with its
+    /// nearest indexed messages, as the indexed messages are.
+    fn query_vector(&self, query: &str, scratch: &mut QueryScratch) -> SparseVector {
+        let vector = self.vectorizer.transform(query);
+        if self.cfg.smoothing <= 0.0 || self.cfg.smoothing_neighbors == 0 {
+            return vector;
+        }
+        let near = self.top_k_vector(&vector, self.cfg.smoothing_neighbors, None, scratch);
+        smooth_one(
+            &vector,
+            &near,
+            &self.vectors,
+            self.cfg.smoothing,
+            self.cfg.features.max_features,
+            &mut DenseAccumulator::default(),
+        )
     }
 
     /// Number of indexed messages.
@@ -228,8 +403,8 @@ impl SimilarityIndex {
     /// The `k` indexed messages most similar to `query`, best first, as `(id, cosine)`;
     /// only messages with a positive score. Ties are broken by index order.
     pub fn top_k(&self, query: &str, k: usize) -> Vec<(String, f32)> {
-        let vector = self.vectorizer.transform(query);
         let mut scratch = QueryScratch::default();
+        let vector = self.query_vector(query, &mut scratch);
         self.top_k_vector(&vector, k, None, &mut scratch)
             .into_iter()
             .map(|(doc, score)| (self.ids[doc as usize].clone(), score))
@@ -297,7 +472,7 @@ pub fn enrich(proposal: &mut Proposal, index: &SimilarityIndex, cfg: &Similarity
     let mut scratch = QueryScratch::default();
     let wanted = cfg.k + own.len().min(cfg.k * 4);
     for example in &proposal.examples {
-        let vector = index.vectorizer.transform(example);
+        let vector = index.query_vector(example, &mut scratch);
         best.extend(index.top_k_vector(&vector, wanted, None, &mut scratch));
     }
     // Best score per message, then best first (ties by index order).

@@ -34,8 +34,10 @@ pub fn normalize_for_distance(text: &str) -> String {
 const STOPWORDS: &[&str] = &[
     "a",
     "about",
+    "after",
     "afternoon",
     "again",
+    "against",
     "all",
     "also",
     "am",
@@ -48,11 +50,18 @@ const STOPWORDS: &[&str] = &[
     "asking",
     "at",
     "be",
+    "because",
     "been",
+    "before",
+    "being",
+    "below",
     "best",
+    "between",
+    "both",
     "but",
     "by",
     "can",
+    "cannot",
     "cheers",
     "could",
     "day",
@@ -62,9 +71,13 @@ const STOPWORDS: &[&str] = &[
     "doe",
     "does",
     "dont",
+    "during",
+    "each",
+    "either",
     "evening",
     "for",
     "from",
+    "further",
     "fwd",
     "get",
     "good",
@@ -72,10 +85,18 @@ const STOPWORDS: &[&str] = &[
     "had",
     "has",
     "have",
+    "having",
+    "he",
     "hello",
+    "her",
     "here",
+    "hers",
+    "herself",
     "hey",
     "hi",
+    "him",
+    "himself",
+    "his",
     "hope",
     "hoping",
     "how",
@@ -90,6 +111,7 @@ const STOPWORDS: &[&str] = &[
     "is",
     "it",
     "its",
+    "itself",
     "ive",
     "just",
     "know",
@@ -104,18 +126,26 @@ const STOPWORDS: &[&str] = &[
     "morning",
     "much",
     "my",
+    "myself",
     "need",
+    "neither",
     "no",
+    "nor",
     "not",
     "of",
+    "off",
     "ok",
     "okay",
     "on",
+    "once",
     "one",
+    "only",
     "or",
     "other",
     "our",
+    "ourselves",
     "out",
+    "own",
     "please",
     "pls",
     "plz",
@@ -124,28 +154,36 @@ const STOPWORDS: &[&str] = &[
     "re",
     "regard",
     "regards",
+    "same",
+    "she",
     "should",
     "sir",
     "so",
     "some",
     "still",
+    "such",
     "than",
     "thank",
     "thanks",
     "that",
     "the",
     "their",
+    "theirs",
     "them",
+    "themselves",
     "then",
     "there",
     "these",
+    "they",
     "thi",
     "this",
     "those",
+    "through",
     "thx",
     "to",
     "too",
     "u",
+    "until",
     "up",
     "us",
     "very",
@@ -159,7 +197,11 @@ const STOPWORDS: &[&str] = &[
     "when",
     "where",
     "which",
+    "while",
     "who",
+    "whom",
+    "whose",
+    "why",
     "will",
     "with",
     "wonder",
@@ -169,6 +211,8 @@ const STOPWORDS: &[&str] = &[
     "you",
     "your",
     "yours",
+    "yourself",
+    "yourselves",
 ];
 
 /// Returns true for a function word that carries no topic (from a fixed English list).
@@ -186,21 +230,54 @@ pub const NUMBER_TERM: &str = "<num>";
 /// "request" are one term).
 pub fn terms(text: &str) -> Vec<String> {
     let mut out = Vec::new();
+    cased_terms(text, |term, _| out.push(term));
+    out
+}
+
+/// How a word is written where it occurs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WordCase {
+    /// The first word of a sentence (its capital says nothing).
+    SentenceStart,
+    /// Inside a sentence, with an initial capital and lowercase letters after it
+    /// ("Fargo", "PayPal"): how names are written.
+    Capitalized,
+    /// Inside a sentence, any other way ("rent", "ATM", "xxxx").
+    Other,
+}
+
+/// The terms of [`terms`], each with how its word was written: the evidence that a term
+/// is a name (of a person, an organisation, a brand, a place), which is written
+/// capitalised inside sentences wherever it occurs.
+pub fn cased_terms(text: &str, mut visit: impl FnMut(String, WordCase)) {
     let mut word = String::new();
-    let mut has_digit = false;
-    let flush = |word: &mut String, has_digit: &mut bool, out: &mut Vec<String>| {
-        if !word.is_empty() {
-            if *has_digit {
-                out.push(NUMBER_TERM.to_string());
-            } else {
-                out.push(stem(word));
+    let (mut has_digit, mut first_upper, mut has_lower) = (false, false, false);
+    let mut sentence_start = true;
+    let mut flush =
+        |word: &mut String, has_digit: &mut bool, first_upper: bool, has_lower: bool, start: &mut bool| {
+            if !word.is_empty() {
+                let case = if *start {
+                    WordCase::SentenceStart
+                } else if first_upper && has_lower {
+                    WordCase::Capitalized
+                } else {
+                    WordCase::Other
+                };
+                let term = if *has_digit { NUMBER_TERM.to_string() } else { stem(word) };
+                visit(term, case);
+                word.clear();
+                *start = false;
             }
-            word.clear();
-        }
-        *has_digit = false;
-    };
+            *has_digit = false;
+        };
     for ch in text.nfc() {
         if ch.is_alphanumeric() {
+            if word.is_empty() {
+                first_upper = ch.is_uppercase();
+                has_lower = false;
+            } else {
+                has_lower |= ch.is_lowercase();
+            }
             for lower in ch.to_lowercase() {
                 word.push(lower);
             }
@@ -208,11 +285,19 @@ pub fn terms(text: &str) -> Vec<String> {
         } else if (ch == '\'' || ch == '\u{2019}') && !word.is_empty() {
             // Apostrophe inside a word: drop it and keep the word going.
         } else {
-            flush(&mut word, &mut has_digit, &mut out);
+            flush(&mut word, &mut has_digit, first_upper, has_lower, &mut sentence_start);
+            if matches!(ch, '.' | '!' | '?' | '\n') {
+                sentence_start = true;
+            }
         }
     }
-    flush(&mut word, &mut has_digit, &mut out);
-    out
+    flush(&mut word, &mut has_digit, first_upper, has_lower, &mut sentence_start);
+}
+
+/// True for a redaction mask ("XXXX", "xx" in "XX/XX/XXXX"): a placeholder for removed
+/// personal data, never content.
+pub fn is_mask(term: &str) -> bool {
+    term.len() >= 2 && term.bytes().all(|b| b == b'x')
 }
 
 /// A light, deterministic English stemmer: folds plural and possessive endings only. It is
