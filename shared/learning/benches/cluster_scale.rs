@@ -15,9 +15,13 @@ use std::time::{Duration, Instant};
 
 use autolearn_learning::cluster::{ClusterInput, Clustering, GapConfig, cluster_texts};
 use autolearn_learning::edit::normalized_edit_distance;
-use autolearn_learning::eval::{LabeledMessage, generate_messages};
+use autolearn_learning::eval::LabeledMessage;
 use autolearn_learning::features::Vectorizer;
 use criterion::{Criterion, criterion_group, criterion_main};
+use generated::generate_messages;
+
+#[path = "support/generated.rs"]
+mod generated;
 
 fn cluster_corpus(corpus: &[LabeledMessage]) -> Clustering {
     cluster_corpus_timed(corpus, &mut |_| {})

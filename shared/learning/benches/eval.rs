@@ -1,9 +1,12 @@
 //! Full-size evaluation: clustering NMI / ARI / purity, retrieval precision@10 and theme
-//! precision / recall on generated corpora with planted truth (see `src/eval.rs`).
+//! precision / recall on generated corpora with planted truth (`support/generated.rs`).
 //!
 //! Run: `cargo bench -p autolearn-learning --bench eval`.
 
-use autolearn_learning::eval::run_evaluation;
+#[path = "support/generated.rs"]
+mod generated;
+
+use generated::run_evaluation;
 
 fn main() {
     // `cargo bench` passes "--bench"; any other argument is a filter we do not use.

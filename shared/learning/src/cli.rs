@@ -194,7 +194,7 @@ pub fn run_similar_cli(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::eval::generate_messages;
+    use crate::generated::generate_messages;
 
     fn corpus_jsonl(n: usize) -> String {
         generate_messages(n, 11, 0.1)

@@ -966,7 +966,7 @@ pub fn discover_gaps(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::eval::generate_messages;
+    use crate::generated::generate_messages;
     use proptest::prelude::*;
 
     fn gaps(n: usize, seed: u64) -> Vec<GapMessage> {

@@ -14,7 +14,7 @@
 //! - [`similarity`]: cross-conversation similarity index, confidence, masked evidence;
 //! - [`promotion`]: A/B promotion and demotion rules;
 //! - [`proposals`]: proposal types, fingerprints, ranking, expiry;
-//! - [`eval`]: generated corpora with planted truth and quality measures;
+//! - [`eval`]: quality measures against known truth (the generated corpora are test code);
 //! - [`cli`]: the library side of `autolearn cluster` and `autolearn similar`.
 //!
 //! See `docs/learning.md` for the method and the measured quality and speed.
@@ -30,3 +30,10 @@ pub mod proposals;
 pub mod similarity;
 pub mod text;
 pub mod themes;
+
+// The generated corpora of the tests and benchmarks, which name the library by its name.
+#[cfg(test)]
+extern crate self as autolearn_learning;
+#[cfg(test)]
+#[path = "../benches/support/generated.rs"]
+mod generated;
