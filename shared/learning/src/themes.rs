@@ -378,6 +378,18 @@ fn subject_key(subject: &ThemeSubject) -> String {
     }
 }
 
+/// An edit as evidence: its ids and its one-line summary (no customer text).
+fn feedback_evidence(edit: &EditRecord) -> Evidence {
+    Evidence {
+        kind: EvidenceKind::Feedback,
+        id: edit.id.clone(),
+        conversation_id: edit.conversation_id.clone(),
+        text: None,
+        score: None,
+        note: Some(edit.analysis.summary.clone()),
+    }
+}
+
 /// Turns a theme into a playbook-amendment proposal for its intent (or global), with the
 /// supporting edits as evidence. Confidence is high from `high_confidence_conversations`
 /// distinct conversations, else medium (a theme already has several).
@@ -407,14 +419,7 @@ pub fn theme_proposal(theme: &EditTheme, edits: &[EditRecord], cfg: &ThemeConfig
             .iter()
             .take(cfg.max_evidence)
             .filter_map(|id| by_id.get(id.as_str()))
-            .map(|e| Evidence {
-                kind: EvidenceKind::Feedback,
-                id: e.id.clone(),
-                conversation_id: e.conversation_id.clone(),
-                text: None,
-                score: None,
-                note: Some(e.analysis.summary.clone()),
-            })
+            .map(|e| feedback_evidence(e))
             .collect(),
     }
 }
@@ -551,18 +556,7 @@ fn group_proposal(members: &[&EditTheme], edits: &[EditRecord], cfg: &ThemeConfi
         },
         impact: supporting.len() as u64,
         support_conversations: conversations.len() as u64,
-        evidence: supporting
-            .iter()
-            .take(cfg.max_evidence)
-            .map(|e| Evidence {
-                kind: EvidenceKind::Feedback,
-                id: e.id.clone(),
-                conversation_id: e.conversation_id.clone(),
-                text: None,
-                score: None,
-                note: Some(e.analysis.summary.clone()),
-            })
-            .collect(),
+        evidence: supporting.iter().take(cfg.max_evidence).map(|e| feedback_evidence(e)).collect(),
     })
 }
 
