@@ -144,3 +144,70 @@ async fn applied_ideas_stay_applied_and_pending_ones_gather_support() {
     assert_eq!(supported.proposal.title, new_intent.proposal.title);
     assert_eq!(supported.proposal.examples, new_intent.proposal.examples);
 }
+
+/// Makes DynamoDB refuse the batch's refresh of a pending proposal (the conditional put that
+/// carries `refreshedBy`) the way it does when an admin applied the proposal in the meantime:
+/// the put's condition expects the status the admin left (`applied`), so the emulator cancels
+/// the transaction for its condition. The emulator applies requests one at a time and never
+/// races, so the race is injected here.
+#[derive(Debug, Clone, Default)]
+struct DecidedMeanwhile {
+    refused: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl aws_sdk_dynamodb::config::Intercept for DecidedMeanwhile {
+    fn name(&self) -> &'static str {
+        "DecidedMeanwhile"
+    }
+
+    fn modify_before_transmit(
+        &self,
+        context: &mut aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextMut<'_>,
+        _components: &aws_sdk_dynamodb::config::RuntimeComponents,
+        _cfg: &mut aws_sdk_dynamodb::config::ConfigBag,
+    ) -> Result<(), aws_sdk_dynamodb::error::BoxError> {
+        let request = context.request_mut();
+        if !request.headers().get("x-amz-target").is_some_and(|t| t.ends_with("TransactWriteItems")) {
+            return Ok(());
+        }
+        let body = String::from_utf8_lossy(request.body().bytes().unwrap_or_default()).into_owned();
+        let expected = r#"":from":{"S":"pending"}"#;
+        if !body.contains("refreshedBy") || !body.contains(expected) {
+            return Ok(());
+        }
+        self.refused.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        // Same length, so the request's Content-Length still holds.
+        let raced = body.replace(expected, r#"":from":{"S":"applied"}"#);
+        *request.body_mut() = aws_smithy_types::body::SdkBody::from(raced);
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_proposal_decided_while_the_batch_refreshes_it_keeps_the_admins_decision() {
+    let mut deps = deps().await;
+    seed_week(&deps.store, 0).await;
+    let first = run_week(&deps, 0).await;
+    let first_proposals = proposals_of(&deps.store, &first).await;
+    assert!(!first_proposals.is_empty());
+
+    // Week 2 runs on a client whose refreshes DynamoDB refuses, as under a concurrent decision.
+    let injected = DecidedMeanwhile::default();
+    let config =
+        aws_sdk_dynamodb::config::Builder::from(&sdk_config().await).interceptor(injected.clone()).build();
+    deps.store = Store::new(aws_sdk_dynamodb::Client::from_conf(config), deps.store.table_name());
+    seed_week(&deps.store, 1).await;
+    let second = run_week(&deps, 1).await;
+    assert_eq!(second.status, SessionStatus::Completed, "a refused refresh does not stop the batch");
+    assert!(injected.refused.load(std::sync::atomic::Ordering::SeqCst) > 0, "the race was injected");
+    for stored in &first_proposals {
+        let now = deps.store.proposal(&stored.proposal_id).await.unwrap().unwrap();
+        assert_eq!(now.proposal.impact, stored.proposal.impact, "{}", stored.proposal.title);
+        assert!(now.refreshed_by.is_empty());
+    }
+    // Nothing was proposed twice either.
+    let second_proposals = proposals_of(&deps.store, &second).await;
+    for stored in &first_proposals {
+        assert!(second_proposals.iter().all(|p| p.proposal.fingerprint != stored.proposal.fingerprint));
+    }
+}
