@@ -473,6 +473,10 @@ async fn review(
         let topic = intent_topic(&proposal);
         let verdict: Result<(), String> = match proposal["kind"].as_str() {
             Some("newIntent") => match topic {
+                // One intent per topic: a second one splits the topic's messages in two.
+                Some(topic) if applied_intents.values().any(|applied| *applied == topic) => {
+                    Err(format!("the agent already has an intent for {}", topic.label()))
+                }
                 Some(_) => Ok(()),
                 None => Err("not a topic we want a separate intent for".into()),
             },

@@ -52,6 +52,7 @@ async fn seed(dash: &Dash) {
     proposal.proposal.evidence.push(Evidence {
         kind: EvidenceKind::SimilarMessage,
         note: None,
+        edit: None,
         conversation_id: "conv-evil".into(),
         id: "exec-evil".into(),
         text: Some(XSS.into()),

@@ -7,7 +7,7 @@ use autolearn_learning::cluster::{GapConfig, GapMessage, KnownIntent, KnownInten
 use autolearn_learning::proposals::{absorb, rank};
 use autolearn_learning::similarity::{IndexedMessage, SimilarityConfig, SimilarityIndex, enrich};
 use autolearn_learning::text::mask_personal_data;
-use autolearn_learning::themes::{EditRecord, ThemeConfig, theme_proposals};
+use autolearn_learning::themes::{EditRecord, IntentAnswers, ThemeConfig, theme_proposals};
 use autolearn_model::{
     Confidence, DraftFeedback, DynamicIntent, Evidence, EvidenceKind, Execution, LearningProposal,
     LearningSession, PlaybookEntry, Proposal, ProposalId, ProposalKind, ProposalStatus, SessionId,
@@ -20,11 +20,13 @@ use crate::{BatchError, Deps, report_data};
 
 /// The intents the classifier already has: dynamic ones with their examples, and every intent
 /// matched in the look-back window with some of the messages it matched (so a gap close to a
-/// built-in intent is proposed as its example, not as a new intent). Pending new-intent
-/// proposals count too, so the same idea is not proposed twice.
+/// built-in intent is proposed as its example, not as a new intent). A message whose draft
+/// people rewrote may have been matched to the wrong intent, so it is no example of it. Pending
+/// new-intent proposals count too, so the same idea is not proposed twice.
 fn known_intents(
     intents: &[DynamicIntent],
     recent: &[Execution],
+    rewritten: &BTreeSet<&str>,
     pending: &[LearningProposal],
 ) -> Vec<KnownIntent> {
     const EXAMPLES_PER_INTENT: usize = 20;
@@ -40,7 +42,10 @@ fn known_intents(
             },
         );
     }
-    for execution in recent.iter().filter(|execution| execution.is_matched()) {
+    let matched = recent
+        .iter()
+        .filter(|execution| execution.is_matched() && !rewritten.contains(execution.execution_id.as_str()));
+    for execution in matched {
         let entry = known.entry(execution.intent_name().to_owned()).or_insert_with(|| KnownIntent {
             name: execution.intent_name().to_owned(),
             examples: Vec::new(),
@@ -75,13 +80,20 @@ fn description(proposal: &Proposal) -> String {
     }
 }
 
-/// True when an active playbook entry of the amendment's scope already says what it proposes.
+/// True when the active playbook entries that reach the amendment's scope (its intent's, and the
+/// global ones) already say every line of what it proposes.
 fn already_in_playbook(amendment: &Proposal, entries: &[PlaybookEntry]) -> bool {
     let said = |text: &str| text.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
-    let Some(text) = amendment.playbook_text.as_deref().map(said) else { return false };
-    entries
+    let Some(text) = amendment.playbook_text.as_deref() else { return false };
+    let in_force: Vec<String> = entries
         .iter()
-        .any(|entry| entry.active && entry.intent_name == amendment.intent_name && said(&entry.text) == text)
+        .filter(|entry| {
+            entry.active && (entry.intent_name.is_none() || entry.intent_name == amendment.intent_name)
+        })
+        .map(|entry| said(&entry.text))
+        .collect();
+    let mut lines = text.lines().map(said).filter(|line| !line.is_empty()).peekable();
+    lines.peek().is_some() && lines.all(|line| in_force.iter().any(|entry| entry.contains(&line)))
 }
 
 /// Adds `support` to the pending proposal `stored` once per session (a rerun of the session
@@ -122,6 +134,7 @@ fn pending_support_proposal(pending: &Proposal, message_ids: &[String], gaps: &[
                 text: Some(mask_personal_data(&gap.message.body)),
                 score: None,
                 note: None,
+                edit: None,
             })
             .collect(),
         ..pending.clone()
@@ -134,6 +147,8 @@ fn edit_record(feedback: &DraftFeedback) -> EditRecord {
         conversation_id: feedback.conversation_id.clone(),
         intent: feedback.intent_name.clone(),
         analysis: feedback.analysis.clone(),
+        draft: mask_personal_data(&feedback.original_draft),
+        sent: mask_personal_data(&feedback.sent_version),
     }
 }
 
@@ -174,9 +189,17 @@ pub(crate) async fn analyse(deps: &Deps, session: &mut LearningSession) -> Resul
             text: execution.message.body.clone(),
         })
         .collect();
-    let known = known_intents(&intents, &recent, &pending);
+    let rewritten: BTreeSet<&str> = feedback.iter().map(|item| item.execution_id.as_str()).collect();
+    let known = known_intents(&intents, &recent, &rewritten, &pending);
     let discovery = discover_gaps(&gap_messages, &known, &settled_keys, &GapConfig::default());
-    let themes = theme_proposals(&edits, &settled_keys, &ThemeConfig::default())
+    // What each intent's drafts of the period usually say, to tell a misrouted message's edit.
+    let answers = IntentAnswers::from_drafts(
+        recent
+            .iter()
+            .filter(|execution| execution.created_at >= start && execution.is_matched())
+            .filter_map(|execution| Some((execution.intent_name(), execution.draft_reply.as_deref()?))),
+    );
+    let themes = theme_proposals(&edits, &answers, &settled_keys, &ThemeConfig::default())
         .into_iter()
         .filter(|amendment| !already_in_playbook(amendment, &entries));
 

@@ -24,4 +24,4 @@ pub use experiment::{
 };
 pub use ids::{ProposalId, SessionId};
 pub use item::{ConfigItem, ItemKind, UsageCounts};
-pub use proposal::{Confidence, Evidence, EvidenceKind, Proposal, ProposalKind, ProposalStatus};
+pub use proposal::{Confidence, EditPair, Evidence, EvidenceKind, Proposal, ProposalKind, ProposalStatus};

@@ -123,6 +123,20 @@ pub struct Evidence {
     /// A one-line note (e.g. the edit summary of a feedback item).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// For an edited draft: what the agent wrote and what the person sent instead, masked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub edit: Option<EditPair>,
+}
+
+/// A draft and the reply a person sent instead of it, both masked and cut to a readable length:
+/// the before/after an admin reads to judge a playbook amendment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EditPair {
+    /// The agent's draft.
+    pub before: String,
+    /// What was sent.
+    pub after: String,
 }
 
 impl Evidence {

@@ -776,6 +776,7 @@ fn gap_evidence(m: &ClusterInput<'_>) -> Evidence {
         text: Some(text::mask_personal_data(m.text)),
         score: None,
         note: None,
+        edit: None,
     }
 }
 

@@ -3,7 +3,7 @@
 
 use std::cmp::Ordering;
 
-pub use autolearn_domain::proposal::{Confidence, Evidence, EvidenceKind, Proposal, ProposalKind};
+pub use autolearn_domain::proposal::{Confidence, EditPair, Evidence, EvidenceKind, Proposal, ProposalKind};
 use serde::{Deserialize, Serialize};
 
 use crate::text;
@@ -136,6 +136,7 @@ mod tests {
             text: None,
             score: None,
             note: Some("shortened".into()),
+            edit: None,
         };
         let mut pending = sample(ProposalKind::PlaybookAmendment, 5, Confidence::Medium, "short");
         pending.evidence = vec![evidence("e1"), evidence("e2")];

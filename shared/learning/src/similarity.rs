@@ -502,6 +502,7 @@ pub fn enrich(proposal: &mut Proposal, index: &SimilarityIndex, cfg: &Similarity
         text: Some(index.masked_texts[doc as usize].clone()),
         score: Some(f64::from((score * 1000.0).round() / 1000.0)),
         note: None,
+        edit: None,
     }));
 }
 
@@ -581,6 +582,7 @@ mod tests {
                 text: None,
                 score: None,
                 note: None,
+                edit: None,
             });
         }
         let cfg = SimilarityConfig { min_score: 0.1, ..SimilarityConfig::default() };

@@ -221,6 +221,7 @@ pub mod fixtures {
                     text: Some("my heater is broken, call me at [phone]".into()),
                     score: Some(0.8),
                     note: None,
+                    edit: None,
                 }],
             },
             description: "Tenants reporting something broken".into(),

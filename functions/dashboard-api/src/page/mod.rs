@@ -152,7 +152,11 @@ mod tests {
             "proposalId": "p-1", "sessionId": "s-1", "kind": "new_intent", "status": "pending",
             "title": PAYLOAD, "intentName": "X", "description": PAYLOAD, "examples": [PAYLOAD],
             "confidence": "high", "impact": 3, "fingerprint": "f",
-            "evidence": [{"conversationId": "c-1", "text": PAYLOAD}],
+            "evidence": [
+                {"conversationId": "c-1", "text": PAYLOAD},
+                {"kind": "feedback", "conversationId": "c-2", "note": "Shortened",
+                 "edit": {"before": PAYLOAD, "after": PAYLOAD}}
+            ],
             "createdAt": "2026-11-16T09:00:00Z"
         }))
         .unwrap();
@@ -167,8 +171,8 @@ mod tests {
         let html = render(&dashboard_with_payload()).unwrap();
         assert!(!html.contains("<script"));
         let escaped = "&#60;script&#62;alert(1)&#60;/script&#62;&#34;&#39;&#38;";
-        // Title, description, example and evidence: four times.
-        assert_eq!(html.matches(escaped).count(), 4, "{html}");
+        // Title, description, example, evidence, and an edit's draft and sent reply: six times.
+        assert_eq!(html.matches(escaped).count(), 6, "{html}");
     }
 
     #[test]

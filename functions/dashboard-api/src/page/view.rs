@@ -29,6 +29,9 @@ pub struct EvidenceRow {
     pub conversation: String,
     pub text: String,
     pub similarity: String,
+    /// The masked draft and sent reply of an edit (empty for a message).
+    pub before: String,
+    pub after: String,
 }
 
 pub struct ProposalCard {
@@ -242,6 +245,8 @@ impl LearningPage {
                             conversation: e.conversation_id.clone(),
                             text: e.shown_text().to_owned(),
                             similarity: e.score.map(|s| format!("{s:.2}")).unwrap_or_default(),
+                            before: e.edit.as_ref().map(|pair| pair.before.clone()).unwrap_or_default(),
+                            after: e.edit.as_ref().map(|pair| pair.after.clone()).unwrap_or_default(),
                         })
                         .collect(),
                 }

@@ -13,7 +13,7 @@
 use std::collections::BTreeSet;
 
 use autolearn_learning::cluster::{GapConfig, GapMessage};
-use autolearn_learning::edit::{ReasonKind, analyze_edit};
+use autolearn_learning::edit::ReasonKind;
 use autolearn_learning::eval::{
     EvalReport, LabeledMessage, PlantedEdits, evaluate_clustering, evaluate_retrieval, evaluate_themes,
 };
@@ -549,12 +549,8 @@ pub fn generate_edits(n: usize, seed: u64) -> PlantedEdits {
             let fillers = ["really", "truly", "certainly", "gladly"];
             sent = sent.replacen("always", rng.pick(&fillers), 1);
         }
-        edits.push(EditRecord {
-            id: format!("f{i}"),
-            conversation_id: format!("c{}", rng.below(n.max(1))),
-            intent: Some(intent.to_string()),
-            analysis: analyze_edit(&original, &sent),
-        });
+        let conversation = format!("c{}", rng.below(n.max(1)));
+        edits.push(EditRecord::new(&format!("f{i}"), &conversation, Some(intent), &original, &sent));
     }
     let mut expected = BTreeSet::new();
     let mut implied = BTreeSet::new();
