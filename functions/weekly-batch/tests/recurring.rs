@@ -1,6 +1,7 @@
-//! Two weeks in a row on moto: an idea already applied is not proposed again, and one still
-//! pending gets the new week's support (impact, conversations, evidence) instead of a second
-//! proposal or being lost.
+//! The batch's proposals on moto: week after week, an idea already applied is not proposed
+//! again and one still pending gets the new week's support (impact, conversations, evidence)
+//! instead of a second proposal or being lost; and a support-desk week's edits become one
+//! amendment an admin can read (quoted text, masked before/after pairs).
 
 use autolearn_model::*;
 use autolearn_testkit::{ObservedBus, fixtures, fresh_store, sdk_config, unique_name};
@@ -210,4 +211,79 @@ async fn a_proposal_decided_while_the_batch_refreshes_it_keeps_the_admins_decisi
     for stored in &first_proposals {
         assert!(second_proposals.iter().all(|p| p.proposal.fingerprint != stored.proposal.fingerprint));
     }
+}
+
+/// A week of a support desk on moto, in wording unlike the property CRM: people drop the opening
+/// apology of billing drafts (which quote the customer's email address), and the classifier
+/// sends parking questions to PETS, where people replace the pet answer with the parking answer
+/// that PARKING's drafts give. One amendment, quoting what people removed, with masked
+/// before/after pairs; nothing for PETS; and no rewritten message becomes an example of PETS.
+#[tokio::test]
+async fn a_support_desk_week_gives_one_amendment_with_masked_pairs_and_none_from_misrouted_messages() {
+    let deps = deps().await;
+    let store = &deps.store;
+    let start = week_end(0) - Duration::days(7);
+    let at = |i: i64| start + Duration::hours(3 + 5 * i);
+    const APOLOGY: &str = "We apologize for any inconvenience this may have caused.";
+    const PETS: &str = "We are pet friendly: up to two cats or dogs, with a one-time deposit of $300.";
+    const PARKING: &str = "Each unit has one assigned spot in the garage; a second spot is $75 per month.";
+    let mut seed = |id: String, intent: &str, draft: String, sent: Option<String>, i: i64| {
+        let mut execution = fixtures::execution(&id, &format!("conv-{id}"), at(i));
+        execution.message.body = format!("Question {i} about {intent}");
+        execution.intent.as_mut().unwrap().name = intent.into();
+        execution.draft_reply = Some(draft.clone());
+        let feedback = sent.map(|sent| {
+            let mut feedback = fixtures::feedback(&execution, at(i));
+            feedback.original_draft = draft.clone();
+            feedback.analysis = autolearn_learning::edit::analyze_edit(&draft, &sent);
+            feedback.sent_version = sent;
+            feedback
+        });
+        (execution, feedback)
+    };
+    let mut items = Vec::new();
+    for i in 0..5 {
+        let answer =
+            format!("Your payment of ${i}9.00 reached us, and the receipt went to jane.doe{i}@example.com.");
+        let draft = format!("Hi there, {APOLOGY} {answer}");
+        items.push(seed(format!("billing-{i}"), "BILLING", draft, Some(format!("Hi there, {answer}")), i));
+    }
+    for i in 0..4 {
+        items.push(seed(format!("parking-{i}"), "PARKING", PARKING.into(), None, 10 + i));
+        items.push(seed(format!("pets-{i}"), "PETS", PETS.into(), Some(PARKING.into()), 20 + i));
+    }
+    for (execution, feedback) in items {
+        store.create(&execution).await.unwrap();
+        if let Some(feedback) = feedback {
+            store.create(&feedback).await.unwrap();
+        }
+    }
+
+    let session = run_week(&deps, 0).await;
+    let proposals = proposals_of(store, &session).await;
+    let amendments: Vec<&Proposal> = proposals
+        .iter()
+        .map(|stored| &stored.proposal)
+        .filter(|proposal| proposal.kind == ProposalKind::PlaybookAmendment)
+        .collect();
+    assert_eq!(amendments.len(), 1, "{:?}", amendments.iter().map(|a| &a.title).collect::<Vec<_>>());
+    let amendment = amendments[0];
+    assert_eq!(amendment.intent_name.as_deref(), Some("BILLING"));
+    assert_eq!(
+        amendment.playbook_text.as_deref(),
+        Some(format!("- Don't open with: \"{APOLOGY}\"").as_str())
+    );
+    assert_eq!(amendment.evidence.len(), 5);
+    for evidence in &amendment.evidence {
+        let pair = evidence.edit.as_ref().expect("a before/after pair");
+        assert!(pair.before.contains(APOLOGY) && !pair.after.contains(APOLOGY), "{pair:?}");
+        assert!(pair.before.contains("[email]") && pair.after.contains("[email]"), "{pair:?}");
+        assert!(!pair.before.contains('@') && !pair.after.contains('@'), "masked: {pair:?}");
+    }
+    // The PETS edits answered PARKING's question: no example proposal quotes them for PETS either.
+    assert!(
+        proposals.iter().all(|stored| stored.proposal.intent_name.as_deref() != Some("PETS")),
+        "{:?}",
+        proposals.iter().map(|p| &p.proposal.title).collect::<Vec<_>>()
+    );
 }
