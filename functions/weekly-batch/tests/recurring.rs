@@ -227,7 +227,7 @@ async fn a_support_desk_week_gives_one_amendment_with_masked_pairs_and_none_from
     const APOLOGY: &str = "We apologize for any inconvenience this may have caused.";
     const PETS: &str = "We are pet friendly: up to two cats or dogs, with a one-time deposit of $300.";
     const PARKING: &str = "Each unit has one assigned spot in the garage; a second spot is $75 per month.";
-    let mut seed = |id: String, intent: &str, draft: String, sent: Option<String>, i: i64| {
+    let seed = |id: String, intent: &str, draft: String, sent: Option<String>, i: i64| {
         let mut execution = fixtures::execution(&id, &format!("conv-{id}"), at(i));
         execution.message.body = format!("Question {i} about {intent}");
         execution.intent.as_mut().unwrap().name = intent.into();

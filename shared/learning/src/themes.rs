@@ -759,12 +759,15 @@ fn group_proposal(members: &[&EditTheme], edits: &[EditRecord], cfg: &ThemeConfi
     // A length change the group's phrases explain (shorter for removed phrases, longer for
     // added ones) is said by the phrases' lines; only an unexplained one gets its own.
     let explained = length.is_some_and(|length| {
-        concrete.iter().any(|t| match (&length.subject, &t.subject) {
-            (ThemeSubject::Reason { kind: ReasonKind::Shortened }, ThemeSubject::PhraseRemoved { .. }) => {
-                true
-            }
-            (ThemeSubject::Reason { kind: ReasonKind::Lengthened }, ThemeSubject::PhraseAdded { .. }) => true,
-            _ => false,
+        concrete.iter().any(|t| {
+            matches!(
+                (&length.subject, &t.subject),
+                (ThemeSubject::Reason { kind: ReasonKind::Shortened }, ThemeSubject::PhraseRemoved { .. })
+                    | (
+                        ThemeSubject::Reason { kind: ReasonKind::Lengthened },
+                        ThemeSubject::PhraseAdded { .. }
+                    )
+            )
         })
     });
     let mut lines: Vec<String> = length
