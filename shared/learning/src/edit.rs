@@ -26,8 +26,8 @@ pub const DEFAULT_REWRITE_THRESHOLD: f64 = 0.2;
 /// `1 - strsim::normalized_levenshtein(a, b)` on the normalized texts, computed with the
 /// bit-parallel algorithm of `rapidfuzz`.
 pub fn normalized_edit_distance(a: &str, b: &str) -> f64 {
-    let a = text::normalize_for_distance(a);
-    let b = text::normalize_for_distance(b);
+    let (a, b) = (text::normalize_for_distance(a), text::normalize_for_distance(b));
+    let (a, b) = (a.as_ref(), b.as_ref());
     if a == b {
         return 0.0;
     }
