@@ -128,6 +128,7 @@ pub fn prepare(
             original_draft: execution.draft_reply.clone().unwrap_or_default(),
             sent_version: request.sent_text.clone(),
             analysis: analysis.clone(),
+            ai_summary: None,
             analyzed: false,
             learning_session_id: None,
             sent_at: request.sent_at,

@@ -261,12 +261,15 @@ pub(crate) async fn analyse(deps: &Deps, session: &mut LearningSession) -> Resul
         .collect();
     // The rules decided what is proposed; the analyst may reword it (never on a rerun's
     // proposals already stored, which keep the wording they were stored with).
-    let worded = deps.analyst.word(&mut stored).await;
+    let worded = deps.analyst.word(&mut stored, &feedback).await;
     for proposal in &stored {
         match store.create(proposal).await {
             Ok(()) | Err(StoreError::AlreadyExists { .. }) => {}
             Err(error) => return Err(error.into()),
         }
+    }
+    for (execution_id, summary) in &worded.summaries {
+        store.set_feedback_ai_summary(execution_id, summary).await?;
     }
 
     let conversations: BTreeSet<&str> = feedback

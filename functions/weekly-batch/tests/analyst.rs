@@ -1,7 +1,8 @@
 //! The model analyst against a local server that answers like Amazon Bedrock's Converse API
-//! (no network): a valid tool answer rewords the proposal; a malformed answer, throttling and a
-//! slow answer each fall back to the rules for that item; the run's budget caps the calls; and
-//! no request carries the planted email, phone, street address or name.
+//! (no network): a valid tool answer rewords the proposal and summarizes the edits; a malformed
+//! answer, throttling and a slow answer each fall back to the rules for that item; the run's
+//! budget caps the calls; and no request carries the planted email, phone, street address or
+//! name.
 
 mod support;
 
@@ -92,7 +93,7 @@ async fn serve(model: FakeModel) -> String {
 async fn run_with(
     replies: BTreeMap<&'static str, Reply>,
     max_calls: u32,
-) -> (Vec<LearningProposal>, SessionStats, Vec<Value>) {
+) -> (Vec<LearningProposal>, SessionStats, Vec<Value>, Store) {
     let model = FakeModel { replies: Arc::new(replies), ..FakeModel::default() };
     let endpoint = serve(model.clone()).await;
     let sdk = sdk_config().await.into_builder().endpoint_url(endpoint).build();
@@ -108,7 +109,7 @@ async fn run_with(
     let session = run_week(&deps, 0).await;
     let proposals = proposals_of(&deps.store, &session).await;
     let requests = model.requests.lock().unwrap().clone();
-    (proposals, session.stats, requests)
+    (proposals, session.stats, requests, deps.store)
 }
 
 fn amendment_answer() -> Reply {
@@ -126,6 +127,22 @@ fn intent_answer() -> Reply {
     }))
 }
 
+fn summary_answer() -> Reply {
+    Reply::Answer(json!({"summary": "Cut the tour promises and kept only the open slot."}))
+}
+
+/// The fake model's answers to every question, the new intent's replaced by `intent`.
+fn replies(intent: Reply) -> BTreeMap<&'static str, Reply> {
+    BTreeMap::from([
+        ("word_amendment", amendment_answer()),
+        ("name_intent", intent),
+        ("summarize_edit", summary_answer()),
+    ])
+}
+
+/// The seeded week's rewritten sends.
+const EDITS: u64 = 4;
+
 fn of_kind(proposals: &[LearningProposal], kind: ProposalKind) -> &LearningProposal {
     proposals.iter().find(|stored| stored.proposal.kind == kind).unwrap_or_else(|| {
         panic!("no {kind:?} in {:?}", proposals.iter().map(|p| &p.proposal.title).collect::<Vec<_>>())
@@ -134,8 +151,7 @@ fn of_kind(proposals: &[LearningProposal], kind: ProposalKind) -> &LearningPropo
 
 #[tokio::test]
 async fn valid_answers_word_the_proposals_and_no_personal_data_leaves() {
-    let replies = BTreeMap::from([("word_amendment", amendment_answer()), ("name_intent", intent_answer())]);
-    let (proposals, stats, requests) = run_with(replies, 10).await;
+    let (proposals, stats, requests, store) = run_with(replies(intent_answer()), 10).await;
 
     let amendment = of_kind(&proposals, ProposalKind::PlaybookAmendment);
     assert_eq!(
@@ -154,9 +170,18 @@ async fn valid_answers_word_the_proposals_and_no_personal_data_leaves() {
     // The rules still decided what is proposed and on what evidence.
     assert!(amendment.proposal.evidence.len() >= 3 && intent.proposal.impact >= 4);
 
-    assert_eq!(stats.worded_by_model, 2);
+    // Each rewritten send got the model's summary beside the rules'.
+    for i in 0..EDITS {
+        let feedback = store.feedback(&format!("w0-fb-{i}")).await.unwrap().unwrap();
+        assert_eq!(
+            feedback.ai_summary.as_deref(),
+            Some("Cut the tour promises and kept only the open slot.")
+        );
+        assert!(feedback.analysis.summary.starts_with("Shortened"), "{}", feedback.analysis.summary);
+    }
+    assert_eq!(stats.worded_by_model, 2 + EDITS);
     assert_eq!(stats.worded_by_rules, proposals.len() as u64 - 2);
-    assert_eq!(requests.len(), 2, "one call per proposal the model words");
+    assert_eq!(requests.len() as u64, 2 + EDITS, "one call per proposal the model words and per edit");
     for request in &requests {
         let sent = request.to_string();
         for planted in PLANTED {
@@ -173,8 +198,7 @@ async fn a_malformed_throttled_or_slow_answer_leaves_that_item_to_the_rules() {
         ("throttled", Reply::Throttle),
         ("slow", Reply::Slow),
     ] {
-        let replies = BTreeMap::from([("word_amendment", amendment_answer()), ("name_intent", failing)]);
-        let (proposals, stats, requests) = run_with(replies, 10).await;
+        let (proposals, stats, requests, _) = run_with(replies(failing), 10).await;
         let intent = of_kind(&proposals, ProposalKind::NewIntent);
         assert_ne!(intent.proposal.intent_name.as_deref(), Some("SINK_REPAIR"), "{case}");
         assert_eq!(intent.written_by.as_ref().unwrap().analyst, AnalystKind::Rules, "{case}");
@@ -182,7 +206,7 @@ async fn a_malformed_throttled_or_slow_answer_leaves_that_item_to_the_rules() {
         // The other item still takes the model's wording.
         let amendment = of_kind(&proposals, ProposalKind::PlaybookAmendment);
         assert_eq!(amendment.written_by.as_ref().unwrap().analyst, AnalystKind::Bedrock, "{case}");
-        assert_eq!(stats.worded_by_model, 1, "{case}");
+        assert_eq!(stats.worded_by_model, 1 + EDITS, "{case}");
         if case == "throttled" {
             // The SDK retried the throttled call with backoff (up to three tries, as many as fit
             // in the call's time) before giving up on it.
@@ -194,11 +218,11 @@ async fn a_malformed_throttled_or_slow_answer_leaves_that_item_to_the_rules() {
 
 #[tokio::test]
 async fn the_budget_caps_the_calls_of_a_run() {
-    let replies = BTreeMap::from([("word_amendment", amendment_answer()), ("name_intent", intent_answer())]);
-    let (proposals, stats, requests) = run_with(replies, 1).await;
+    let (proposals, stats, requests, _) = run_with(replies(intent_answer()), 1).await;
     assert_eq!(requests.len(), 1);
     assert_eq!(stats.worded_by_model, 1);
-    assert_eq!(stats.worded_by_rules, proposals.len() as u64 - 1);
+    // The proposals come first; no edit got a summary from the model.
+    assert_eq!(stats.worded_by_rules, proposals.len() as u64 - 1 + EDITS);
     let by_model = proposals
         .iter()
         .filter(|stored| stored.written_by.as_ref().is_some_and(|w| w.analyst == AnalystKind::Bedrock))

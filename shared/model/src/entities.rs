@@ -119,6 +119,10 @@ pub struct DraftFeedback {
     /// The learning engine's analysis: normalized edit distance in [0, 1], word counts,
     /// reason codes, removed and added phrases, and the one-line summary.
     pub analysis: EditAnalysis,
+    /// A language model's one-line summary of the edit (`ANALYST=bedrock`), beside the rules'
+    /// `analysis.summary`; written by the batch that analysed it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ai_summary: Option<String>,
     pub analyzed: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub learning_session_id: Option<SessionId>,

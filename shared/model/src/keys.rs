@@ -19,6 +19,7 @@
 //! | unanalyzed feedback | `QPK=FEEDBACK#UNANALYZED`, `QSK={sentAt}#{executionId}` | Query Queue |
 //! | unanalyzed feedback before a batch's end | the same, with `QSK < {periodEnd}` | Query Queue |
 //! | mark feedback analyzed | `PK=EXEC#{executionId}`, `SK=FEEDBACK`, REMOVE `QPK`,`QSK` | conditional UpdateItem |
+//! | store the model's summary of an edit | `PK=EXEC#{executionId}`, `SK=FEEDBACK`, SET `aiSummary` | conditional UpdateItem |
 //! | get a dynamic intent | `PK=INTENT#{intentId}`, `SK=INTENT` | GetItem |
 //! | list dynamic intents | `GSI1PK=INTENTS`, `GSI1SK={name}#{intentId}` | Query GSI1 |
 //! | count an intent hit | `PK=INTENT#{intentId}` ADD `hitCount` | TransactWriteItems (with the execution) |

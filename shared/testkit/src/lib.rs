@@ -138,6 +138,7 @@ pub mod fixtures {
                 execution.draft_reply.as_deref().unwrap_or_default(),
                 "Let me check availability and get back to you today.",
             ),
+            ai_summary: None,
             analyzed: false,
             learning_session_id: None,
             sent_at: at,

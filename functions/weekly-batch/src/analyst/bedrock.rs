@@ -15,7 +15,7 @@ use aws_sdk_bedrockruntime::types::{
 use aws_smithy_types::{Document, Number};
 use serde_json::Value;
 
-use autolearn_model::{AnalystKind, LearningProposal, WrittenBy};
+use autolearn_model::{AnalystKind, DraftFeedback, LearningProposal, WrittenBy};
 
 use super::wording::{self, Prompt};
 
@@ -71,20 +71,7 @@ impl BedrockAnalyst {
     /// the rules' wording. Failures are logged by kind only: never the prompt or the answer.
     pub async fn word(&self, stored: &mut LearningProposal, budget: &mut Budget) -> bool {
         let Some((prompt, schema, question)) = wording::question(stored) else { return false };
-        if budget.calls_left == 0 || budget.tokens_left == 0 {
-            return false;
-        }
-        budget.calls_left -= 1;
-        let answer = match self.ask(prompt, schema, question).await {
-            Ok((answer, tokens)) => {
-                budget.tokens_left = budget.tokens_left.saturating_sub(tokens);
-                answer
-            }
-            Err(why) => {
-                tracing::warn!(proposal = %stored.proposal_id, why, "the model did not answer; the rules' wording stays");
-                return false;
-            }
-        };
+        let Some(answer) = self.answer(prompt, schema, question, budget).await else { return false };
         match wording::apply(stored, prompt, answer) {
             Ok(()) => {
                 stored.written_by = Some(WrittenBy {
@@ -97,6 +84,45 @@ impl BedrockAnalyst {
             Err(why) => {
                 tracing::warn!(proposal = %stored.proposal_id, why, "the model's answer was refused; the rules' wording stays");
                 false
+            }
+        }
+    }
+
+    /// The model's one-line summary of an edit, when the budget allows and the answer is valid.
+    pub async fn summarize(&self, feedback: &DraftFeedback, budget: &mut Budget) -> Option<String> {
+        let (prompt, schema, question) = wording::summary_question(feedback);
+        let answer = self.answer(prompt, schema, question, budget).await?;
+        wording::summary(answer)
+            .inspect_err(|why| {
+                tracing::warn!(execution = %feedback.execution_id, why, "the model's summary was refused");
+            })
+            .ok()
+    }
+
+    /// One call within the budget: the tool's input, or `None` (over budget, or the call failed).
+    async fn answer(
+        &self,
+        prompt: Prompt,
+        schema: Value,
+        question: String,
+        budget: &mut Budget,
+    ) -> Option<Value> {
+        if budget.calls_left == 0 || budget.tokens_left == 0 {
+            return None;
+        }
+        budget.calls_left -= 1;
+        match self.ask(prompt, schema, question).await {
+            Ok((answer, tokens)) => {
+                budget.tokens_left = budget.tokens_left.saturating_sub(tokens);
+                Some(answer)
+            }
+            Err(why) => {
+                tracing::warn!(
+                    prompt = prompt.version,
+                    why,
+                    "the model did not answer; the rules' wording stays"
+                );
+                None
             }
         }
     }

@@ -13,7 +13,7 @@ mod bedrock;
 mod masking;
 mod wording;
 
-use autolearn_model::{AnalystKind, LearningProposal, ProposalKind, WrittenBy};
+use autolearn_model::{AnalystKind, DraftFeedback, LearningProposal, ProposalKind, WrittenBy};
 use autolearn_web::{ConfigError, config};
 
 pub use bedrock::BedrockAnalyst;
@@ -125,11 +125,15 @@ pub enum Analyst {
     Bedrock(BedrockAnalyst),
 }
 
-/// How many of a session's new proposals each analyst wrote.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Tally {
+/// What the analyst wrote in one run.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Worded {
+    /// Items (new proposals and edit summaries) the model wrote…
     pub by_model: u64,
+    /// …and those whose rules' wording stands.
     pub by_rules: u64,
+    /// The model's one-line summaries of edits, by execution id.
+    pub summaries: Vec<(String, String)>,
 }
 
 impl Analyst {
@@ -143,35 +147,40 @@ impl Analyst {
         }
     }
 
-    /// Words the session's new proposals (before they are stored): each amendment and new
-    /// intent the model words validly within the run's budget takes its wording; every other
-    /// proposal keeps the rules'. Records who wrote each.
-    pub async fn word(&self, proposals: &mut [LearningProposal]) -> Tally {
-        let mut tally = Tally::default();
-        let mut budget = match self {
-            Analyst::Rules => None,
-            Analyst::Bedrock(model) => Some(model.budget()),
+    /// Words the session's new proposals (before they are stored), then summarizes the
+    /// period's edits with what the run's budget has left: each item the model answers validly
+    /// takes its wording, every other keeps the rules'. Records who wrote each proposal.
+    pub async fn word(&self, proposals: &mut [LearningProposal], edits: &[DraftFeedback]) -> Worded {
+        let mut worded = Worded::default();
+        let Analyst::Bedrock(model) = self else {
+            for stored in proposals.iter_mut() {
+                stored.written_by = Some(WrittenBy::rules());
+            }
+            worded.by_rules = (proposals.len() + edits.len()) as u64;
+            return worded;
         };
+        let mut budget = model.budget();
         for stored in proposals.iter_mut() {
-            let worded = match (self, budget.as_mut()) {
-                (Analyst::Bedrock(model), Some(budget))
-                    if matches!(
-                        stored.proposal.kind,
-                        ProposalKind::PlaybookAmendment | ProposalKind::NewIntent
-                    ) =>
-                {
-                    model.word(stored, budget).await
-                }
-                _ => false,
-            };
-            if worded {
-                tally.by_model += 1;
+            let by_model =
+                matches!(stored.proposal.kind, ProposalKind::PlaybookAmendment | ProposalKind::NewIntent)
+                    && model.word(stored, &mut budget).await;
+            if by_model {
+                worded.by_model += 1;
             } else {
                 stored.written_by = Some(WrittenBy::rules());
-                tally.by_rules += 1;
+                worded.by_rules += 1;
             }
         }
-        tally
+        for feedback in edits {
+            match model.summarize(feedback, &mut budget).await {
+                Some(summary) => {
+                    worded.summaries.push((feedback.execution_id.clone(), summary));
+                    worded.by_model += 1;
+                }
+                None => worded.by_rules += 1,
+            }
+        }
+        worded
     }
 }
 

@@ -6,7 +6,8 @@ use garde::Validate;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use autolearn_model::{LearningProposal, ProposalKind};
+use autolearn_learning::text::one_line as one_line_text;
+use autolearn_model::{DraftFeedback, LearningProposal, ProposalKind};
 
 use super::masking::mask_for_model;
 
@@ -27,6 +28,15 @@ pub const AMENDMENT: Prompt = Prompt {
 
 pub const INTENT: Prompt =
     Prompt { version: "intent-v1", system: include_str!("../../prompts/intent-v1.txt"), tool: "name_intent" };
+
+pub const EDIT_SUMMARY: Prompt = Prompt {
+    version: "edit-summary-v1",
+    system: include_str!("../../prompts/edit-summary-v1.txt"),
+    tool: "summarize_edit",
+};
+
+/// Characters of a draft or a sent reply shown to the model for its summary.
+const SUMMARY_TEXT_CHARS: usize = 1_200;
 
 /// Before/after pairs of an amendment shown to the model, and messages of a new intent.
 const EXAMPLES: usize = 6;
@@ -51,6 +61,18 @@ pub struct IntentWording {
     pub description: String,
     #[garde(length(chars, min = 10, max = 400))]
     pub answer_outline: String,
+}
+
+/// An edit's one-line summary as the model writes it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Validate)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct EditSummaryWording {
+    #[garde(length(chars, min = 5, max = 160), custom(one_line))]
+    pub summary: String,
+}
+
+fn one_line(text: &str, _: &()) -> garde::Result {
+    if text.contains(['\n', '\r']) { Err(garde::Error::new("must be one line")) } else { Ok(()) }
 }
 
 fn checklist(text: &str, _: &()) -> garde::Result {
@@ -129,6 +151,27 @@ pub fn question(stored: &LearningProposal) -> Option<(Prompt, Value, String)> {
         }
         ProposalKind::IntentExample => None,
     }
+}
+
+/// The prompt, schema and masked question for the summary of one edit.
+pub fn summary_question(feedback: &DraftFeedback) -> (Prompt, Value, String) {
+    let question = format!(
+        "Draft: {}\nSent: {}\n",
+        one_line_text(&feedback.original_draft, SUMMARY_TEXT_CHARS),
+        one_line_text(&feedback.sent_version, SUMMARY_TEXT_CHARS)
+    );
+    let schema = json!({
+        "type": "object",
+        "properties": {"summary": {"type": "string", "maxLength": 160}},
+        "required": ["summary"],
+        "additionalProperties": false
+    });
+    (EDIT_SUMMARY, schema, mask_for_model(&question))
+}
+
+/// The summary in a valid answer.
+pub fn summary(answer: Value) -> Result<String, String> {
+    parse::<EditSummaryWording>(answer).map(|wording| wording.summary)
 }
 
 /// Applies a valid answer to the proposal; `Err` (the rules' wording stays) otherwise.

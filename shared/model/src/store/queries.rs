@@ -240,6 +240,26 @@ impl Store {
         all_pages(|cursor| async move { self.playbook_entries(cursor.as_deref(), LISTING_PAGE).await }).await
     }
 
+    /// Stores a model's one-line summary of an edit on its feedback (beside the rules' summary).
+    /// Returns `false` when the feedback is gone.
+    pub async fn set_feedback_ai_summary(
+        &self,
+        execution_id: &str,
+        summary: &str,
+    ) -> Result<bool, StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(primary_key(keys::execution_pk(execution_id), keys::FEEDBACK_SK)))
+            .update_expression("SET aiSummary = :summary")
+            .condition_expression("attribute_exists(PK)")
+            .expression_attribute_values(":summary", s(summary))
+            .send()
+            .await;
+        condition_applied(result)
+    }
+
     /// Every proposal with a status (all pages).
     pub async fn all_proposals_with_status(
         &self,
