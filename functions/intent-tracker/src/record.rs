@@ -122,6 +122,7 @@ pub struct PreparedExecution {
     pub transaction: Transaction,
     /// Transaction action index of the idempotency record, the intent, and each playbook entry.
     idempotency_action: usize,
+    execution_action: usize,
     intent_action: Option<usize>,
     playbook_actions: Vec<usize>,
 }
@@ -199,7 +200,7 @@ pub fn prepare(body: &[u8], now: DateTime<Utc>) -> Result<PreparedExecution, Api
 
     let mut transaction = Transaction::new();
     let idempotency_action = transaction.create(&record)?;
-    transaction.create(&execution)?;
+    let execution_action = transaction.create(&execution)?;
     let intent_action = execution
         .intent
         .as_ref()
@@ -220,12 +221,17 @@ pub fn prepare(body: &[u8], now: DateTime<Utc>) -> Result<PreparedExecution, Api
         answer,
         transaction,
         idempotency_action,
+        execution_action,
         intent_action,
         playbook_actions,
     })
 }
 
 /// Records an execution, or answers a replay with the first response.
+///
+/// The store retries conflicts and throttling itself; what is still refused after its retries
+/// is 503 (nothing written, safe to resend). 409 only when the execution id is stored with other
+/// content.
 pub async fn record(state: &AppState, body: &[u8], now: DateTime<Utc>) -> Result<Answer, ApiError> {
     let PreparedExecution {
         execution,
@@ -233,38 +239,45 @@ pub async fn record(state: &AppState, body: &[u8], now: DateTime<Utc>) -> Result
         answer,
         transaction,
         idempotency_action,
+        execution_action,
         intent_action,
         playbook_actions,
     } = prepare(body, now)?;
     let failed = |index: usize, reasons: &[Cancellation]| {
         reasons.get(index).is_some_and(Cancellation::is_condition_failure)
     };
-    match state.store.commit(transaction).await {
-        Ok(()) => Ok(answer),
-        Err(StoreError::TransactionCanceled { reasons }) if failed(idempotency_action, &reasons) => {
-            // The refused create handed back the stored record: no second read needed.
-            let stored = reasons[idempotency_action].old::<IdempotencyRecord>().transpose()?;
-            Answer::replay(stored, &request_hash, now, || {
-                format!("execution {} was already recorded with a different body", execution.execution_id)
-            })
+    let reasons = match state.store.commit(transaction).await {
+        Ok(()) => return Ok(answer),
+        Err(StoreError::TransactionCanceled { reasons }) => reasons,
+        Err(error) => return Err(error.into()),
+    };
+    let conflict =
+        || format!("execution {} was already recorded with a different body", execution.execution_id);
+    if failed(idempotency_action, &reasons) {
+        // The refused create handed back the stored record: no second read needed.
+        let stored = reasons[idempotency_action].old::<IdempotencyRecord>().transpose()?;
+        if stored.as_ref().is_some_and(|record| !record.is_expired(now)) {
+            return Answer::replay(stored, &request_hash, now, conflict);
         }
-        Err(StoreError::TransactionCanceled { reasons }) => {
-            if intent_action.is_some_and(|index| failed(index, &reasons)) {
-                return Err(ApiError::invalid(
-                    "intent.dynamicIntentId",
-                    "intent.dynamicIntentId: no dynamic intent has this id",
-                ));
-            }
-            if let Some(position) = playbook_actions.iter().position(|index| failed(*index, &reasons)) {
-                let field = format!("playbookEntryIds[{position}]");
-                return Err(ApiError::invalid(
-                    field.clone(),
-                    format!("{field}: no playbook entry has this id"),
-                ));
-            }
-            // The execution exists but its idempotency record has expired: a very late replay.
-            Err(ApiError::Conflict(format!("execution {} is already recorded", execution.execution_id)))
-        }
-        Err(error) => Err(error.into()),
     }
+    if failed(execution_action, &reasons) {
+        // The idempotency record has expired: the execution itself is the permanent record. The
+        // same content is a very late replay (nothing counted again), other content a conflict.
+        let stored = reasons[execution_action].old::<Execution>().transpose()?;
+        return match stored {
+            Some(stored) if stored == execution => Ok(Answer { replayed: true, ..answer }),
+            _ => Err(ApiError::Conflict(conflict())),
+        };
+    }
+    if intent_action.is_some_and(|index| failed(index, &reasons)) {
+        return Err(ApiError::invalid(
+            "intent.dynamicIntentId",
+            "intent.dynamicIntentId: no dynamic intent has this id",
+        ));
+    }
+    if let Some(position) = playbook_actions.iter().position(|index| failed(*index, &reasons)) {
+        let field = format!("playbookEntryIds[{position}]");
+        return Err(ApiError::invalid(field.clone(), format!("{field}: no playbook entry has this id")));
+    }
+    Err(StoreError::TransactionCanceled { reasons }.into())
 }

@@ -55,6 +55,11 @@ pub enum StoreError {
     #[error("invalid pagination cursor")]
     InvalidCursor,
 
+    /// DynamoDB kept refusing a write for conflicts or throttling, through every retry: nothing
+    /// was written, and the same request may succeed later (callers answer 503).
+    #[error("DynamoDB refused the write {attempts} times ({code}); nothing was written")]
+    Busy { attempts: u32, code: String },
+
     #[error("DynamoDB request failed: {code}: {message}")]
     Aws { code: String, message: String },
 
@@ -72,6 +77,17 @@ impl StoreError {
 
     pub(crate) fn build(error: aws_sdk_dynamodb::error::BuildError) -> Self {
         Self::Build(error.to_string())
+    }
+
+    /// True when the same request may succeed if sent again later, and sending it again is
+    /// safe: retries exhausted on conflicts, a request throttled beyond the SDK's own retries, or
+    /// DynamoDB unavailable (every write carries its exactly-once guard).
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Self::Busy { .. } => true,
+            Self::Aws { code, .. } => crate::store::retry::is_unavailable_code(code),
+            _ => false,
+        }
     }
 
     /// True when a conditional write was refused, in whichever form the SDK reported it.

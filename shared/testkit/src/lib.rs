@@ -4,6 +4,8 @@
 //! `AWS_ENDPOINT_URL`; every test gets its own table, identity and bus names, so tests run in
 //! parallel against one server without resets.
 
+pub mod faults;
+
 use autolearn_model::{Store, TableDefinition};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -72,6 +74,17 @@ impl Intercept for RequestCounter {
         self.0.fetch_add(1, Ordering::SeqCst);
         Ok(())
     }
+}
+
+/// A fresh table created from `infra/template.yaml`, reached through `client`.
+pub async fn fresh_table(client: aws_sdk_dynamodb::Client) -> Store {
+    let table = unique_name("autolearn-test");
+    TableDefinition::from_embedded_template()
+        .expect("template table definition")
+        .create(&client, &table)
+        .await
+        .expect("create table on moto");
+    Store::new(client, table)
 }
 
 /// A store over a fresh table created from `infra/template.yaml`.

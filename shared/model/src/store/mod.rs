@@ -26,10 +26,12 @@ pub mod counters;
 pub mod cursor;
 pub mod items;
 pub mod queries;
+pub mod retry;
 pub mod transaction;
 
 pub use items::{item_size, to_item};
 pub use queries::{Page, all_pages};
+pub use retry::RetryPolicy;
 pub use transaction::{Transaction, Usage};
 
 pub(crate) use items::from_item;
@@ -49,6 +51,7 @@ pub const MAX_TRANSACTION_ACTIONS: usize = 100;
 pub struct Store {
     client: Client,
     table: String,
+    retry: RetryPolicy,
 }
 
 fn s(value: impl Into<String>) -> AttributeValue {
@@ -78,7 +81,13 @@ fn primary_key(pk: String, sk: &str) -> Item {
 
 impl Store {
     pub fn new(client: Client, table: impl Into<String>) -> Self {
-        Self { client, table: table.into() }
+        Self { client, table: table.into(), retry: RetryPolicy::default() }
+    }
+
+    /// The same store with another policy for retrying refused transactions.
+    pub fn with_retry(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
     }
 
     pub fn table_name(&self) -> &str {

@@ -10,6 +10,7 @@ use aws_sdk_dynamodb::types::{
 use chrono::NaiveDate;
 
 use super::counters::counter_update;
+use super::retry::{exhausted, is_transient_cancellation, is_transient_code};
 use super::{Item, MAX_TRANSACTION_ACTIONS, Store, n, primary_key, s, to_item};
 use crate::counters::Counter;
 use crate::entities::{Entity, LearningProposal};
@@ -189,12 +190,39 @@ impl Store {
         self.send_transaction(transaction.for_table(&self.table)).await
     }
 
+    /// Sends the transaction, again after a jittered wait while DynamoDB cancels it only for
+    /// conflicts or throttling (see [`super::retry`]); [`StoreError::Busy`] once the attempts
+    /// are used up.
     async fn send_transaction(&self, transaction: Transaction) -> Result<(), StoreError> {
         if transaction.actions.is_empty() {
             return Ok(());
         }
+        let mut attempt = 1;
+        loop {
+            let transient = match self.try_transaction(&transaction.actions).await {
+                Err(StoreError::TransactionCanceled { reasons }) if is_transient_cancellation(&reasons) => {
+                    reasons
+                        .iter()
+                        .map(|reason| reason.code.as_str())
+                        .find(|code| *code != "None")
+                        .map(str::to_owned)
+                }
+                Err(StoreError::Aws { code, .. }) if is_transient_code(&code) => Some(code),
+                other => return other,
+            };
+            let code = transient.unwrap_or_default();
+            if attempt >= self.retry.max_attempts {
+                tracing::warn!(attempts = attempt, %code, "transaction still refused after every retry");
+                return Err(exhausted(attempt, code));
+            }
+            tokio::time::sleep(self.retry.delay(attempt)).await;
+            attempt += 1;
+        }
+    }
+
+    async fn try_transaction(&self, actions: &[TransactWriteItem]) -> Result<(), StoreError> {
         let result =
-            self.client.transact_write_items().set_transact_items(Some(transaction.actions)).send().await;
+            self.client.transact_write_items().set_transact_items(Some(actions.to_vec())).send().await;
         match result {
             Ok(_) => Ok(()),
             Err(error) => match error.into_service_error() {
