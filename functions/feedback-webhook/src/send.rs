@@ -3,8 +3,11 @@
 //! The first DynamoDB call reads the execution (its draft, intent and playbook entries); the
 //! second is one transaction with every effect: the idempotency record, the DraftFeedback of a
 //! rewritten send (into the unanalyzed queue), the approval counters of the dynamic intent and
-//! playbook entries, and one shard of the day's outcome counters. A duplicate delivery fails
-//! the idempotency record's condition, which hands back the first answer.
+//! playbook entries, one shard of the day's outcome counters, and the send recorded on the
+//! execution item with its answer. A duplicate delivery fails the execution's "no send yet"
+//! condition, which hands back the first answer, however old the send (an idempotency record
+//! expires; the execution does not). The store retries conflicts and throttling; what is still
+//! refused is 503, nothing written.
 //!
 //! Policy for the edge cases:
 //! - one send per execution is counted: a redelivery of the same send answers the first
@@ -16,8 +19,8 @@
 use autolearn_bus::DraftFeedbackRecorded;
 use autolearn_learning::edit::{self, SendOutcome};
 use autolearn_model::{
-    Cancellation, ConfigItem, Counter, DraftFeedback, Execution, IdempotencyRecord, StoreError, Transaction,
-    Usage, counters, keys,
+    Cancellation, ConfigItem, Counter, DraftFeedback, Execution, IdempotencyRecord, SendRecord, StoreError,
+    Transaction, Usage, counters, keys,
 };
 use autolearn_web::ApiError;
 use autolearn_web::idempotency::{self, Answer};
@@ -75,6 +78,7 @@ pub struct PreparedSend {
     pub event: Option<DraftFeedbackRecorded>,
     request_hash: String,
     idempotency_action: usize,
+    send_action: usize,
 }
 
 /// The counters and approval usage a send adds.
@@ -169,7 +173,16 @@ pub fn prepare(
     };
     let answer = Answer::new(StatusCode::CREATED, &response)?;
     let record = answer.record(IDEMPOTENCY_SCOPE, &execution.execution_id, &request_hash, now);
+    // Sends recorded before executions carried their send are guarded by this record until it
+    // expires (7 days); the send on the execution guards every send, at any age.
     let idempotency_action = transaction.create(&record)?;
+    let send = SendRecord {
+        request_hash: request_hash.clone(),
+        response_status: answer.status.as_u16(),
+        response_body: answer.body.clone(),
+        recorded_at: now,
+    };
+    let send_action = transaction.record_send(&execution.execution_id, &send)?;
 
     if outcome != SendOutcome::NoDraft {
         let unedited = i64::from(outcome == SendOutcome::Unedited);
@@ -186,7 +199,7 @@ pub fn prepare(
     let shard = counters::shard_for(&execution.execution_id, keys::COUNTER_SHARDS);
     transaction.add_to_counters(request.sent_at.date_naive(), shard, &send_counts(outcome, distance))?;
 
-    Ok(PreparedSend { answer, transaction, event, request_hash, idempotency_action })
+    Ok(PreparedSend { answer, transaction, event, request_hash, idempotency_action, send_action })
 }
 
 /// Records a send, or answers a redelivery with the first response.
@@ -198,17 +211,28 @@ pub async fn record(state: &AppState, body: &[u8], now: DateTime<Utc>) -> Result
         .await?
         .ok_or_else(|| ApiError::not_found(format!("execution {}", request.execution_id)))?;
     let prepared = prepare(&request, request_hash, &execution, state.edit_threshold, now)?;
-    let PreparedSend { answer, transaction, event, request_hash, idempotency_action } = prepared;
-
+    let PreparedSend { answer, transaction, event, request_hash, idempotency_action, send_action } = prepared;
+    let failed = |index: usize, reasons: &[Cancellation]| {
+        reasons.get(index).is_some_and(Cancellation::is_condition_failure)
+    };
+    let conflict = || format!("a different send is already recorded for execution {}", request.execution_id);
     match state.store.commit(transaction).await {
         Ok(()) => {}
-        Err(StoreError::TransactionCanceled { reasons })
-            if reasons.get(idempotency_action).is_some_and(Cancellation::is_condition_failure) =>
-        {
+        Err(StoreError::TransactionCanceled { reasons }) if failed(send_action, &reasons) => {
+            // The refused update handed back the execution with its first send.
+            return match reasons[send_action].old_send().transpose()? {
+                Some(send) if send.request_hash == request_hash => Ok(Answer {
+                    status: StatusCode::from_u16(send.response_status).unwrap_or(StatusCode::CREATED),
+                    body: send.response_body,
+                    replayed: true,
+                }),
+                Some(_) => Err(ApiError::Conflict(conflict())),
+                None => Err(ApiError::not_found(format!("execution {}", request.execution_id))),
+            };
+        }
+        Err(StoreError::TransactionCanceled { reasons }) if failed(idempotency_action, &reasons) => {
             let stored = reasons[idempotency_action].old::<IdempotencyRecord>().transpose()?;
-            return Answer::replay(stored, &request_hash, now, || {
-                format!("a different send is already recorded for execution {}", request.execution_id)
-            });
+            return Answer::replay(stored, &request_hash, now, conflict);
         }
         Err(error) => return Err(error.into()),
     }

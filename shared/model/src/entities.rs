@@ -366,6 +366,24 @@ pub struct IdempotencyRecord {
     pub expires_at: i64,
 }
 
+/// The send of an execution, recorded on the execution item itself (attribute
+/// [`SendRecord::ATTRIBUTE`]) in the transaction that counts it: the execution lives as long as
+/// its counts, so a redelivery is recognised at any age, unlike an idempotency record's TTL.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SendRecord {
+    /// SHA-256 of the parsed request: the same execution with another send is a conflict.
+    pub request_hash: String,
+    pub response_status: u16,
+    pub response_body: String,
+    pub recorded_at: DateTime<Utc>,
+}
+
+impl SendRecord {
+    /// The execution item's attribute that holds its send.
+    pub const ATTRIBUTE: &'static str = "send";
+}
+
 impl IdempotencyRecord {
     pub fn is_expired(&self, now: DateTime<Utc>) -> bool {
         self.expires_at <= now.timestamp()

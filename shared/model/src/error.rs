@@ -21,6 +21,15 @@ impl Cancellation {
         self.code == "ConditionalCheckFailed"
     }
 
+    /// The send recorded on the execution item that failed the condition, if it has one.
+    pub fn old_send(&self) -> Option<Result<crate::entities::SendRecord, StoreError>> {
+        let value = self.old_item.as_ref()?.get(crate::entities::SendRecord::ATTRIBUTE)?.clone();
+        Some(
+            serde_dynamo::from_attribute_value(value)
+                .map_err(|source| StoreError::Mapping { kind: "send record", source }),
+        )
+    }
+
     /// The existing item that failed the condition, as an entity.
     pub fn old<T: Entity>(&self) -> Option<Result<T, StoreError>> {
         self.old_item.clone().map(crate::store::from_item)

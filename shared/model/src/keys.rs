@@ -16,6 +16,7 @@
 //! | executions of a day | `GSI1PK=EXECDAY#{yyyy-mm-dd}`, `GSI1SK={createdAt}#{executionId}` | Query GSI1 |
 //! | gap executions of a day | `QPK=GAPDAY#{yyyy-mm-dd}`, `QSK={createdAt}#{executionId}` | Query Queue |
 //! | feedback of an execution | `PK=EXEC#{executionId}`, `SK=FEEDBACK` | GetItem |
+//! | record a send once, at any age | `PK=EXEC#{executionId}`, `SK=EXECUTION`, SET `send` if absent | TransactWriteItems (with the send's counts) |
 //! | unanalyzed feedback | `QPK=FEEDBACK#UNANALYZED`, `QSK={sentAt}#{executionId}` | Query Queue |
 //! | unanalyzed feedback before a batch's end | the same, with `QSK < {periodEnd}` | Query Queue |
 //! | mark feedback analyzed | `PK=EXEC#{executionId}`, `SK=FEEDBACK`, REMOVE `QPK`,`QSK` | conditional UpdateItem |

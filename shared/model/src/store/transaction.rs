@@ -13,7 +13,7 @@ use super::counters::counter_update;
 use super::retry::{exhausted, is_transient_cancellation, is_transient_code};
 use super::{Item, MAX_TRANSACTION_ACTIONS, Store, n, primary_key, s, to_item};
 use crate::counters::Counter;
-use crate::entities::{Entity, LearningProposal};
+use crate::entities::{Entity, LearningProposal, SendRecord};
 use crate::error::{Cancellation, StoreError};
 use crate::keys;
 
@@ -128,6 +128,25 @@ impl Transaction {
             .update_expression(parts.update_expression)
             .set_expression_attribute_names(parts.expression_attribute_names)
             .set_expression_attribute_values(parts.expression_attribute_values)
+            .build()
+            .map_err(StoreError::build)?;
+        self.push(TransactWriteItem::builder().update(update).build())
+    }
+
+    /// Records the send of an execution on the execution item, once: refused when the
+    /// execution does not exist or already has a send (the refusal hands back the item, with
+    /// the send recorded first).
+    pub fn record_send(&mut self, execution_id: &str, send: &SendRecord) -> Result<usize, StoreError> {
+        let value = serde_dynamo::to_attribute_value(send)
+            .map_err(|source| StoreError::Mapping { kind: "send record", source })?;
+        let update = Update::builder()
+            .table_name(String::new())
+            .set_key(Some(primary_key(keys::execution_pk(execution_id), keys::EXECUTION_SK)))
+            .update_expression("SET #send = :send")
+            .condition_expression("attribute_exists(PK) AND attribute_not_exists(#send)")
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .expression_attribute_names("#send", SendRecord::ATTRIBUTE)
+            .expression_attribute_values(":send", value)
             .build()
             .map_err(StoreError::build)?;
         self.push(TransactWriteItem::builder().update(update).build())
