@@ -35,6 +35,25 @@
 //! | idempotency record | `PK=IDEMPOTENCY#{scope}#{key}`, `SK=IDEMPOTENCY`, TTL `expiresAt` | GetItem / conditional Put |
 //!
 //! No request path scans the table.
+//!
+//! ## Hot items and contention
+//!
+//! Every execution and every send writes, in one transaction with its exactly-once guard, the
+//! usage counters of its dynamic intent and playbook entries and one shard of the day's
+//! counters. DynamoDB cancels a transaction that meets another one on the same item
+//! (`TransactionConflict`); the store retries such cancellations, and throttling, with jittered
+//! exponential backoff (`store::retry`), and answers 503 only when they outlast its retries.
+//! Counts stay exact: a cancelled transaction applied nothing, and a retry that meets its own
+//! guard (the transaction did apply, its answer was lost) is answered as a replay.
+//!
+//! * The day's counters are **sharded** over [`COUNTER_SHARDS`] items (`METRICS#{day}#{shard}`,
+//!   the shard chosen from the execution id), because every request of a day writes them.
+//! * An intent's or playbook entry's usage counters (`hitCount`, `sentCount`, `uneditedCount`)
+//!   stay on the item, **not sharded**: only requests about that item write it, the A/B rules
+//!   and the dashboard read them with one GetItem, and retries absorb the conflicts (the
+//!   fault-injection tests run 200 concurrent requests on one intent with 30% of transactions
+//!   cancelled). An item hot beyond what retries absorb would move its counters to shards
+//!   like the day's (`INTENT#{id}` / `USAGE#{shard}`) summed on read.
 
 use autolearn_domain::{ConfigItem, ItemKind, ProposalId, SessionId};
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
