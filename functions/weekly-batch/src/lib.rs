@@ -5,6 +5,7 @@
 
 mod analysis;
 mod experiments;
+mod feedback_set;
 pub mod report;
 mod report_data;
 pub mod run;

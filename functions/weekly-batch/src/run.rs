@@ -8,8 +8,9 @@
 //!    them) and the session's summary. An idea an admin applied or rejected is never proposed
 //!    again; one still pending from an earlier session gets this week's support added (impact,
 //!    conversations, evidence; once per session) instead of a second proposal;
-//! 2. `feedback` — take the analysed feedback out of the queue (only after step 1 stored
-//!    everything; feedback created after the period's end waits for the next batch);
+//! 2. `feedback` — take the analysed feedback out of the queue: exactly the feedback step 1
+//!    read, recorded with the session before it first read ([`crate::feedback_set`]), and only
+//!    after step 1 stored everything; feedback queued since waits for the next batch;
 //! 3. `experiments` — promote or demote experimental intents and playbook entries;
 //! 4. `expiry` — expire pending proposals past their time;
 //! 5. `events` — LearningSessionCreated and each A/B decision (IntentPromoted, IntentDemoted,
@@ -24,7 +25,7 @@ use autolearn_model::{
 };
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 
-use crate::{BatchError, Deps, analysis, experiments, report_data};
+use crate::{BatchError, Deps, analysis, experiments, feedback_set, report_data};
 
 /// When a run stops early: before its Lambda deadline (to continue in a new invocation), or
 /// after a given step (fault injection, for the tests of resumption).
@@ -111,6 +112,7 @@ pub async fn run(
                 completed_steps: Vec::new(),
                 decisions: Vec::new(),
                 report_message_id: None,
+                feedback_read_chunks: None,
                 created_at: now,
                 updated_at: now,
             };
@@ -142,8 +144,11 @@ pub async fn run(
             return Ok(outcome(&session, BatchStatus::Continuing));
         }
         match step {
-            BatchStep::Proposals => analysis::analyse(deps, &mut session).await?,
-            BatchStep::Feedback => mark_feedback(store, &session).await?,
+            BatchStep::Proposals => {
+                feedback_set::record(store, &mut session).await?;
+                analysis::analyse(deps, &mut session).await?
+            }
+            BatchStep::Feedback => feedback_set::mark(store, &session).await?,
             BatchStep::Experiments => experiments::decide(deps, &mut session).await?,
             BatchStep::Expiry => expire_proposals(deps, now).await?,
             BatchStep::Events => experiments::publish_events(deps, &session).await?,
@@ -154,7 +159,7 @@ pub async fn run(
         if step == BatchStep::Report {
             session.status = SessionStatus::Completed;
         }
-        store.put(&session).await?;
+        save(store, &session).await?;
         tracing::info!(session_id = %session.session_id, step = step.as_str(), "batch step done");
         if stop.crash_after == Some(step) {
             return Ok(outcome(&session, BatchStatus::Interrupted));
@@ -175,18 +180,9 @@ fn outcome(session: &LearningSession, status: BatchStatus) -> BatchOutcome {
     }
 }
 
-/// Step 2: every unanalyzed feedback created before the period's end leaves the queue, page by
-/// page (marked items leave the index, so the first page is read again until it is empty).
-async fn mark_feedback(store: &Store, session: &LearningSession) -> Result<(), BatchError> {
-    loop {
-        let page = store.unanalyzed_feedback_before(session.period_end, None, PAGE).await?;
-        if page.items.is_empty() {
-            return Ok(());
-        }
-        for feedback in &page.items {
-            store.mark_feedback_analyzed(&feedback.execution_id, &session.session_id).await?;
-        }
-    }
+/// Stores the session's progress.
+pub(crate) async fn save(store: &Store, session: &LearningSession) -> Result<(), StoreError> {
+    store.put(session).await
 }
 
 /// Step 4: pending proposals past their time are expired (a decision nobody has to take).

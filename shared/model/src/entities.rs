@@ -267,8 +267,39 @@ pub struct LearningSession {
     /// SES message id of the report, once sent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub report_message_id: Option<String>,
+    /// How many [`FeedbackReadChunk`]s hold the feedback this session's analysis reads: set
+    /// once, before the analysis first reads, so that a rerun reads the same feedback and the
+    /// step that takes feedback out of the queue takes exactly that.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub feedback_read_chunks: Option<u32>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+/// A page of the feedback (execution ids) a session's analysis reads, in its session's item
+/// collection. Feedback queued after the session recorded its read waits for the next run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FeedbackReadChunk {
+    pub session_id: SessionId,
+    pub chunk: u32,
+    pub execution_ids: Vec<String>,
+}
+
+impl FeedbackReadChunk {
+    /// Execution ids per chunk: at most 128 characters each, so a chunk stays far below the
+    /// item size limit.
+    pub const IDS: usize = 2000;
+}
+
+impl Entity for FeedbackReadChunk {
+    fn id(&self) -> &str {
+        &self.session_id
+    }
+    const KIND: &'static str = "feedback read chunk";
+    fn keys(&self) -> ItemKeys {
+        keys::feedback_read_chunk(&self.session_id, self.chunk)
+    }
 }
 
 impl LearningSession {

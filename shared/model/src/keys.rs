@@ -27,6 +27,7 @@
 //! | count a send toward approval | `PK=INTENT#…` / `PK=PLAYBOOK#…` ADD `sentCount`, `uneditedCount` | TransactWriteItems (with the feedback) |
 //! | promote or demote an experiment | `PK=INTENT#…` / `PK=PLAYBOOK#…` with `experimental AND active` | conditional UpdateItem |
 //! | get a learning session | `PK=SESSION#{sessionId}`, `SK=SESSION` | GetItem |
+//! | the feedback a session's analysis reads | `PK=SESSION#{sessionId}`, `SK=READ#{chunk:05}` | Put / GetItem |
 //! | sessions in period order | `GSI1PK=SESSIONS`, `GSI1SK={periodStart}#{sessionId}` | Query GSI1 |
 //! | get a proposal | `PK=PROPOSAL#{proposalId}`, `SK=PROPOSAL` | GetItem |
 //! | proposals by status | `GSI1PK=PROPOSALS#{status}`, `GSI1SK={createdAt}#{proposalId}` | Query GSI1 |
@@ -174,6 +175,14 @@ pub const SESSIONS: &str = "SESSIONS";
 pub fn session(session_id: &str, period_start: DateTime<Utc>) -> ItemKeys {
     ItemKeys::primary(session_pk(session_id), SESSION_SK)
         .with_gsi1(SESSIONS.to_owned(), format!("{}#{session_id}", sortable_time(period_start)))
+}
+
+/// One chunk of the execution ids whose feedback a session's analysis reads.
+pub fn feedback_read_chunk(session_id: &str, chunk: u32) -> ItemKeys {
+    ItemKeys::primary(session_pk(session_id), &feedback_read_chunk_sk(chunk))
+}
+pub fn feedback_read_chunk_sk(chunk: u32) -> String {
+    format!("READ#{chunk:05}")
 }
 
 pub fn proposal_pk(proposal_id: &str) -> String {

@@ -204,6 +204,7 @@ pub mod fixtures {
             completed_steps: vec![],
             decisions: vec![],
             report_message_id: None,
+            feedback_read_chunks: None,
             created_at: at,
             updated_at: at,
         }

@@ -16,8 +16,8 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Utc};
 
 use crate::entities::{
-    DraftFeedback, DynamicIntent, Entity, Execution, IdempotencyRecord, LearningProposal, LearningSession,
-    PlaybookEntry,
+    DraftFeedback, DynamicIntent, Entity, Execution, FeedbackReadChunk, IdempotencyRecord, LearningProposal,
+    LearningSession, PlaybookEntry,
 };
 use crate::error::StoreError;
 use crate::keys;
@@ -158,6 +158,14 @@ impl Store {
 
     pub async fn session(&self, session_id: &str) -> Result<Option<LearningSession>, StoreError> {
         self.get(keys::session_pk(session_id), keys::SESSION_SK).await
+    }
+
+    pub async fn feedback_read_chunk(
+        &self,
+        session_id: &str,
+        chunk: u32,
+    ) -> Result<Option<FeedbackReadChunk>, StoreError> {
+        self.get(keys::session_pk(session_id), &keys::feedback_read_chunk_sk(chunk)).await
     }
 
     pub async fn proposal(&self, proposal_id: &str) -> Result<Option<LearningProposal>, StoreError> {
