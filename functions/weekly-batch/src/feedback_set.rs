@@ -21,7 +21,11 @@ async fn queued(store: &Store, session: &LearningSession) -> Result<Vec<DraftFee
 /// Records which feedback the session analyses (once: a rerun keeps the first record). The
 /// chunks are written before the session names their number, so a crash in between only
 /// leaves chunks the rerun overwrites.
-pub(crate) async fn record(store: &Store, session: &mut LearningSession) -> Result<(), BatchError> {
+pub(crate) async fn record(
+    store: &Store,
+    session: &mut LearningSession,
+    owner: &str,
+) -> Result<(), BatchError> {
     if session.feedback_read_chunks.is_some() {
         return Ok(());
     }
@@ -40,8 +44,7 @@ pub(crate) async fn record(store: &Store, session: &mut LearningSession) -> Resu
         chunks = chunk + 1;
     }
     session.feedback_read_chunks = Some(chunks);
-    crate::run::save(store, session).await?;
-    Ok(())
+    crate::run::save(store, session, owner).await
 }
 
 /// The execution ids of the feedback the session analyses.

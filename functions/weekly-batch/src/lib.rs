@@ -8,6 +8,7 @@ mod experiments;
 mod feedback_set;
 pub mod report;
 mod report_data;
+mod report_once;
 pub mod run;
 
 use autolearn_bus::{EVENT_BUS_NAME, EventBus, PublishError};
@@ -236,6 +237,14 @@ pub enum BatchError {
     Email(String),
     #[error("the session disappeared while the batch was resuming it")]
     SessionVanished,
+    /// Another run holds the period's session (until `until`, epoch milliseconds): this one
+    /// did nothing. An error, so that a retry of the trigger resumes the session if its holder
+    /// died.
+    #[error("another run holds session {session_id} until {until} (epoch ms)")]
+    Leased { session_id: String, until: i64 },
+    /// This run's lease was taken over (it outlived its deadline): it stopped writing.
+    #[error("the lease on session {session_id} was taken over by another run")]
+    LeaseLost { session_id: String },
 }
 
 /// Runs (or continues) the batch for the trigger's period.

@@ -1,5 +1,6 @@
 //! The batch's exactly-once guarantees against moto: it takes out of the queue exactly the
-//! feedback its analysis read, whatever arrives between its steps.
+//! feedback its analysis read, whatever arrives between its steps; one run at a time works on a
+//! period's session; the report is sent once, and a failed send is sent by the next run.
 
 use autolearn_model::*;
 use autolearn_testkit::{ObservedBus, fixtures, fresh_store, sdk_config, unique_name};
@@ -63,6 +64,31 @@ impl Env {
         handle(&self.deps, scheduled(end), stop).await.unwrap()
     }
 
+    fn trigger(&self, detail_type: &str, end: DateTime<Utc>) -> TriggerEvent {
+        serde_json::from_value(
+            serde_json::json!({"detail-type": detail_type, "time": end.to_rfc3339(), "detail": {}}),
+        )
+        .unwrap()
+    }
+
+    /// Emails moto sent from this test's sender.
+    async fn emails(&self) -> usize {
+        let url = format!("{}/moto-api/data.json", autolearn_testkit::endpoint());
+        let data: serde_json::Value = reqwest::get(url).await.unwrap().json().await.unwrap();
+        let mut found = 0;
+        count_messages(&data, &self.deps.mailer.sender, &mut found);
+        found
+    }
+
+    async fn sessions(&self) -> usize {
+        autolearn_model::all_pages(
+            |cursor| async move { self.store().sessions(cursor.as_deref(), 100).await },
+        )
+        .await
+        .unwrap()
+        .len()
+    }
+
     async fn analysed_by(&self, id: &str) -> Option<String> {
         let feedback = self.store().feedback(id).await.unwrap().unwrap();
         feedback.learning_session_id.filter(|_| feedback.analyzed).map(|session| session.to_string())
@@ -98,4 +124,113 @@ async fn feedback_arriving_between_the_analysis_and_the_marking_is_analysed_by_t
     let session = env.store().session(&second.session_id).await.unwrap().unwrap();
     assert_eq!(session.stats.edits_analysed, 1, "the next run analyses it");
     assert_eq!(env.analysed_by("fb-during").await.as_deref(), Some(second.session_id.as_str()));
+}
+
+/// moto's state dump nests sent messages under its SES backend; count those from `sender`.
+fn count_messages(value: &serde_json::Value, sender: &str, found: &mut usize) {
+    match value {
+        serde_json::Value::Object(map) => {
+            if map.get("source").and_then(serde_json::Value::as_str) == Some(sender) {
+                *found += 1;
+                return;
+            }
+            map.values().for_each(|v| count_messages(v, sender, found));
+        }
+        serde_json::Value::Array(items) => items.iter().for_each(|v| count_messages(v, sender, found)),
+        _ => {}
+    }
+}
+
+#[tokio::test]
+async fn two_triggers_for_one_period_at_once_make_one_session_and_one_email() {
+    let env = Env::new().await;
+    env.feedback("fb-0", first_end() - Duration::days(2)).await;
+    let scheduled = env.trigger("Scheduled Event", first_end());
+    let manual = env.trigger("BatchLearningRequested", first_end());
+    let (a, b) = tokio::join!(
+        handle(&env.deps, scheduled.clone(), StopPolicy::default()),
+        handle(&env.deps, manual, StopPolicy::default())
+    );
+    let completed = [&a, &b]
+        .iter()
+        .filter(|result| matches!(result, Ok(outcome) if outcome.status == BatchStatus::Completed))
+        .count();
+    assert!(completed >= 1, "{a:?} {b:?}");
+    for result in [&a, &b] {
+        assert!(
+            matches!(result, Ok(_) | Err(weekly_batch::BatchError::Leased { .. })),
+            "the other run completes after the first or stops on its lease: {result:?}"
+        );
+    }
+    assert_eq!(env.sessions().await, 1);
+    assert_eq!(env.emails().await, 1);
+    // A redelivery later finds the session done and sends nothing.
+    let again = handle(&env.deps, scheduled, StopPolicy::default()).await.unwrap();
+    assert_eq!(again.status, BatchStatus::Completed);
+    assert_eq!(env.emails().await, 1);
+}
+
+#[tokio::test]
+async fn a_trigger_for_a_period_another_run_holds_does_nothing_until_the_lease_ends() {
+    let env = Env::new().await;
+    env.feedback("fb-0", first_end() - Duration::days(2)).await;
+    let stopped = env
+        .run(first_end(), StopPolicy { crash_after: Some(BatchStep::Proposals), ..Default::default() })
+        .await;
+    // Another run (alive, its deadline ahead) holds the session.
+    let now = Utc::now();
+    assert!(
+        env.store()
+            .lease_session(&stopped.session_id, "other-run", now, now + Duration::minutes(10))
+            .await
+            .unwrap()
+    );
+
+    let refused =
+        handle(&env.deps, env.trigger("BatchLearningRequested", first_end()), StopPolicy::default()).await;
+    assert!(matches!(refused, Err(weekly_batch::BatchError::Leased { .. })), "{refused:?}");
+    let session = env.store().session(&stopped.session_id).await.unwrap().unwrap();
+    assert_eq!(session.completed_steps, vec![BatchStep::Proposals], "the refused run wrote nothing");
+    assert_eq!(env.analysed_by("fb-0").await, None);
+    assert_eq!(env.emails().await, 0);
+
+    // The holder's deadline passes (it died): the next trigger takes over and finishes.
+    let later = Utc::now();
+    assert!(
+        env.store()
+            .lease_session(&stopped.session_id, "other-run", later, later - Duration::seconds(1))
+            .await
+            .unwrap()
+    );
+    let resumed = env.run(first_end(), StopPolicy::default()).await;
+    assert_eq!(resumed.status, BatchStatus::Completed);
+    assert_eq!(env.emails().await, 1);
+    assert_eq!(env.sessions().await, 1);
+}
+
+#[tokio::test]
+async fn a_failed_report_send_is_sent_by_the_next_run_and_only_once() {
+    use autolearn_testkit::faults::{FaultRates, Faults};
+    let mut env = Env::new().await;
+    env.feedback("fb-0", first_end() - Duration::days(2)).await;
+    let faults = Faults::new(FaultRates { send_email: 1.0, ..FaultRates::default() });
+    env.deps.mailer.client = aws_sdk_sesv2::Client::new(&faults.sdk_config().await);
+
+    let failed = handle(&env.deps, env.trigger("Scheduled Event", first_end()), StopPolicy::default()).await;
+    assert!(matches!(failed, Err(weekly_batch::BatchError::Email(_))), "{failed:?}");
+    assert!(faults.injected.send_email() > 0);
+    assert_eq!(env.emails().await, 0);
+    let session_id =
+        autolearn_model::keys::session_id_for_period(first_end() - Duration::days(7), first_end());
+    let session = env.store().session(&session_id).await.unwrap().unwrap();
+    assert_eq!(session.report_claimed_at, None, "the claim was given back");
+    assert!(!session.has_completed(BatchStep::Report));
+
+    faults.set(FaultRates::default());
+    let retried = env.run(first_end(), StopPolicy::default()).await;
+    assert_eq!(retried.status, BatchStatus::Completed);
+    assert!(retried.report_message_id.is_some());
+    assert_eq!(env.emails().await, 1);
+    env.run(first_end(), StopPolicy::default()).await;
+    assert_eq!(env.emails().await, 1);
 }

@@ -272,6 +272,16 @@ pub struct LearningSession {
     /// step that takes feedback out of the queue takes exactly that.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub feedback_read_chunks: Option<u32>,
+    /// The run working on the session (one at a time), and until when (epoch milliseconds; the
+    /// run's own deadline). See [`crate::Store::lease_session`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lease_owner: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lease_until: Option<i64>,
+    /// When a run claimed the sending of the report: set before SES is called, so that no other
+    /// run sends it too; cleared when SES refused it, so that the next run sends it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub report_claimed_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }

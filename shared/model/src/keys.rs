@@ -28,6 +28,8 @@
 //! | promote or demote an experiment | `PK=INTENT#…` / `PK=PLAYBOOK#…` with `experimental AND active` | conditional UpdateItem |
 //! | get a learning session | `PK=SESSION#{sessionId}`, `SK=SESSION` | GetItem |
 //! | the feedback a session's analysis reads | `PK=SESSION#{sessionId}`, `SK=READ#{chunk:05}` | Put / GetItem |
+//! | one run at a time on a session | `PK=SESSION#{sessionId}` SET `leaseOwner`,`leaseUntil` if free, expired or own; saves with `leaseOwner = me` | conditional UpdateItem / PutItem |
+//! | claim / record the report's send | `PK=SESSION#{sessionId}` SET `reportClaimedAt` / `reportMessageId` if absent | conditional UpdateItem |
 //! | sessions in period order | `GSI1PK=SESSIONS`, `GSI1SK={periodStart}#{sessionId}` | Query GSI1 |
 //! | get a proposal | `PK=PROPOSAL#{proposalId}`, `SK=PROPOSAL` | GetItem |
 //! | proposals by status | `GSI1PK=PROPOSALS#{status}`, `GSI1SK={createdAt}#{proposalId}` | Query GSI1 |

@@ -205,6 +205,9 @@ pub mod fixtures {
             decisions: vec![],
             report_message_id: None,
             feedback_read_chunks: None,
+            lease_owner: None,
+            lease_until: None,
+            report_claimed_at: None,
             created_at: at,
             updated_at: at,
         }

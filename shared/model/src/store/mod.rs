@@ -27,6 +27,7 @@ pub mod cursor;
 pub mod items;
 pub mod queries;
 pub mod retry;
+pub mod session;
 pub mod transaction;
 
 pub use items::{item_size, to_item};
