@@ -49,7 +49,7 @@ pub struct FeedbackRequest {
     #[garde(length(min = 1, max = 128), custom(id_rules))]
     pub execution_id: String,
     /// The text that was sent. Customer-facing text: never logged.
-    #[garde(length(min = 1))]
+    #[garde(length(chars, min = 1, max = autolearn_web::bounds::MAX_SENT_TEXT_CHARS))]
     pub sent_text: String,
     #[garde(skip)]
     pub sent_at: DateTime<Utc>,
@@ -205,6 +205,8 @@ pub fn prepare(
 /// Records a send, or answers a redelivery with the first response.
 pub async fn record(state: &AppState, body: &[u8], now: DateTime<Utc>) -> Result<Answer, ApiError> {
     let (request, request_hash) = parse(body)?;
+    // The day its counters go to must be open, and the queue must not hold it past every batch.
+    state.webhook.dates.check("sentAt", request.sent_at, now)?;
     let execution = state
         .store
         .execution(&request.execution_id)

@@ -33,6 +33,7 @@ impl Webhook {
         let webhook = WebhookConfig {
             auth: WebhookAuth::new(TEST_SECRET),
             max_body_bytes: autolearn_web::webhook::DEFAULT_MAX_BODY_BYTES,
+            dates: autolearn_testkit::http::fixture_dates(),
         };
         let state = AppState { store: store.clone(), bus: bus.bus.clone(), webhook, edit_threshold: 0.2 };
         let router = routes(state).merge(health(SERVICE)).into_router();
@@ -326,6 +327,7 @@ async fn a_redelivery_long_after_the_send_is_answered_from_the_execution_and_cou
         webhook: WebhookConfig {
             auth: WebhookAuth::new(TEST_SECRET),
             max_body_bytes: autolearn_web::webhook::DEFAULT_MAX_BODY_BYTES,
+            dates: autolearn_testkit::http::fixture_dates(),
         },
         edit_threshold: 0.2,
     };
@@ -368,6 +370,7 @@ async fn conflicts_throttling_and_lost_answers_lose_no_send_and_count_none_twice
     let webhook_config = WebhookConfig {
         auth: WebhookAuth::new(TEST_SECRET),
         max_body_bytes: autolearn_web::webhook::DEFAULT_MAX_BODY_BYTES,
+        dates: autolearn_testkit::http::fixture_dates(),
     };
     let state =
         AppState { store: store.clone(), bus: bus.bus.clone(), webhook: webhook_config, edit_threshold: 0.2 };
@@ -441,4 +444,44 @@ async fn conflicts_throttling_and_lost_answers_lose_no_send_and_count_none_twice
     .await
     .unwrap();
     assert_eq!(queued.len(), 100, "every rewrite queued once");
+}
+
+#[tokio::test]
+async fn dates_outside_the_window_and_oversized_texts_are_422_naming_the_field_and_write_nothing() {
+    let mut webhook = Webhook::new().await;
+    webhook.seed_execution("exec-1", Some(DRAFT)).await;
+    let state = AppState {
+        store: webhook.store.clone(),
+        bus: webhook.bus.bus.clone(),
+        // The production window: 30 days back, 5 minutes ahead of now.
+        webhook: WebhookConfig {
+            auth: WebhookAuth::new(TEST_SECRET),
+            max_body_bytes: autolearn_web::webhook::DEFAULT_MAX_BODY_BYTES,
+            dates: Default::default(),
+        },
+        edit_threshold: 0.2,
+    };
+    webhook.router = routes(state).into_router();
+    let now = chrono::Utc::now();
+    let at = |moment: chrono::DateTime<chrono::Utc>| json!(moment.to_rfc3339());
+    let cases = [
+        ("sentAt", at(now - chrono::Duration::days(31))),
+        ("sentAt", at(now + chrono::Duration::minutes(10))),
+        ("sentAt", json!("+262142-12-31T23:59:59Z")),
+        ("sentText", json!("é".repeat(autolearn_web::bounds::MAX_SENT_TEXT_CHARS + 1))),
+    ];
+    for (field, value) in cases {
+        let mut body = sample_body(SAMPLE);
+        body["executionId"] = json!("exec-1");
+        body["sentAt"] = at(now);
+        body[field] = value;
+        let reply = webhook.post_body(&body).await;
+        assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{field}: {}", reply.text);
+        assert_eq!(reply.body["error"]["field"], field, "{}", reply.text);
+    }
+    webhook.assert_nothing_written().await;
+    let mut body = sample_body(SAMPLE);
+    body["executionId"] = json!("exec-1");
+    body["sentAt"] = at(now - chrono::Duration::days(29));
+    assert_eq!(webhook.post_body(&body).await.status, StatusCode::CREATED);
 }

@@ -32,6 +32,10 @@ fn id_rules(value: &str, _: &()) -> garde::Result {
     }
 }
 
+fn skill_rules(value: &str, _: &()) -> garde::Result {
+    autolearn_web::bounds::counter_name_rule(value).map_err(garde::Error::new)
+}
+
 fn intent_name_rules(value: &str, _: &()) -> garde::Result {
     let upper_snake = value.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
     if upper_snake && value.starts_with(|c: char| c.is_ascii_uppercase()) {
@@ -66,8 +70,9 @@ pub struct ExecutionRequest {
     #[serde(default)]
     #[garde(dive)]
     pub intent: Option<IntentRequest>,
+    /// Becomes a counter of the day: a short plain name (see `bounds::counter_name_rule`).
     #[serde(default)]
-    #[garde(inner(length(min = 1, max = 128)))]
+    #[garde(inner(custom(skill_rules)))]
     pub skill: Option<String>,
     #[serde(default)]
     #[garde(length(max = MAX_PLAYBOOK_ENTRIES), inner(length(min = 1, max = 128), custom(id_rules)), custom(distinct))]
@@ -243,6 +248,8 @@ pub async fn record(state: &AppState, body: &[u8], now: DateTime<Utc>) -> Result
         intent_action,
         playbook_actions,
     } = prepare(body, now)?;
+    // The day its counters go to must be open: within the window around now.
+    state.webhook.dates.check("createdAt", execution.created_at, now)?;
     let failed = |index: usize, reasons: &[Cancellation]| {
         reasons.get(index).is_some_and(Cancellation::is_condition_failure)
     };

@@ -30,7 +30,11 @@ impl Tracker {
     async fn with_body_limit(max_body_bytes: usize) -> Self {
         autolearn_web::telemetry::init();
         let (store, requests) = fresh_counted_store().await;
-        let webhook = WebhookConfig { auth: WebhookAuth::new(TEST_SECRET), max_body_bytes };
+        let webhook = WebhookConfig {
+            auth: WebhookAuth::new(TEST_SECRET),
+            max_body_bytes,
+            dates: autolearn_testkit::http::fixture_dates(),
+        };
         let router = routes(AppState { store: store.clone(), webhook }).merge(health(SERVICE)).into_router();
         Self { store, requests, router }
     }
@@ -397,6 +401,7 @@ async fn faulty_tracker(faults: &autolearn_testkit::faults::Faults) -> Tracker {
     let webhook = WebhookConfig {
         auth: WebhookAuth::new(TEST_SECRET),
         max_body_bytes: autolearn_web::webhook::DEFAULT_MAX_BODY_BYTES,
+        dates: autolearn_testkit::http::fixture_dates(),
     };
     let router = routes(AppState { store: store.clone(), webhook }).merge(health(SERVICE)).into_router();
     Tracker { store, requests: counter, router }
@@ -497,6 +502,7 @@ async fn a_transaction_still_refused_after_every_retry_is_503_with_retry_after_a
     let webhook = WebhookConfig {
         auth: WebhookAuth::new(TEST_SECRET),
         max_body_bytes: autolearn_web::webhook::DEFAULT_MAX_BODY_BYTES,
+        dates: autolearn_testkit::http::fixture_dates(),
     };
     tracker.router = routes(AppState { store: tracker.store.clone(), webhook }).into_router();
     faults.set(FaultRates { transaction_conflict: 1.0, ..FaultRates::default() });
@@ -523,6 +529,7 @@ async fn a_replay_after_its_idempotency_record_expired_counts_nothing_again() {
         webhook: WebhookConfig {
             auth: WebhookAuth::new(TEST_SECRET),
             max_body_bytes: autolearn_web::webhook::DEFAULT_MAX_BODY_BYTES,
+            dates: autolearn_testkit::http::fixture_dates(),
         },
     };
     let later = chrono::Utc::now() + chrono::Duration::days(autolearn_web::idempotency::TTL_DAYS + 30);
@@ -534,4 +541,40 @@ async fn a_replay_after_its_idempotency_record_expired_counts_nothing_again() {
     assert!(matches!(conflict, Err(autolearn_web::ApiError::Conflict(_))), "{conflict:?}");
     assert_eq!(tracker.store.intent("intent-showing").await.unwrap().unwrap().usage.hit_count, 1);
     assert_eq!(tracker.counters(day()).await.get(&Counter::Executions), 1);
+}
+
+#[tokio::test]
+async fn dates_outside_the_window_and_unbounded_skill_names_are_422_naming_the_field_and_write_nothing() {
+    let mut tracker = Tracker::new().await;
+    tracker.seed_config().await;
+    // The production window: 30 days back, 5 minutes ahead of now.
+    let webhook = WebhookConfig {
+        auth: WebhookAuth::new(TEST_SECRET),
+        max_body_bytes: autolearn_web::webhook::DEFAULT_MAX_BODY_BYTES,
+        dates: Default::default(),
+    };
+    tracker.router = routes(AppState { store: tracker.store.clone(), webhook }).into_router();
+    let now = chrono::Utc::now();
+    let at = |moment: chrono::DateTime<chrono::Utc>| json!(moment.to_rfc3339());
+    let cases = [
+        ("createdAt", "createdAt", at(now - chrono::Duration::days(31))),
+        ("createdAt", "createdAt", at(now + chrono::Duration::minutes(10))),
+        ("createdAt", "createdAt", json!("9999-12-31T23:59:59Z")),
+        ("skill", "skill", json!("Schedule Showing!")),
+        ("skill", "skill", json!("x".repeat(65))),
+    ];
+    for (key, field, value) in cases {
+        let mut body = sample_body(MATCHED);
+        body["createdAt"] = at(now);
+        body[key] = value.clone();
+        let reply = tracker.post(MATCHED, &body).await;
+        assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{value}: {}", reply.text);
+        assert_eq!(reply.body["error"]["field"], field, "{}", reply.text);
+        assert_eq!(tracker.store.execution("exec-01JD7S3K9Q").await.unwrap(), None, "{value} was written");
+    }
+    assert_eq!(tracker.store.intent("intent-showing").await.unwrap().unwrap().usage.hit_count, 0);
+    // Within the window it is recorded.
+    let mut body = sample_body(MATCHED);
+    body["createdAt"] = at(now - chrono::Duration::days(29));
+    assert_eq!(tracker.post(MATCHED, &body).await.status, StatusCode::CREATED);
 }

@@ -261,6 +261,12 @@ pub mod http {
     /// The secret the tests sign with.
     pub const TEST_SECRET: &str = "test-webhook-secret-0123456789";
 
+    /// A date window that accepts the samples' and fixtures' fixed dates (November 2026)
+    /// whenever the tests run; tests of the window itself use the default.
+    pub fn fixture_dates() -> autolearn_web::bounds::DateWindow {
+        autolearn_web::bounds::DateWindow { max_age: chrono::Duration::days(100 * 365), ..Default::default() }
+    }
+
     /// A sample event from `events/` (path relative to the repository root).
     pub fn sample_event(relative_path: &str) -> serde_json::Value {
         let path = format!("{}/../../{relative_path}", env!("CARGO_MANIFEST_DIR"));

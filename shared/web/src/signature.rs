@@ -64,7 +64,13 @@ impl WebhookAuth {
             .trim()
             .parse()
             .map_err(|_| ApiError::Unauthorized(format!("{TIMESTAMP_HEADER} is not unix seconds")))?;
-        if (now.timestamp() - timestamp).abs() > self.tolerance_seconds {
+        // Checked arithmetic: a timestamp near i64::MIN or MAX is outside the window, not a panic.
+        let within = now
+            .timestamp()
+            .checked_sub(timestamp)
+            .and_then(i64::checked_abs)
+            .is_some_and(|skew| skew <= self.tolerance_seconds);
+        if !within {
             return Err(ApiError::Unauthorized(format!(
                 "{TIMESTAMP_HEADER} is outside the {} second replay window",
                 self.tolerance_seconds
@@ -103,6 +109,21 @@ mod tests {
         assert!(auth.verify(&headers(now.timestamp(), &signature), b"{\"a\":2}", now).is_err());
         let other = WebhookAuth::new("other").sign(now.timestamp(), b"{\"a\":1}");
         assert!(auth.verify(&headers(now.timestamp(), &other), b"{\"a\":1}", now).is_err());
+    }
+
+    #[test]
+    fn extreme_timestamps_are_outside_the_window_without_overflow() {
+        let auth = WebhookAuth::new("s3cret");
+        let now = Utc::now();
+        for timestamp in [i64::MIN, i64::MIN + 1, i64::MAX, -1, 0] {
+            let signature = auth.sign(timestamp, b"{}");
+            match auth.verify(&headers(timestamp, &signature), b"{}", now) {
+                Err(ApiError::Unauthorized(message)) => {
+                    assert!(message.contains("replay window"), "{message}")
+                }
+                other => panic!("{timestamp}: {other:?}"),
+            }
+        }
     }
 
     #[test]

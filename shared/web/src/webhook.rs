@@ -19,6 +19,8 @@ pub const MAX_BODY_BYTES_RANGE: std::ops::RangeInclusive<usize> = 1024..=6 * 102
 pub struct WebhookConfig {
     pub auth: WebhookAuth,
     pub max_body_bytes: usize,
+    /// The window reported moments (`createdAt`, `sentAt`) must fall in around now.
+    pub dates: crate::bounds::DateWindow,
 }
 
 /// The variables `WebhookConfig::from_env` reads.
@@ -38,7 +40,7 @@ impl WebhookConfig {
         }
         let max_body_bytes =
             crate::config::optional_with(MAX_BODY_BYTES, DEFAULT_MAX_BODY_BYTES, parse_max_body_bytes)?;
-        Ok(Self { auth: WebhookAuth::new(secret), max_body_bytes })
+        Ok(Self { auth: WebhookAuth::new(secret), max_body_bytes, dates: Default::default() })
     }
 }
 
