@@ -16,11 +16,11 @@
 //! - a send for an execution that produced no draft has nothing to compare: it counts as
 //!   `sentWithoutDraft` for the day and touches no approval counter.
 
-use autolearn_bus::DraftFeedbackRecorded;
+use autolearn_bus::{DraftFeedbackRecorded, Event};
 use autolearn_learning::edit::{self, SendOutcome};
 use autolearn_model::{
-    Cancellation, ConfigItem, Counter, DraftFeedback, Execution, IdempotencyRecord, SendRecord, StoreError,
-    Transaction, Usage, counters, keys,
+    Cancellation, ConfigItem, Counter, DraftFeedback, Execution, IdempotencyRecord, OutboxEntry, SendRecord,
+    StoreError, Transaction, Usage, counters, keys,
 };
 use autolearn_web::ApiError;
 use autolearn_web::idempotency::{self, Answer};
@@ -79,6 +79,15 @@ pub struct PreparedSend {
     request_hash: String,
     idempotency_action: usize,
     send_action: usize,
+}
+
+fn outbox_entry(event: &DraftFeedbackRecorded, now: DateTime<Utc>) -> Result<OutboxEntry, ApiError> {
+    Ok(OutboxEntry {
+        execution_id: event.execution_id.clone(),
+        detail_type: event.detail_type().to_owned(),
+        detail: serde_json::to_string(event).map_err(|e| ApiError::Internal(e.to_string()))?,
+        created_at: now,
+    })
 }
 
 /// The counters and approval usage a send adds.
@@ -162,6 +171,11 @@ pub fn prepare(
         });
         feedback_id = Some(feedback.feedback_id.clone());
         transaction.create(&feedback)?;
+        // The event goes into the outbox with the feedback: if the bus refuses it, the next
+        // drain puts it (consumers deduplicate by feedbackId).
+        if let Some(event) = &event {
+            transaction.create(&outbox_entry(event, now)?)?;
+        }
     }
 
     let response = SendRecorded {
@@ -240,10 +254,19 @@ pub async fn record(state: &AppState, body: &[u8], now: DateTime<Utc>) -> Result
     }
 
     if let Some(event) = event {
-        // The feedback is stored and queued whatever happens here: the batch reads the queue,
-        // not the bus. A failed put is logged (ids only) and not retried by the caller.
-        if let Err(error) = state.bus.publish(&event).await {
-            tracing::warn!(execution_id = %event.execution_id, %error, "DraftFeedbackRecorded not published");
+        // The feedback and its outbox entry are stored whatever happens here: a refused put
+        // leaves the entry for the next drain (the weekly batch drains the outbox first).
+        match state.bus.publish(&event).await {
+            Ok(()) => {
+                if let Err(error) =
+                    state.store.clear_outbox_entry(&event.execution_id, event.detail_type()).await
+                {
+                    tracing::warn!(execution_id = %event.execution_id, %error, "outbox entry not cleared; the drain puts the event again");
+                }
+            }
+            Err(error) => {
+                tracing::warn!(execution_id = %event.execution_id, %error, "DraftFeedbackRecorded left in the outbox");
+            }
         }
     }
     Ok(answer)

@@ -237,13 +237,17 @@ async fn duplicate_deliveries_count_once() {
 }
 
 #[tokio::test]
-async fn a_send_costs_at_most_two_dynamodb_round_trips() {
+async fn a_send_costs_two_dynamodb_round_trips_and_a_rewrite_one_more_to_clear_its_outbox_entry() {
     let webhook = Webhook::new().await;
     webhook.seed_execution("exec-1", Some(DRAFT)).await;
-    webhook.post("exec-1", "Let me check availability and get back to you today.").await;
+    webhook.post("exec-1", DRAFT).await;
     assert_eq!(webhook.requests.get(), 2, "read the execution, then one transaction");
+    webhook.seed_execution("exec-2", Some(DRAFT)).await;
+    webhook.post("exec-2", "Let me check availability and get back to you today.").await;
+    assert_eq!(webhook.requests.get(), 3, "read, one transaction, and the outbox entry cleared once put");
+    assert!(webhook.store.outbox(None, 10).await.unwrap().items.is_empty());
     webhook.requests.reset();
-    webhook.post("exec-1", "Let me check availability and get back to you today.").await;
+    webhook.post("exec-2", "Let me check availability and get back to you today.").await;
     assert_eq!(webhook.requests.get(), 2, "a redelivery is answered from the refused transaction");
     webhook.requests.reset();
     webhook.post("exec-404", "Hello").await;

@@ -6,6 +6,7 @@
 mod analysis;
 mod experiments;
 mod feedback_set;
+pub mod outbox;
 pub mod report;
 mod report_data;
 mod report_once;
@@ -253,6 +254,12 @@ pub async fn handle(deps: &Deps, event: TriggerEvent, stop: StopPolicy) -> Resul
     let session_type =
         if event.detail_type == "Scheduled Event" { SessionType::Batch } else { SessionType::Manual };
     tracing::info!(detail_type = %event.detail_type, %start, %end, "batch triggered");
+    // Every trigger first puts the events the bus refused earlier (the webhooks' outbox).
+    // Boxed: inlined, the handler's future overflows the compiler's layout recursion limit.
+    let drained = Box::pin(outbox::drain(&deps.store, &deps.bus)).await?;
+    if drained > 0 {
+        tracing::info!(drained, "outbox events put on the bus");
+    }
     run::run(deps, start, end, session_type, stop).await
 }
 

@@ -9,7 +9,7 @@ use weekly_batch::{BatchOutcome, Deps, Mailer, Settings, StopPolicy, TriggerEven
 
 struct Env {
     deps: Deps,
-    _bus: ObservedBus,
+    bus: ObservedBus,
 }
 
 /// The end of the first week a test runs (the scheduled sample's time).
@@ -44,7 +44,7 @@ impl Env {
                 expiry: Default::default(),
             },
         };
-        Self { deps, _bus: bus }
+        Self { deps, bus }
     }
 
     fn store(&self) -> &Store {
@@ -233,4 +233,56 @@ async fn a_failed_report_send_is_sent_by_the_next_run_and_only_once() {
     assert_eq!(env.emails().await, 1);
     env.run(first_end(), StopPolicy::default()).await;
     assert_eq!(env.emails().await, 1);
+}
+
+#[tokio::test]
+async fn a_feedback_event_the_bus_refused_waits_in_the_outbox_and_the_next_trigger_puts_it_once() {
+    use autolearn_testkit::faults::{FaultRates, Faults};
+    let env = Env::new().await;
+    let at = first_end() - Duration::days(1);
+    let mut execution = fixtures::execution("exec-1", "conv-1", at);
+    execution.draft_reply =
+        Some("I'd be happy to help with that! The unit is available for a showing.".into());
+    env.store().create(&execution).await.unwrap();
+
+    // The webhook's bus client fails every PutEvents.
+    let faults = Faults::new(FaultRates { put_events: 1.0, ..FaultRates::default() });
+    let failing = autolearn_bus::EventBus::new(
+        aws_sdk_eventbridge::Client::new(&faults.sdk_config().await),
+        env.bus.bus_name.clone(),
+    );
+    let state = feedback_webhook::AppState {
+        store: env.store().clone(),
+        bus: failing,
+        webhook: autolearn_web::webhook::WebhookConfig {
+            auth: autolearn_web::signature::WebhookAuth::new(autolearn_testkit::http::TEST_SECRET),
+            max_body_bytes: autolearn_web::webhook::DEFAULT_MAX_BODY_BYTES,
+            dates: autolearn_testkit::http::fixture_dates(),
+        },
+        edit_threshold: 0.2,
+    };
+    let body = serde_json::json!({"executionId": "exec-1", "sentText": "Yes, Saturday at 10am works.", "sentAt": at});
+    let answer =
+        feedback_webhook::send::record(&state, body.to_string().as_bytes(), Utc::now()).await.unwrap();
+    assert_eq!(answer.status.as_u16(), 201, "the send is recorded whatever the bus does");
+    assert!(faults.injected.put_events() > 0);
+    assert!(env.bus.received().await.is_empty());
+    assert_eq!(env.store().outbox(None, 10).await.unwrap().items.len(), 1, "the event waits in the outbox");
+
+    // The next trigger (any period) drains the outbox through a working bus, once.
+    env.run(first_end(), StopPolicy::default()).await;
+    let events: Vec<_> = env
+        .bus
+        .received()
+        .await
+        .into_iter()
+        .filter(|event| event["detail-type"] == "DraftFeedbackRecorded")
+        .collect();
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(events[0]["detail"]["executionId"], "exec-1");
+    assert!(events[0]["detail"]["feedbackId"].is_string(), "consumers deduplicate by feedbackId");
+    assert!(env.store().outbox(None, 10).await.unwrap().items.is_empty());
+    env.run(first_end(), StopPolicy::default()).await;
+    let again = env.bus.received().await;
+    assert!(again.iter().all(|event| event["detail-type"] != "DraftFeedbackRecorded"), "put once");
 }

@@ -407,6 +407,29 @@ pub struct IdempotencyRecord {
     pub expires_at: i64,
 }
 
+/// An event waiting to be put on the bus, written in the same transaction as the change it
+/// announces and deleted once EventBridge accepted it: a failed PutEvents loses nothing, the
+/// next drain puts it again (consumers deduplicate by the ids in its detail).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OutboxEntry {
+    pub execution_id: String,
+    pub detail_type: String,
+    /// The event's detail, JSON (ids and numbers, never customer text).
+    pub detail: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl Entity for OutboxEntry {
+    fn id(&self) -> &str {
+        &self.execution_id
+    }
+    const KIND: &'static str = "outbox entry";
+    fn keys(&self) -> ItemKeys {
+        keys::outbox_entry(&self.execution_id, &self.detail_type, self.created_at)
+    }
+}
+
 /// The send of an execution, recorded on the execution item itself (attribute
 /// [`SendRecord::ATTRIBUTE`]) in the transaction that counts it: the execution lives as long as
 /// its counts, so a redelivery is recognised at any age, unlike an idempotency record's TTL.

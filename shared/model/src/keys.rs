@@ -16,6 +16,8 @@
 //! | executions of a day | `GSI1PK=EXECDAY#{yyyy-mm-dd}`, `GSI1SK={createdAt}#{executionId}` | Query GSI1 |
 //! | gap executions of a day | `QPK=GAPDAY#{yyyy-mm-dd}`, `QSK={createdAt}#{executionId}` | Query Queue |
 //! | feedback of an execution | `PK=EXEC#{executionId}`, `SK=FEEDBACK` | GetItem |
+//! | an event waiting for the bus | `PK=EXEC#{executionId}`, `SK=OUTBOX#{detailType}`, `QPK=OUTBOX`, `QSK={createdAt}#{executionId}` | TransactWriteItems (with the change) / DeleteItem once put |
+//! | events waiting for the bus | `QPK=OUTBOX` | Query Queue |
 //! | record a send once, at any age | `PK=EXEC#{executionId}`, `SK=EXECUTION`, SET `send` if absent | TransactWriteItems (with the send's counts) |
 //! | unanalyzed feedback | `QPK=FEEDBACK#UNANALYZED`, `QSK={sentAt}#{executionId}` | Query Queue |
 //! | unanalyzed feedback before a batch's end | the same, with `QSK < {periodEnd}` | Query Queue |
@@ -147,6 +149,17 @@ pub fn feedback(execution_id: &str, sent_at: DateTime<Utc>, analyzed: bool) -> I
     } else {
         keys.with_queue(UNANALYZED_FEEDBACK.to_owned(), format!("{}#{execution_id}", sortable_time(sent_at)))
     }
+}
+
+/// The sparse queue partition of events waiting to be put on the bus.
+pub const OUTBOX: &str = "OUTBOX";
+pub fn outbox_entry_sk(detail_type: &str) -> String {
+    format!("OUTBOX#{detail_type}")
+}
+/// An event about an execution, waiting for the bus (in the outbox part of the queue index).
+pub fn outbox_entry(execution_id: &str, detail_type: &str, created_at: DateTime<Utc>) -> ItemKeys {
+    ItemKeys::primary(execution_pk(execution_id), &outbox_entry_sk(detail_type))
+        .with_queue(OUTBOX.to_owned(), format!("{}#{execution_id}", sortable_time(created_at)))
 }
 
 pub fn intent_pk(intent_id: &str) -> String {
