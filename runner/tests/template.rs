@@ -418,10 +418,10 @@ fn the_variable_check_fails_when_any_variable_is_removed() {
     // And with the variables the functions are planned to read (issue 8), so that every variable
     // of the template is covered before the code reads it.
     let planned: &[(&str, &[&str])] = &[
-        ("intent-tracker", &["TABLE_NAME", "WEBHOOK_SECRET", "MAX_BODY_BYTES"]),
+        ("intent-tracker", &["TABLE_NAME", "WEBHOOK_SECRET_ID", "MAX_BODY_BYTES"]),
         (
             "feedback-webhook",
-            &["TABLE_NAME", "WEBHOOK_SECRET", "MAX_BODY_BYTES", "EVENT_BUS_NAME", "EDIT_THRESHOLD"],
+            &["TABLE_NAME", "WEBHOOK_SECRET_ID", "MAX_BODY_BYTES", "EVENT_BUS_NAME", "EDIT_THRESHOLD"],
         ),
         ("dashboard-api", &["TABLE_NAME", "EVENT_BUS_NAME", "ADMIN_GROUP", "CORS_ORIGIN"]),
         (
@@ -503,6 +503,9 @@ fn code_check(variable: &str) -> Option<Check> {
     Some(match variable {
         feedback_webhook::EDIT_THRESHOLD => |raw| feedback_webhook::parse_edit_threshold(raw).is_ok(),
         webhook::MAX_BODY_BYTES => |raw| webhook::parse_max_body_bytes(raw).is_ok(),
+        // Any secret name or ARN (Secrets Manager refuses an unknown one at cold start, and the
+        // error names the variable).
+        webhook::WEBHOOK_SECRET_ID => |raw| !raw.trim().is_empty(),
         // `Config::from_env` reads an empty origin as none, and parses any other.
         dashboard_api::CORS_ORIGIN => |raw| raw.is_empty() || dashboard_api::parse_origin(raw).is_ok(),
         // Any group name; an empty one is the default group.
