@@ -209,7 +209,7 @@ pub struct TriggerEvent {
     pub detail: TriggerDetail,
 }
 
-/// A continuation names the period it continues; other triggers leave it to the event time.
+/// A continuation or a manual trigger names the period; the schedule leaves it to the event time.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TriggerDetail {
@@ -219,8 +219,12 @@ pub struct TriggerDetail {
 /// The period a trigger studies: the 7 days before the event's time (or the continued
 /// period), so a redelivery of the same event studies the same data.
 pub fn period_of(event: &TriggerEvent) -> (DateTime<Utc>, DateTime<Utc>) {
+    // A continuation names the period it continues; a manual trigger the period it coalesced
+    // into (the start of its hour), so that triggers within one hour make one session.
     let end = match event.detail_type.as_str() {
-        "BatchContinuationRequested" => event.detail.period_end.unwrap_or(event.time),
+        "BatchContinuationRequested" | "BatchLearningRequested" => {
+            event.detail.period_end.unwrap_or(event.time)
+        }
         _ => event.time,
     };
     (end - Duration::days(7), end)
@@ -274,6 +278,17 @@ mod tests {
         let (start, end) = period_of(&event);
         assert_eq!(end.to_rfc3339(), "2026-11-16T08:00:00+00:00");
         assert_eq!(start.to_rfc3339(), "2026-11-09T08:00:00+00:00");
+    }
+
+    #[test]
+    fn a_manual_trigger_studies_the_period_it_names() {
+        let event: TriggerEvent = serde_json::from_value(serde_json::json!({
+            "detail-type": "BatchLearningRequested",
+            "time": "2026-11-16T08:14:03Z",
+            "detail": {"requestedBy": "admin", "periodStart": "2026-11-09T08:00:00Z", "periodEnd": "2026-11-16T08:00:00Z"}
+        }))
+        .unwrap();
+        assert_eq!(period_of(&event).1.to_rfc3339(), "2026-11-16T08:00:00+00:00");
     }
 
     #[test]
