@@ -193,7 +193,7 @@ pub struct BatchRunStatus {
 async fn batch_run_status(
     State(state): State<AppState>,
     _identity: AdminIdentity,
-    axum::extract::Path(id): axum::extract::Path<String>,
+    autolearn_web::extract::Path(id): autolearn_web::extract::Path<String>,
 ) -> Result<Json<BatchRunStatus>, ApiError> {
     let session = state
         .store
