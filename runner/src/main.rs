@@ -53,6 +53,10 @@ struct Cli {
     #[arg(long, env = webhook::MAX_BODY_BYTES, default_value_t = webhook::DEFAULT_MAX_BODY_BYTES,
           value_parser = |raw: &str| webhook::parse_max_body_bytes(raw))]
     max_body_bytes: usize,
+    /// Days back a reported `createdAt` / `sentAt` may lie (the webhooks accept 30; the demo
+    /// replays weeks of history and raises it).
+    #[arg(long, default_value_t = autolearn_web::bounds::DEFAULT_MAX_AGE_DAYS)]
+    max_date_age_days: i64,
     #[command(subcommand)]
     command: Command,
 }
@@ -138,6 +142,10 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             let webhook = WebhookConfig {
                 auth: WebhookAuth::new(cli.webhook_secret),
                 max_body_bytes: cli.max_body_bytes,
+                dates: autolearn_web::bounds::DateWindow {
+                    max_age: chrono::Duration::days(cli.max_date_age_days),
+                    ..Default::default()
+                },
             };
             let services = autolearn_runner::Services {
                 store: Store::new(client, cli.table),

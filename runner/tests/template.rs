@@ -419,10 +419,10 @@ fn the_variable_check_fails_when_any_variable_is_removed() {
     // And with the variables the functions are planned to read (issue 8), so that every variable
     // of the template is covered before the code reads it.
     let planned: &[(&str, &[&str])] = &[
-        ("intent-tracker", &["TABLE_NAME", "WEBHOOK_SECRET", "MAX_BODY_BYTES"]),
+        ("intent-tracker", &["TABLE_NAME", "WEBHOOK_SECRET_ID", "MAX_BODY_BYTES"]),
         (
             "feedback-webhook",
-            &["TABLE_NAME", "WEBHOOK_SECRET", "MAX_BODY_BYTES", "EVENT_BUS_NAME", "EDIT_THRESHOLD"],
+            &["TABLE_NAME", "WEBHOOK_SECRET_ID", "MAX_BODY_BYTES", "EVENT_BUS_NAME", "EDIT_THRESHOLD"],
         ),
         ("dashboard-api", &["TABLE_NAME", "EVENT_BUS_NAME", "ADMIN_GROUP", "CORS_ORIGIN"]),
         (
@@ -504,6 +504,9 @@ fn code_check(variable: &str) -> Option<Check> {
     Some(match variable {
         feedback_webhook::EDIT_THRESHOLD => |raw| feedback_webhook::parse_edit_threshold(raw).is_ok(),
         webhook::MAX_BODY_BYTES => |raw| webhook::parse_max_body_bytes(raw).is_ok(),
+        // Any secret name or ARN (Secrets Manager refuses an unknown one at cold start, and the
+        // error names the variable).
+        webhook::WEBHOOK_SECRET_ID => |raw| !raw.trim().is_empty(),
         // `Config::from_env` reads an empty origin as none, and parses any other.
         dashboard_api::CORS_ORIGIN => |raw| raw.is_empty() || dashboard_api::parse_origin(raw).is_ok(),
         // Any group name; an empty one is the default group.
@@ -826,4 +829,42 @@ fn the_value_check_fails_when_a_parameter_accepts_more_or_less_than_the_code() {
     globals.insert("NEW_SETTING".into(), serde_yaml::from_str("!Ref MaxBodyBytes").unwrap());
     let problems = parameter_mismatches(&unknown);
     assert_eq!(problems, vec!["MaxBodyBytes feeds NEW_SETTING, which has no check in code_check"]);
+}
+
+// ---- alarms: they watch what the code serves -------------------------------------------------
+
+/// The routes (`METHOD /path`) a metric filter of the access log matches on.
+fn filtered_routes(template: &Value, filter: &str) -> BTreeSet<String> {
+    let pattern = str_at(template, &["Resources", filter, "Properties", "FilterPattern"])
+        .unwrap_or_else(|| panic!("{filter} has a FilterPattern"));
+    Regex::new(r#"\$\.routeKey = "([^"]+)""#)
+        .unwrap()
+        .captures_iter(pattern)
+        .map(|captures| captures[1].to_owned())
+        .collect()
+}
+
+#[test]
+fn the_webhook_alarms_count_exactly_the_webhook_routes_and_the_5xx_alarm_watches_the_api() {
+    let webhooks: BTreeSet<String> = code()
+        .iter()
+        .filter(|function| [intent_tracker::SERVICE, feedback_webhook::SERVICE].contains(&function.binary))
+        .flat_map(|function| function.operations.clone())
+        .filter(|operation| *operation != health_operation())
+        .map(|operation| format!("{} {}", operation.method, operation.path))
+        .collect();
+    assert_eq!(webhooks.len(), 2, "{webhooks:?}");
+    let template = parse(TEMPLATE);
+    for filter in ["WebhookRequestsMetric", "Webhook401Metric"] {
+        assert_eq!(filtered_routes(&template, filter), webhooks, "{filter}");
+    }
+    let pattern =
+        str_at(&template, &["Resources", "Webhook401Metric", "Properties", "FilterPattern"]).unwrap();
+    assert!(pattern.contains(r#"$.status = "401""#), "{pattern}");
+    let dimensions = value_at(&template, &["Resources", "Api5xxRateAlarm", "Properties", "Dimensions"])
+        .and_then(Value::as_sequence)
+        .expect("the 5xx alarm has dimensions");
+    let api =
+        dimensions.iter().find(|dimension| str_at(dimension, &["Name"]) == Some("ApiId")).expect("ApiId");
+    assert_eq!(serde_yaml::to_string(&api["Value"]).unwrap().trim(), "!Ref HttpApi");
 }

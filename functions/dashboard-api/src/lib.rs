@@ -15,7 +15,7 @@ use axum::extract::State;
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::routing::{MethodRouter, get, post};
 use axum::{Json, Router};
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, DurationRound, Utc};
 use serde::Serialize;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
@@ -107,6 +107,7 @@ pub fn routes(state: AppState) -> RouteTable {
     RouteTable::<AppState>::new()
         .route(Method::GET, "/v1/learning/dashboard", with_cors(get(dashboard::get_dashboard)))
         .route(Method::POST, "/v1/learning/batch-runs", with_cors(post(request_batch_run)))
+        .route(Method::GET, "/v1/learning/batch-runs/{id}", with_cors(get(batch_run_status)))
         .route(Method::GET, "/v1/proposals", with_cors(get(review::list_proposals)))
         .route(Method::POST, "/v1/proposals/{id}/apply", with_cors(post(review::apply_proposal)))
         .route(Method::POST, "/v1/proposals/{id}/reject", with_cors(post(review::reject_proposal)))
@@ -134,19 +135,31 @@ fn cors_layer(origin: Option<HeaderValue>) -> CorsLayer {
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct BatchRunRequested {
+    /// The session the run records (its id is the period): the same for every trigger of the
+    /// same hour, which one run serves.
+    pub session_id: String,
     pub period_start: DateTime<Utc>,
     pub period_end: DateTime<Utc>,
     pub status: &'static str,
+    /// Where the run's progress is read (`GET`).
+    pub status_url: String,
 }
 
-/// `POST /v1/learning/batch-runs`: puts `BatchLearningRequested` for the 7 days before now on the
-/// bus; the weekly-batch function runs it. 202: the run happens asynchronously.
+/// The period a manual trigger at `now` studies: the 7 days before the start of the hour, so
+/// that triggers within one hour coalesce into one period, one session, one run and one email.
+pub fn manual_period(now: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>) {
+    let end = now.duration_trunc(Duration::hours(1)).unwrap_or(now);
+    (end - Duration::days(7), end)
+}
+
+/// `POST /v1/learning/batch-runs`: puts `BatchLearningRequested` for the period of
+/// [`manual_period`] on the bus; the weekly-batch function runs it. 202: the run happens
+/// asynchronously; its status is at the answer's `statusUrl`.
 async fn request_batch_run(
     State(state): State<AppState>,
     identity: AdminIdentity,
 ) -> Result<(StatusCode, Json<BatchRunRequested>), ApiError> {
-    let period_end = Utc::now();
-    let period_start = period_end - Duration::days(7);
+    let (period_start, period_end) = manual_period(Utc::now());
     let event = autolearn_bus::BatchLearningRequested {
         requested_by: identity.subject.clone(),
         period_start,
@@ -154,7 +167,48 @@ async fn request_batch_run(
     };
     state.bus.publish(&event).await.map_err(|error| ApiError::Internal(error.to_string()))?;
     tracing::info!(requested_by = %identity.subject, %period_start, %period_end, "batch run requested");
-    Ok((StatusCode::ACCEPTED, Json(BatchRunRequested { period_start, period_end, status: "requested" })))
+    let session_id = autolearn_model::keys::session_id_for_period(period_start, period_end).to_string();
+    let status_url = format!("/v1/learning/batch-runs/{session_id}");
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(BatchRunRequested { session_id, period_start, period_end, status: "requested", status_url }),
+    ))
+}
+
+/// The progress of a batch run, from its session.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BatchRunStatus {
+    pub session_id: String,
+    pub period_start: DateTime<Utc>,
+    pub period_end: DateTime<Utc>,
+    /// `running` or `completed` (`failed` is not used by the batch today).
+    pub status: autolearn_model::SessionStatus,
+    pub completed_steps: Vec<autolearn_model::BatchStep>,
+    pub proposals: usize,
+    pub report_sent: bool,
+}
+
+/// `GET /v1/learning/batch-runs/{id}`: 404 until the run has created its session.
+async fn batch_run_status(
+    State(state): State<AppState>,
+    _identity: AdminIdentity,
+    autolearn_web::extract::Path(id): autolearn_web::extract::Path<String>,
+) -> Result<Json<BatchRunStatus>, ApiError> {
+    let session = state
+        .store
+        .session(&id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("batch run {id} (not started yet, or unknown)")))?;
+    Ok(Json(BatchRunStatus {
+        session_id: session.session_id.to_string(),
+        period_start: session.period_start,
+        period_end: session.period_end,
+        status: session.status,
+        completed_steps: session.completed_steps,
+        proposals: session.proposal_ids.len(),
+        report_sent: session.report_message_id.is_some(),
+    }))
 }
 
 /// The router of this function alone, for tests and tools that serve it without the runner.

@@ -342,6 +342,7 @@ async fn without_identity_401_without_the_admin_group_403() {
         ("POST", "/v1/proposals/p-1/apply"),
         ("POST", "/v1/proposals/p-1/reject"),
         ("POST", "/v1/learning/batch-runs"),
+        ("GET", "/v1/learning/batch-runs/batch-1"),
         ("GET", "/admin/ai/learning"),
         ("POST", "/admin/ai/learning/proposals/p-1/apply"),
     ] {
@@ -398,7 +399,8 @@ async fn the_manual_trigger_puts_batch_learning_requested_on_the_bus() {
     let start: chrono::DateTime<Utc> = serde_json::from_value(reply.body["periodStart"].clone()).unwrap();
     let end: chrono::DateTime<Utc> = serde_json::from_value(reply.body["periodEnd"].clone()).unwrap();
     assert_eq!(end - start, Duration::days(7));
-    assert!(end >= before && end <= Utc::now());
+    assert_eq!(end.timestamp() % 3600, 0, "the period ends at the start of an hour");
+    assert!(end <= before + Duration::hours(1) && before - end < Duration::hours(1), "{end} vs {before}");
     let events = dash.bus.received().await;
     assert_eq!(events.len(), 1, "{events:?}");
     assert_eq!(events[0]["detail-type"], "BatchLearningRequested");
@@ -407,6 +409,31 @@ async fn the_manual_trigger_puts_batch_learning_requested_on_the_bus() {
     assert_eq!(detail["requestedBy"], ADMIN_SUB);
     assert_eq!(detail["periodStart"], reply.body["periodStart"]);
     assert_eq!(detail["periodEnd"], reply.body["periodEnd"]);
+    let session_id = reply.body["sessionId"].as_str().unwrap().to_owned();
+    assert_eq!(reply.body["statusUrl"], format!("/v1/learning/batch-runs/{session_id}"));
+
+    // Until the run creates its session, its status is 404; then the session's progress.
+    let status = dash.admin("GET", &format!("/v1/learning/batch-runs/{session_id}"), "").await;
+    assert_eq!(status.status, 404, "{}", status.text);
+    let mut session = autolearn_testkit::fixtures::session(&session_id, end);
+    session.completed_steps = vec![autolearn_model::BatchStep::Proposals];
+    dash.store.create(&session).await.unwrap();
+    let status = dash.admin("GET", &format!("/v1/learning/batch-runs/{session_id}"), "").await;
+    assert_eq!(status.status, 200, "{}", status.text);
+    assert_eq!(status.body["status"], "running");
+    assert_eq!(status.body["completedSteps"], serde_json::json!(["proposals"]));
+    assert_eq!(status.body["reportSent"], false);
+}
+
+#[test]
+fn manual_triggers_within_one_hour_coalesce_into_one_period() {
+    use chrono::TimeZone;
+    let early = Utc.with_ymd_and_hms(2026, 11, 16, 9, 0, 1).unwrap();
+    let late = Utc.with_ymd_and_hms(2026, 11, 16, 9, 59, 59).unwrap();
+    let next = Utc.with_ymd_and_hms(2026, 11, 16, 10, 0, 0).unwrap();
+    assert_eq!(dashboard_api::manual_period(early), dashboard_api::manual_period(late));
+    assert_ne!(dashboard_api::manual_period(late), dashboard_api::manual_period(next));
+    assert_eq!(dashboard_api::manual_period(early).1, Utc.with_ymd_and_hms(2026, 11, 16, 9, 0, 0).unwrap());
 }
 
 #[tokio::test]
@@ -449,7 +476,7 @@ async fn every_served_operation_is_in_the_openapi_document() {
         promotion: Default::default(),
     };
     let table = dashboard_api::routes(state);
-    assert_eq!(table.operations().len(), 8);
+    assert_eq!(table.operations().len(), 9);
     let missing =
         autolearn_web::openapi::undocumented(table.operations(), autolearn_web::openapi::OPENAPI_YAML);
     assert!(missing.is_empty(), "undocumented: {missing:?}");

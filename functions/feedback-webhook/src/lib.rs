@@ -8,7 +8,7 @@ pub mod send;
 use autolearn_bus::{EVENT_BUS_NAME, EventBus};
 use autolearn_model::Store;
 use autolearn_web::idempotency::Answer;
-use autolearn_web::webhook::{MAX_BODY_BYTES, SignedBody, WEBHOOK_SECRET, WebhookConfig};
+use autolearn_web::webhook::{MAX_BODY_BYTES, SignedBody, WEBHOOK_SECRET_ID, WebhookConfig};
 use autolearn_web::{ApiError, ConfigError, RouteTable, config};
 use axum::extract::{FromRef, State};
 use axum::http::Method;
@@ -21,12 +21,13 @@ pub const SERVICE: &str = "feedback-webhook";
 pub const EDIT_THRESHOLD: &str = "EDIT_THRESHOLD";
 pub const DEFAULT_EDIT_THRESHOLD: f64 = 0.2;
 
-/// Every environment variable `Config::from_env` reads; the template test checks that
+/// Every environment variable `Config::load` reads; the template test checks that
 /// `infra/template.yaml` sets each of them for this function.
 pub const ENV_VARS: &[&str] =
-    &[config::TABLE_NAME, WEBHOOK_SECRET, MAX_BODY_BYTES, EVENT_BUS_NAME, EDIT_THRESHOLD];
+    &[config::TABLE_NAME, WEBHOOK_SECRET_ID, MAX_BODY_BYTES, EVENT_BUS_NAME, EDIT_THRESHOLD];
 
-/// Configuration, read and validated once at cold start.
+/// Configuration, read and validated once at cold start (the webhook key fetched from Secrets
+/// Manager then).
 #[derive(Debug, Clone)]
 pub struct Config {
     pub table_name: String,
@@ -36,13 +37,13 @@ pub struct Config {
 }
 
 impl Config {
-    pub fn from_env() -> Result<Self, ConfigError> {
+    pub async fn load(aws: &aws_config::SdkConfig) -> Result<Self, ConfigError> {
         let edit_threshold =
             config::optional_with(EDIT_THRESHOLD, DEFAULT_EDIT_THRESHOLD, parse_edit_threshold)?;
         Ok(Self {
             table_name: config::required(config::TABLE_NAME)?,
             event_bus_name: config::required(EVENT_BUS_NAME)?,
-            webhook: WebhookConfig::from_env()?,
+            webhook: WebhookConfig::load(aws).await?,
             edit_threshold,
         })
     }

@@ -6,8 +6,8 @@ use feedback_webhook::{AppState, Config, SERVICE, routes};
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     telemetry::init();
-    let config = Config::from_env()?;
     let aws = aws_config::load_from_env().await;
+    let config = Config::load(&aws).await?;
     let state = AppState {
         store: Store::new(aws_sdk_dynamodb::Client::new(&aws), config.table_name),
         bus: EventBus::new(aws_sdk_eventbridge::Client::new(&aws), config.event_bus_name),

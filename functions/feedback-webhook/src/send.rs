@@ -3,8 +3,11 @@
 //! The first DynamoDB call reads the execution (its draft, intent and playbook entries); the
 //! second is one transaction with every effect: the idempotency record, the DraftFeedback of a
 //! rewritten send (into the unanalyzed queue), the approval counters of the dynamic intent and
-//! playbook entries, and one shard of the day's outcome counters. A duplicate delivery fails
-//! the idempotency record's condition, which hands back the first answer.
+//! playbook entries, one shard of the day's outcome counters, and the send recorded on the
+//! execution item with its answer. A duplicate delivery fails the execution's "no send yet"
+//! condition, which hands back the first answer, however old the send (an idempotency record
+//! expires; the execution does not). The store retries conflicts and throttling; what is still
+//! refused is 503, nothing written.
 //!
 //! Policy for the edge cases:
 //! - one send per execution is counted: a redelivery of the same send answers the first
@@ -13,11 +16,11 @@
 //! - a send for an execution that produced no draft has nothing to compare: it counts as
 //!   `sentWithoutDraft` for the day and touches no approval counter.
 
-use autolearn_bus::DraftFeedbackRecorded;
+use autolearn_bus::{DraftFeedbackRecorded, Event};
 use autolearn_learning::edit::{self, SendOutcome};
 use autolearn_model::{
-    Cancellation, ConfigItem, Counter, DraftFeedback, Execution, IdempotencyRecord, StoreError, Transaction,
-    Usage, counters, keys,
+    Cancellation, ConfigItem, Counter, DraftFeedback, Execution, IdempotencyRecord, OutboxEntry, SendRecord,
+    StoreError, Transaction, Usage, counters, keys,
 };
 use autolearn_web::ApiError;
 use autolearn_web::idempotency::{self, Answer};
@@ -46,7 +49,7 @@ pub struct FeedbackRequest {
     #[garde(length(min = 1, max = 128), custom(id_rules))]
     pub execution_id: String,
     /// The text that was sent. Customer-facing text: never logged.
-    #[garde(length(min = 1))]
+    #[garde(length(chars, min = 1, max = autolearn_web::bounds::MAX_SENT_TEXT_CHARS))]
     pub sent_text: String,
     #[garde(skip)]
     pub sent_at: DateTime<Utc>,
@@ -75,6 +78,16 @@ pub struct PreparedSend {
     pub event: Option<DraftFeedbackRecorded>,
     request_hash: String,
     idempotency_action: usize,
+    send_action: usize,
+}
+
+fn outbox_entry(event: &DraftFeedbackRecorded, now: DateTime<Utc>) -> Result<OutboxEntry, ApiError> {
+    Ok(OutboxEntry {
+        execution_id: event.execution_id.clone(),
+        detail_type: event.detail_type().to_owned(),
+        detail: serde_json::to_string(event).map_err(|e| ApiError::Internal(e.to_string()))?,
+        created_at: now,
+    })
 }
 
 /// The counters and approval usage a send adds.
@@ -159,6 +172,11 @@ pub fn prepare(
         });
         feedback_id = Some(feedback.feedback_id.clone());
         transaction.create(&feedback)?;
+        // The event goes into the outbox with the feedback: if the bus refuses it, the next
+        // drain puts it (consumers deduplicate by feedbackId).
+        if let Some(event) = &event {
+            transaction.create(&outbox_entry(event, now)?)?;
+        }
     }
 
     let response = SendRecorded {
@@ -170,7 +188,16 @@ pub fn prepare(
     };
     let answer = Answer::new(StatusCode::CREATED, &response)?;
     let record = answer.record(IDEMPOTENCY_SCOPE, &execution.execution_id, &request_hash, now);
+    // Sends recorded before executions carried their send are guarded by this record until it
+    // expires (7 days); the send on the execution guards every send, at any age.
     let idempotency_action = transaction.create(&record)?;
+    let send = SendRecord {
+        request_hash: request_hash.clone(),
+        response_status: answer.status.as_u16(),
+        response_body: answer.body.clone(),
+        recorded_at: now,
+    };
+    let send_action = transaction.record_send(&execution.execution_id, &send)?;
 
     if outcome != SendOutcome::NoDraft {
         let unedited = i64::from(outcome == SendOutcome::Unedited);
@@ -187,38 +214,60 @@ pub fn prepare(
     let shard = counters::shard_for(&execution.execution_id, keys::COUNTER_SHARDS);
     transaction.add_to_counters(request.sent_at.date_naive(), shard, &send_counts(outcome, distance))?;
 
-    Ok(PreparedSend { answer, transaction, event, request_hash, idempotency_action })
+    Ok(PreparedSend { answer, transaction, event, request_hash, idempotency_action, send_action })
 }
 
 /// Records a send, or answers a redelivery with the first response.
 pub async fn record(state: &AppState, body: &[u8], now: DateTime<Utc>) -> Result<Answer, ApiError> {
     let (request, request_hash) = parse(body)?;
+    // The day its counters go to must be open, and the queue must not hold it past every batch.
+    state.webhook.dates.check("sentAt", request.sent_at, now)?;
     let execution = state
         .store
         .execution(&request.execution_id)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("execution {}", request.execution_id)))?;
     let prepared = prepare(&request, request_hash, &execution, state.edit_threshold, now)?;
-    let PreparedSend { answer, transaction, event, request_hash, idempotency_action } = prepared;
-
+    let PreparedSend { answer, transaction, event, request_hash, idempotency_action, send_action } = prepared;
+    let failed = |index: usize, reasons: &[Cancellation]| {
+        reasons.get(index).is_some_and(Cancellation::is_condition_failure)
+    };
+    let conflict = || format!("a different send is already recorded for execution {}", request.execution_id);
     match state.store.commit(transaction).await {
         Ok(()) => {}
-        Err(StoreError::TransactionCanceled { reasons })
-            if reasons.get(idempotency_action).is_some_and(Cancellation::is_condition_failure) =>
-        {
+        Err(StoreError::TransactionCanceled { reasons }) if failed(send_action, &reasons) => {
+            // The refused update handed back the execution with its first send.
+            return match reasons[send_action].old_send().transpose()? {
+                Some(send) if send.request_hash == request_hash => Ok(Answer {
+                    status: StatusCode::from_u16(send.response_status).unwrap_or(StatusCode::CREATED),
+                    body: send.response_body,
+                    replayed: true,
+                }),
+                Some(_) => Err(ApiError::Conflict(conflict())),
+                None => Err(ApiError::not_found(format!("execution {}", request.execution_id))),
+            };
+        }
+        Err(StoreError::TransactionCanceled { reasons }) if failed(idempotency_action, &reasons) => {
             let stored = reasons[idempotency_action].old::<IdempotencyRecord>().transpose()?;
-            return Answer::replay(stored, &request_hash, now, || {
-                format!("a different send is already recorded for execution {}", request.execution_id)
-            });
+            return Answer::replay(stored, &request_hash, now, conflict);
         }
         Err(error) => return Err(error.into()),
     }
 
     if let Some(event) = event {
-        // The feedback is stored and queued whatever happens here: the batch reads the queue,
-        // not the bus. A failed put is logged (ids only) and not retried by the caller.
-        if let Err(error) = state.bus.publish(&event).await {
-            tracing::warn!(execution_id = %event.execution_id, %error, "DraftFeedbackRecorded not published");
+        // The feedback and its outbox entry are stored whatever happens here: a refused put
+        // leaves the entry for the next drain (the weekly batch drains the outbox first).
+        match state.bus.publish(&event).await {
+            Ok(()) => {
+                if let Err(error) =
+                    state.store.clear_outbox_entry(&event.execution_id, event.detail_type()).await
+                {
+                    tracing::warn!(execution_id = %event.execution_id, %error, "outbox entry not cleared; the drain puts the event again");
+                }
+            }
+            Err(error) => {
+                tracing::warn!(execution_id = %event.execution_id, %error, "DraftFeedbackRecorded left in the outbox");
+            }
         }
     }
     Ok(answer)

@@ -33,6 +33,7 @@ impl Webhook {
         let webhook = WebhookConfig {
             auth: WebhookAuth::new(TEST_SECRET),
             max_body_bytes: autolearn_web::webhook::DEFAULT_MAX_BODY_BYTES,
+            dates: autolearn_testkit::http::fixture_dates(),
         };
         let state = AppState { store: store.clone(), bus: bus.bus.clone(), webhook, edit_threshold: 0.2 };
         let router = routes(state).merge(health(SERVICE)).into_router();
@@ -236,13 +237,17 @@ async fn duplicate_deliveries_count_once() {
 }
 
 #[tokio::test]
-async fn a_send_costs_at_most_two_dynamodb_round_trips() {
+async fn a_send_costs_two_dynamodb_round_trips_and_a_rewrite_one_more_to_clear_its_outbox_entry() {
     let webhook = Webhook::new().await;
     webhook.seed_execution("exec-1", Some(DRAFT)).await;
-    webhook.post("exec-1", "Let me check availability and get back to you today.").await;
+    webhook.post("exec-1", DRAFT).await;
     assert_eq!(webhook.requests.get(), 2, "read the execution, then one transaction");
+    webhook.seed_execution("exec-2", Some(DRAFT)).await;
+    webhook.post("exec-2", "Let me check availability and get back to you today.").await;
+    assert_eq!(webhook.requests.get(), 3, "read, one transaction, and the outbox entry cleared once put");
+    assert!(webhook.store.outbox(None, 10).await.unwrap().items.is_empty());
     webhook.requests.reset();
-    webhook.post("exec-1", "Let me check availability and get back to you today.").await;
+    webhook.post("exec-2", "Let me check availability and get back to you today.").await;
     assert_eq!(webhook.requests.get(), 2, "a redelivery is answered from the refused transaction");
     webhook.requests.reset();
     webhook.post("exec-404", "Hello").await;
@@ -309,4 +314,178 @@ async fn bad_input_is_refused_and_writes_nothing() {
     huge["sentText"] = json!("x".repeat(300 * 1024));
     let reply = webhook.post_body(&huge).await;
     assert_refused(&webhook, reply, StatusCode::PAYLOAD_TOO_LARGE, None).await;
+}
+
+#[tokio::test]
+async fn a_redelivery_long_after_the_send_is_answered_from_the_execution_and_counts_nothing() {
+    let webhook = Webhook::new().await;
+    webhook.seed_execution("exec-1", Some(DRAFT)).await;
+    let first = webhook.post("exec-1", DRAFT).await;
+    assert_eq!(first.status, StatusCode::CREATED, "{}", first.text);
+    let stored = webhook.store.execution("exec-1").await.unwrap();
+    assert!(stored.is_some());
+
+    let state = AppState {
+        store: webhook.store.clone(),
+        bus: webhook.bus.bus.clone(),
+        webhook: WebhookConfig {
+            auth: WebhookAuth::new(TEST_SECRET),
+            max_body_bytes: autolearn_web::webhook::DEFAULT_MAX_BODY_BYTES,
+            dates: autolearn_testkit::http::fixture_dates(),
+        },
+        edit_threshold: 0.2,
+    };
+    let mut body = sample_body(SAMPLE);
+    body["executionId"] = json!("exec-1");
+    body["sentText"] = json!(DRAFT);
+    // Long past the idempotency record's TTL: the execution's recorded send still answers.
+    let later = chrono::Utc::now() + chrono::Duration::days(autolearn_web::idempotency::TTL_DAYS + 60);
+    let replay = feedback_webhook::send::record(&state, body.to_string().as_bytes(), later).await.unwrap();
+    assert!(replay.replayed);
+    assert_eq!(serde_json::from_str::<Value>(&replay.body).unwrap(), first.body);
+    body["sentText"] = json!("Something else entirely.");
+    let other = feedback_webhook::send::record(&state, body.to_string().as_bytes(), later).await;
+    assert!(matches!(other, Err(autolearn_web::ApiError::Conflict(_))), "{other:?}");
+    assert_eq!(webhook.usage().await, (1, 1, 1, 1), "the unedited send counted once");
+    assert_eq!(webhook.counters().await.get(&Counter::Unedited), 1);
+}
+
+/// Posts until the answer is not 503, as the CRM does on `Retry-After`.
+async fn post_until_accepted(router: &Router, body: &Value) -> (Reply, usize) {
+    let mut unavailable = 0;
+    loop {
+        let reply = send(router, signed_event(SAMPLE, &body.to_string(), TEST_SECRET)).await;
+        if reply.status != StatusCode::SERVICE_UNAVAILABLE {
+            return (reply, unavailable);
+        }
+        assert!(reply.headers.contains_key("retry-after"), "503 without Retry-After");
+        unavailable += 1;
+    }
+}
+
+#[tokio::test]
+async fn conflicts_throttling_and_lost_answers_lose_no_send_and_count_none_twice() {
+    use autolearn_testkit::faults::{FaultRates, Faults};
+    autolearn_web::telemetry::init();
+    let faults = Faults::new(FaultRates::default());
+    let config = faults.sdk_config().await;
+    let store = autolearn_testkit::fresh_table(aws_sdk_dynamodb::Client::new(&config)).await;
+    let bus = ObservedBus::new().await;
+    let webhook_config = WebhookConfig {
+        auth: WebhookAuth::new(TEST_SECRET),
+        max_body_bytes: autolearn_web::webhook::DEFAULT_MAX_BODY_BYTES,
+        dates: autolearn_testkit::http::fixture_dates(),
+    };
+    let state =
+        AppState { store: store.clone(), bus: bus.bus.clone(), webhook: webhook_config, edit_threshold: 0.2 };
+    let router = routes(state).into_router();
+    let at = fixtures::monday_9am();
+    store.create(&fixtures::intent("intent-showing", "SHOWING_REQUEST", at)).await.unwrap();
+    for id in ["pb-offer-times", "pb-confirm-address"] {
+        store.create(&fixtures::playbook_entry(id, at)).await.unwrap();
+    }
+    let mut bodies = Vec::new();
+    for i in 0..200 {
+        let id = format!("exec-{i:03}");
+        let mut execution = fixtures::execution(&id, &format!("conv-{}", i % 41), at);
+        execution.intent.as_mut().unwrap().dynamic_intent_id = Some("intent-showing".into());
+        execution.playbook_entry_ids = vec!["pb-offer-times".into(), "pb-confirm-address".into()];
+        execution.draft_reply = Some(DRAFT.into());
+        store.create(&execution).await.unwrap();
+        let mut body = sample_body(SAMPLE);
+        body["executionId"] = json!(id);
+        // Every other send goes out unedited, the rest rewritten.
+        body["sentText"] =
+            json!(if i % 2 == 0 { DRAFT } else { "Let me check availability and get back to you today." });
+        bodies.push(body);
+    }
+
+    faults.set(FaultRates {
+        transaction_conflict: 0.3,
+        transaction_throttled: 0.05,
+        transaction_answer_lost: 0.05,
+        ..FaultRates::default()
+    });
+    let tasks: Vec<_> = bodies
+        .iter()
+        .cloned()
+        .map(|body| {
+            let router = router.clone();
+            tokio::spawn(async move { post_until_accepted(&router, &body).await })
+        })
+        .collect();
+    let mut unavailable = 0;
+    for task in tasks {
+        let (reply, refused) = task.await.unwrap();
+        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
+        unavailable += refused;
+    }
+    assert!(unavailable < 10, "{unavailable} answers were 503: the store's retries absorb conflicts");
+    assert!(faults.injected.conflicts() > 30, "{:?}", faults.injected);
+    assert!(faults.injected.lost_answers() > 0, "{:?}", faults.injected);
+    // Redeliveries of some sends under the same faults count nothing.
+    for body in bodies.iter().step_by(7) {
+        let (reply, _) = post_until_accepted(&router, body).await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
+        assert_eq!(reply.headers.get(REPLAYED_HEADER).unwrap(), "true");
+    }
+    faults.set(FaultRates::default());
+
+    let intent = store.intent("intent-showing").await.unwrap().unwrap().usage;
+    assert_eq!((intent.sent_count, intent.unedited_count), (200, 100));
+    for entry in ["pb-offer-times", "pb-confirm-address"] {
+        let usage = store.playbook_entry(entry).await.unwrap().unwrap().usage;
+        assert_eq!((usage.sent_count, usage.unedited_count), (200, 100));
+    }
+    let counters = store.daily_counters(&[day()]).await.unwrap().remove(0);
+    assert_eq!(counters.get(&Counter::Sent), 200);
+    assert_eq!(counters.get(&Counter::Unedited), 100);
+    assert_eq!(counters.get(&Counter::Rewritten), 100);
+    let queued = autolearn_model::all_pages(|cursor| {
+        let store = store.clone();
+        async move { store.unanalyzed_feedback(cursor.as_deref(), 100).await }
+    })
+    .await
+    .unwrap();
+    assert_eq!(queued.len(), 100, "every rewrite queued once");
+}
+
+#[tokio::test]
+async fn dates_outside_the_window_and_oversized_texts_are_422_naming_the_field_and_write_nothing() {
+    let mut webhook = Webhook::new().await;
+    webhook.seed_execution("exec-1", Some(DRAFT)).await;
+    let state = AppState {
+        store: webhook.store.clone(),
+        bus: webhook.bus.bus.clone(),
+        // The production window: 30 days back, 5 minutes ahead of now.
+        webhook: WebhookConfig {
+            auth: WebhookAuth::new(TEST_SECRET),
+            max_body_bytes: autolearn_web::webhook::DEFAULT_MAX_BODY_BYTES,
+            dates: Default::default(),
+        },
+        edit_threshold: 0.2,
+    };
+    webhook.router = routes(state).into_router();
+    let now = chrono::Utc::now();
+    let at = |moment: chrono::DateTime<chrono::Utc>| json!(moment.to_rfc3339());
+    let cases = [
+        ("sentAt", at(now - chrono::Duration::days(31))),
+        ("sentAt", at(now + chrono::Duration::minutes(10))),
+        ("sentAt", json!("+262142-12-31T23:59:59Z")),
+        ("sentText", json!("é".repeat(autolearn_web::bounds::MAX_SENT_TEXT_CHARS + 1))),
+    ];
+    for (field, value) in cases {
+        let mut body = sample_body(SAMPLE);
+        body["executionId"] = json!("exec-1");
+        body["sentAt"] = at(now);
+        body[field] = value;
+        let reply = webhook.post_body(&body).await;
+        assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{field}: {}", reply.text);
+        assert_eq!(reply.body["error"]["field"], field, "{}", reply.text);
+    }
+    webhook.assert_nothing_written().await;
+    let mut body = sample_body(SAMPLE);
+    body["executionId"] = json!("exec-1");
+    body["sentAt"] = at(now - chrono::Duration::days(29));
+    assert_eq!(webhook.post_body(&body).await.status, StatusCode::CREATED);
 }

@@ -6,7 +6,7 @@ pub mod record;
 
 use autolearn_model::Store;
 use autolearn_web::idempotency::Answer;
-use autolearn_web::webhook::{MAX_BODY_BYTES, SignedBody, WEBHOOK_SECRET, WebhookConfig};
+use autolearn_web::webhook::{MAX_BODY_BYTES, SignedBody, WEBHOOK_SECRET_ID, WebhookConfig};
 use autolearn_web::{ApiError, ConfigError, RouteTable, config};
 use axum::extract::{FromRef, State};
 use axum::http::Method;
@@ -15,11 +15,12 @@ use axum::routing::post;
 /// The function's name, as in the template and in `GET /health`.
 pub const SERVICE: &str = "intent-tracker";
 
-/// Every environment variable `Config::from_env` reads; the template test checks that
+/// Every environment variable `Config::load` reads; the template test checks that
 /// `infra/template.yaml` sets each of them for this function.
-pub const ENV_VARS: &[&str] = &[config::TABLE_NAME, WEBHOOK_SECRET, MAX_BODY_BYTES];
+pub const ENV_VARS: &[&str] = &[config::TABLE_NAME, WEBHOOK_SECRET_ID, MAX_BODY_BYTES];
 
-/// Configuration, read and validated once at cold start.
+/// Configuration, read and validated once at cold start (the webhook key fetched from Secrets
+/// Manager then).
 #[derive(Debug, Clone)]
 pub struct Config {
     pub table_name: String,
@@ -27,8 +28,9 @@ pub struct Config {
 }
 
 impl Config {
-    pub fn from_env() -> Result<Self, ConfigError> {
-        Ok(Self { table_name: config::required(config::TABLE_NAME)?, webhook: WebhookConfig::from_env()? })
+    pub async fn load(aws: &aws_config::SdkConfig) -> Result<Self, ConfigError> {
+        let table_name = config::required(config::TABLE_NAME)?;
+        Ok(Self { table_name, webhook: WebhookConfig::load(aws).await? })
     }
 }
 

@@ -32,6 +32,10 @@ fn id_rules(value: &str, _: &()) -> garde::Result {
     }
 }
 
+fn skill_rules(value: &str, _: &()) -> garde::Result {
+    autolearn_web::bounds::counter_name_rule(value).map_err(garde::Error::new)
+}
+
 fn intent_name_rules(value: &str, _: &()) -> garde::Result {
     let upper_snake = value.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
     if upper_snake && value.starts_with(|c: char| c.is_ascii_uppercase()) {
@@ -66,8 +70,9 @@ pub struct ExecutionRequest {
     #[serde(default)]
     #[garde(dive)]
     pub intent: Option<IntentRequest>,
+    /// Becomes a counter of the day: a short plain name (see `bounds::counter_name_rule`).
     #[serde(default)]
-    #[garde(inner(length(min = 1, max = 128)))]
+    #[garde(inner(custom(skill_rules)))]
     pub skill: Option<String>,
     #[serde(default)]
     #[garde(length(max = MAX_PLAYBOOK_ENTRIES), inner(length(min = 1, max = 128), custom(id_rules)), custom(distinct))]
@@ -122,6 +127,7 @@ pub struct PreparedExecution {
     pub transaction: Transaction,
     /// Transaction action index of the idempotency record, the intent, and each playbook entry.
     idempotency_action: usize,
+    execution_action: usize,
     intent_action: Option<usize>,
     playbook_actions: Vec<usize>,
 }
@@ -199,7 +205,7 @@ pub fn prepare(body: &[u8], now: DateTime<Utc>) -> Result<PreparedExecution, Api
 
     let mut transaction = Transaction::new();
     let idempotency_action = transaction.create(&record)?;
-    transaction.create(&execution)?;
+    let execution_action = transaction.create(&execution)?;
     let intent_action = execution
         .intent
         .as_ref()
@@ -220,12 +226,17 @@ pub fn prepare(body: &[u8], now: DateTime<Utc>) -> Result<PreparedExecution, Api
         answer,
         transaction,
         idempotency_action,
+        execution_action,
         intent_action,
         playbook_actions,
     })
 }
 
 /// Records an execution, or answers a replay with the first response.
+///
+/// The store retries conflicts and throttling itself; what is still refused after its retries
+/// is 503 (nothing written, safe to resend). 409 only when the execution id is stored with other
+/// content.
 pub async fn record(state: &AppState, body: &[u8], now: DateTime<Utc>) -> Result<Answer, ApiError> {
     let PreparedExecution {
         execution,
@@ -233,38 +244,47 @@ pub async fn record(state: &AppState, body: &[u8], now: DateTime<Utc>) -> Result
         answer,
         transaction,
         idempotency_action,
+        execution_action,
         intent_action,
         playbook_actions,
     } = prepare(body, now)?;
+    // The day its counters go to must be open: within the window around now.
+    state.webhook.dates.check("createdAt", execution.created_at, now)?;
     let failed = |index: usize, reasons: &[Cancellation]| {
         reasons.get(index).is_some_and(Cancellation::is_condition_failure)
     };
-    match state.store.commit(transaction).await {
-        Ok(()) => Ok(answer),
-        Err(StoreError::TransactionCanceled { reasons }) if failed(idempotency_action, &reasons) => {
-            // The refused create handed back the stored record: no second read needed.
-            let stored = reasons[idempotency_action].old::<IdempotencyRecord>().transpose()?;
-            Answer::replay(stored, &request_hash, now, || {
-                format!("execution {} was already recorded with a different body", execution.execution_id)
-            })
+    let reasons = match state.store.commit(transaction).await {
+        Ok(()) => return Ok(answer),
+        Err(StoreError::TransactionCanceled { reasons }) => reasons,
+        Err(error) => return Err(error.into()),
+    };
+    let conflict =
+        || format!("execution {} was already recorded with a different body", execution.execution_id);
+    if failed(idempotency_action, &reasons) {
+        // The refused create handed back the stored record: no second read needed.
+        let stored = reasons[idempotency_action].old::<IdempotencyRecord>().transpose()?;
+        if stored.as_ref().is_some_and(|record| !record.is_expired(now)) {
+            return Answer::replay(stored, &request_hash, now, conflict);
         }
-        Err(StoreError::TransactionCanceled { reasons }) => {
-            if intent_action.is_some_and(|index| failed(index, &reasons)) {
-                return Err(ApiError::invalid(
-                    "intent.dynamicIntentId",
-                    "intent.dynamicIntentId: no dynamic intent has this id",
-                ));
-            }
-            if let Some(position) = playbook_actions.iter().position(|index| failed(*index, &reasons)) {
-                let field = format!("playbookEntryIds[{position}]");
-                return Err(ApiError::invalid(
-                    field.clone(),
-                    format!("{field}: no playbook entry has this id"),
-                ));
-            }
-            // The execution exists but its idempotency record has expired: a very late replay.
-            Err(ApiError::Conflict(format!("execution {} is already recorded", execution.execution_id)))
-        }
-        Err(error) => Err(error.into()),
     }
+    if failed(execution_action, &reasons) {
+        // The idempotency record has expired: the execution itself is the permanent record. The
+        // same content is a very late replay (nothing counted again), other content a conflict.
+        let stored = reasons[execution_action].old::<Execution>().transpose()?;
+        return match stored {
+            Some(stored) if stored == execution => Ok(Answer { replayed: true, ..answer }),
+            _ => Err(ApiError::Conflict(conflict())),
+        };
+    }
+    if intent_action.is_some_and(|index| failed(index, &reasons)) {
+        return Err(ApiError::invalid(
+            "intent.dynamicIntentId",
+            "intent.dynamicIntentId: no dynamic intent has this id",
+        ));
+    }
+    if let Some(position) = playbook_actions.iter().position(|index| failed(*index, &reasons)) {
+        let field = format!("playbookEntryIds[{position}]");
+        return Err(ApiError::invalid(field.clone(), format!("{field}: no playbook entry has this id")));
+    }
+    Err(StoreError::TransactionCanceled { reasons }.into())
 }

@@ -30,7 +30,11 @@ impl Tracker {
     async fn with_body_limit(max_body_bytes: usize) -> Self {
         autolearn_web::telemetry::init();
         let (store, requests) = fresh_counted_store().await;
-        let webhook = WebhookConfig { auth: WebhookAuth::new(TEST_SECRET), max_body_bytes };
+        let webhook = WebhookConfig {
+            auth: WebhookAuth::new(TEST_SECRET),
+            max_body_bytes,
+            dates: autolearn_testkit::http::fixture_dates(),
+        };
         let router = routes(AppState { store: store.clone(), webhook }).merge(health(SERVICE)).into_router();
         Self { store, requests, router }
     }
@@ -385,4 +389,192 @@ async fn text_beyond_the_item_limit_is_refused_naming_the_field() {
     body["draftReply"] = json!("é".repeat(200 * 1024));
     let reply = tracker.post(MATCHED, &body).await;
     assert_refused(&tracker, reply, StatusCode::UNPROCESSABLE_ENTITY, Some("draftReply"), &valid).await;
+}
+
+/// A tracker whose DynamoDB client meets `faults` (every other request goes to moto as usual).
+async fn faulty_tracker(faults: &autolearn_testkit::faults::Faults) -> Tracker {
+    autolearn_web::telemetry::init();
+    let config = faults.sdk_config().await;
+    let counter = RequestCounter::default();
+    let dynamodb = aws_sdk_dynamodb::config::Builder::from(&config).interceptor(counter.clone()).build();
+    let store = autolearn_testkit::fresh_table(aws_sdk_dynamodb::Client::from_conf(dynamodb)).await;
+    let webhook = WebhookConfig {
+        auth: WebhookAuth::new(TEST_SECRET),
+        max_body_bytes: autolearn_web::webhook::DEFAULT_MAX_BODY_BYTES,
+        dates: autolearn_testkit::http::fixture_dates(),
+    };
+    let router = routes(AppState { store: store.clone(), webhook }).merge(health(SERVICE)).into_router();
+    Tracker { store, requests: counter, router }
+}
+
+/// Posts until the answer is not 503, as the CRM does on `Retry-After`; every 503 must say
+/// when to come back.
+async fn post_until_accepted(router: &Router, body: &Value) -> (Reply, usize) {
+    let mut unavailable = 0;
+    loop {
+        let reply = send(router, signed_event(MATCHED, &body.to_string(), TEST_SECRET)).await;
+        if reply.status != StatusCode::SERVICE_UNAVAILABLE {
+            return (reply, unavailable);
+        }
+        assert!(reply.headers.contains_key("retry-after"), "503 without Retry-After");
+        unavailable += 1;
+    }
+}
+
+#[tokio::test]
+async fn conflicts_throttling_and_lost_answers_lose_nothing_and_count_nothing_twice() {
+    use autolearn_testkit::faults::{FaultRates, Faults};
+    let faults = Faults::new(FaultRates::default());
+    let tracker = faulty_tracker(&faults).await;
+    tracker.seed_config().await;
+    // Every execution hits the same dynamic intent, playbook entries and day: on DynamoDB these
+    // transactions conflict with each other; here 30% of attempts are cancelled for it, some are
+    // throttled, and some are applied with their answer lost (the SDK sends them again).
+    faults.set(FaultRates {
+        transaction_conflict: 0.3,
+        transaction_throttled: 0.05,
+        transaction_answer_lost: 0.05,
+        ..FaultRates::default()
+    });
+    let bodies: Vec<Value> = (0..200)
+        .map(|i| {
+            let mut body = sample_body(MATCHED);
+            body["executionId"] = json!(format!("exec-{i:03}"));
+            body["conversationId"] = json!(format!("conv-{}", i % 37));
+            body
+        })
+        .collect();
+    let tasks: Vec<_> = bodies
+        .iter()
+        .cloned()
+        .map(|body| {
+            let router = tracker.router.clone();
+            tokio::spawn(async move { post_until_accepted(&router, &body).await })
+        })
+        .collect();
+    let mut unavailable = 0;
+    for task in tasks {
+        let (reply, refused) = task.await.unwrap();
+        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
+        unavailable += refused;
+    }
+    // The store's own retries absorb the conflicts: without them about 70 of the 200 would
+    // have been 503 (each of those resent here as the CRM would).
+    assert!(unavailable < 10, "{unavailable} answers were 503");
+    let injected = &faults.injected;
+    assert!(injected.conflicts() > 30, "conflicts were injected: {}", injected.conflicts());
+    assert!(injected.throttles() > 0 && injected.lost_answers() > 0, "{injected:?}");
+
+    // Redeliveries under the same faults answer the first response and count nothing.
+    for body in bodies.iter().step_by(10) {
+        let (reply, _) = post_until_accepted(&tracker.router, body).await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
+        assert_eq!(reply.headers.get(REPLAYED_HEADER).unwrap(), "true");
+    }
+
+    faults.set(FaultRates::default());
+    for body in &bodies {
+        let id = body["executionId"].as_str().unwrap();
+        assert!(tracker.store.execution(id).await.unwrap().is_some(), "{id} lost");
+    }
+    assert_eq!(tracker.store.intent("intent-showing").await.unwrap().unwrap().usage.hit_count, 200);
+    for entry in ["pb-offer-times", "pb-confirm-address"] {
+        assert_eq!(tracker.store.playbook_entry(entry).await.unwrap().unwrap().usage.hit_count, 200);
+    }
+    let counters = tracker.counters(day()).await;
+    assert_eq!(counters.get(&Counter::Executions), 200);
+    assert_eq!(counters.get(&Counter::Matched), 200);
+    assert_eq!(counters.get(&Counter::Drafted), 200);
+    assert_eq!(counters.intents().collect::<Vec<_>>(), vec![("SHOWING_REQUEST", 200)]);
+}
+
+#[tokio::test]
+async fn a_transaction_still_refused_after_every_retry_is_503_with_retry_after_and_writes_nothing() {
+    use autolearn_testkit::faults::{FaultRates, Faults};
+    let faults = Faults::new(FaultRates::default());
+    let mut tracker = faulty_tracker(&faults).await;
+    tracker.seed_config().await;
+    tracker.store = tracker.store.clone().with_retry(autolearn_model::store::RetryPolicy {
+        max_attempts: 3,
+        base: std::time::Duration::from_millis(1),
+        max_delay: std::time::Duration::from_millis(2),
+    });
+    let webhook = WebhookConfig {
+        auth: WebhookAuth::new(TEST_SECRET),
+        max_body_bytes: autolearn_web::webhook::DEFAULT_MAX_BODY_BYTES,
+        dates: autolearn_testkit::http::fixture_dates(),
+    };
+    tracker.router = routes(AppState { store: tracker.store.clone(), webhook }).into_router();
+    faults.set(FaultRates { transaction_conflict: 1.0, ..FaultRates::default() });
+    let body = sample_body(MATCHED);
+    let reply = tracker.post(MATCHED, &body).await;
+    assert_eq!(reply.status, StatusCode::SERVICE_UNAVAILABLE, "{}", reply.text);
+    assert_eq!(reply.body["error"]["code"], "unavailable");
+    assert_eq!(reply.headers.get("retry-after").unwrap(), "1");
+    assert_eq!(faults.injected.conflicts(), 3, "one try and two retries");
+    faults.set(FaultRates::default());
+    tracker.assert_nothing_written(&body).await;
+    // The CRM's retry, once DynamoDB accepts it, records the execution.
+    assert_eq!(tracker.post(MATCHED, &body).await.status, StatusCode::CREATED);
+}
+
+#[tokio::test]
+async fn a_replay_after_its_idempotency_record_expired_counts_nothing_again() {
+    let tracker = Tracker::new().await;
+    tracker.seed_config().await;
+    let body = sample_body(MATCHED);
+    assert_eq!(tracker.post(MATCHED, &body).await.status, StatusCode::CREATED);
+    let state = AppState {
+        store: tracker.store.clone(),
+        webhook: WebhookConfig {
+            auth: WebhookAuth::new(TEST_SECRET),
+            max_body_bytes: autolearn_web::webhook::DEFAULT_MAX_BODY_BYTES,
+            dates: autolearn_testkit::http::fixture_dates(),
+        },
+    };
+    let later = chrono::Utc::now() + chrono::Duration::days(autolearn_web::idempotency::TTL_DAYS + 30);
+    let replay = intent_tracker::record::record(&state, body.to_string().as_bytes(), later).await.unwrap();
+    assert!(replay.replayed, "the stored execution answers the late replay");
+    let mut changed = body.clone();
+    changed["skill"] = json!("other_skill");
+    let conflict = intent_tracker::record::record(&state, changed.to_string().as_bytes(), later).await;
+    assert!(matches!(conflict, Err(autolearn_web::ApiError::Conflict(_))), "{conflict:?}");
+    assert_eq!(tracker.store.intent("intent-showing").await.unwrap().unwrap().usage.hit_count, 1);
+    assert_eq!(tracker.counters(day()).await.get(&Counter::Executions), 1);
+}
+
+#[tokio::test]
+async fn dates_outside_the_window_and_unbounded_skill_names_are_422_naming_the_field_and_write_nothing() {
+    let mut tracker = Tracker::new().await;
+    tracker.seed_config().await;
+    // The production window: 30 days back, 5 minutes ahead of now.
+    let webhook = WebhookConfig {
+        auth: WebhookAuth::new(TEST_SECRET),
+        max_body_bytes: autolearn_web::webhook::DEFAULT_MAX_BODY_BYTES,
+        dates: Default::default(),
+    };
+    tracker.router = routes(AppState { store: tracker.store.clone(), webhook }).into_router();
+    let now = chrono::Utc::now();
+    let at = |moment: chrono::DateTime<chrono::Utc>| json!(moment.to_rfc3339());
+    let cases = [
+        ("createdAt", "createdAt", at(now - chrono::Duration::days(31))),
+        ("createdAt", "createdAt", at(now + chrono::Duration::minutes(10))),
+        ("createdAt", "createdAt", json!("9999-12-31T23:59:59Z")),
+        ("skill", "skill", json!("Schedule Showing!")),
+        ("skill", "skill", json!("x".repeat(65))),
+    ];
+    for (key, field, value) in cases {
+        let mut body = sample_body(MATCHED);
+        body["createdAt"] = at(now);
+        body[key] = value.clone();
+        let reply = tracker.post(MATCHED, &body).await;
+        assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{value}: {}", reply.text);
+        assert_eq!(reply.body["error"]["field"], field, "{}", reply.text);
+        assert_eq!(tracker.store.execution("exec-01JD7S3K9Q").await.unwrap(), None, "{value} was written");
+    }
+    assert_eq!(tracker.store.intent("intent-showing").await.unwrap().unwrap().usage.hit_count, 0);
+    // Within the window it is recorded.
+    let mut body = sample_body(MATCHED);
+    body["createdAt"] = at(now - chrono::Duration::days(29));
+    assert_eq!(tracker.post(MATCHED, &body).await.status, StatusCode::CREATED);
 }

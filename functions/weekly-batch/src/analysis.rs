@@ -11,11 +11,11 @@ use autolearn_learning::themes::{EditRecord, IntentAnswers, ThemeConfig, theme_p
 use autolearn_model::{
     Confidence, DraftFeedback, DynamicIntent, Evidence, EvidenceKind, Execution, LearningProposal,
     LearningSession, PlaybookEntry, Proposal, ProposalId, ProposalKind, ProposalStatus, SessionId,
-    SessionStats, StoreError, Transaction, all_pages,
+    SessionStats, StoreError, Transaction,
 };
 use chrono::{Duration, Utc};
 
-use crate::run::{PAGE, executions_between};
+use crate::run::executions_between;
 use crate::{BatchError, Deps, report_data};
 
 /// The intents the classifier already has: dynamic ones with their examples, and every intent
@@ -158,9 +158,7 @@ pub(crate) async fn analyse(deps: &Deps, session: &mut LearningSession) -> Resul
     let (start, end) = (session.period_start, session.period_end);
     let lookback_start = end - Duration::days(i64::from(deps.settings.lookback_days));
     let (feedback, gaps, recent, intents, entries, pending, rejected, applied) = tokio::try_join!(
-        all_pages(
-            |cursor| async move { store.unanalyzed_feedback_before(end, cursor.as_deref(), PAGE).await }
-        ),
+        crate::feedback_set::read(store, session),
         executions_between(store, start, end, true),
         executions_between(store, lookback_start, end, false),
         store.all_intents(),

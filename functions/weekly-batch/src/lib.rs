@@ -6,8 +6,11 @@
 mod analysis;
 pub mod analyst;
 mod experiments;
+mod feedback_set;
+pub mod outbox;
 pub mod report;
 mod report_data;
+mod report_once;
 pub mod run;
 
 use autolearn_bus::{EVENT_BUS_NAME, EventBus, PublishError};
@@ -215,7 +218,7 @@ pub struct TriggerEvent {
     pub detail: TriggerDetail,
 }
 
-/// A continuation names the period it continues; other triggers leave it to the event time.
+/// A continuation or a manual trigger names the period; the schedule leaves it to the event time.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TriggerDetail {
@@ -225,8 +228,12 @@ pub struct TriggerDetail {
 /// The period a trigger studies: the 7 days before the event's time (or the continued
 /// period), so a redelivery of the same event studies the same data.
 pub fn period_of(event: &TriggerEvent) -> (DateTime<Utc>, DateTime<Utc>) {
+    // A continuation names the period it continues; a manual trigger the period it coalesced
+    // into (the start of its hour), so that triggers within one hour make one session.
     let end = match event.detail_type.as_str() {
-        "BatchContinuationRequested" => event.detail.period_end.unwrap_or(event.time),
+        "BatchContinuationRequested" | "BatchLearningRequested" => {
+            event.detail.period_end.unwrap_or(event.time)
+        }
         _ => event.time,
     };
     (end - Duration::days(7), end)
@@ -244,6 +251,14 @@ pub enum BatchError {
     Email(String),
     #[error("the session disappeared while the batch was resuming it")]
     SessionVanished,
+    /// Another run holds the period's session (until `until`, epoch milliseconds): this one
+    /// did nothing. An error, so that a retry of the trigger resumes the session if its holder
+    /// died.
+    #[error("another run holds session {session_id} until {until} (epoch ms)")]
+    Leased { session_id: String, until: i64 },
+    /// This run's lease was taken over (it outlived its deadline): it stopped writing.
+    #[error("the lease on session {session_id} was taken over by another run")]
+    LeaseLost { session_id: String },
 }
 
 /// Runs (or continues) the batch for the trigger's period.
@@ -252,6 +267,12 @@ pub async fn handle(deps: &Deps, event: TriggerEvent, stop: StopPolicy) -> Resul
     let session_type =
         if event.detail_type == "Scheduled Event" { SessionType::Batch } else { SessionType::Manual };
     tracing::info!(detail_type = %event.detail_type, %start, %end, "batch triggered");
+    // Every trigger first puts the events the bus refused earlier (the webhooks' outbox).
+    // Boxed: inlined, the handler's future overflows the compiler's layout recursion limit.
+    let drained = Box::pin(outbox::drain(&deps.store, &deps.bus)).await?;
+    if drained > 0 {
+        tracing::info!(drained, "outbox events put on the bus");
+    }
     run::run(deps, start, end, session_type, stop).await
 }
 
@@ -266,6 +287,17 @@ mod tests {
         let (start, end) = period_of(&event);
         assert_eq!(end.to_rfc3339(), "2026-11-16T08:00:00+00:00");
         assert_eq!(start.to_rfc3339(), "2026-11-09T08:00:00+00:00");
+    }
+
+    #[test]
+    fn a_manual_trigger_studies_the_period_it_names() {
+        let event: TriggerEvent = serde_json::from_value(serde_json::json!({
+            "detail-type": "BatchLearningRequested",
+            "time": "2026-11-16T08:14:03Z",
+            "detail": {"requestedBy": "admin", "periodStart": "2026-11-09T08:00:00Z", "periodEnd": "2026-11-16T08:00:00Z"}
+        }))
+        .unwrap();
+        assert_eq!(period_of(&event).1.to_rfc3339(), "2026-11-16T08:00:00+00:00");
     }
 
     #[test]

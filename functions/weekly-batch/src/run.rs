@@ -8,13 +8,21 @@
 //!    them) and the session's summary. An idea an admin applied or rejected is never proposed
 //!    again; one still pending from an earlier session gets this week's support added (impact,
 //!    conversations, evidence; once per session) instead of a second proposal;
-//! 2. `feedback` — take the analysed feedback out of the queue (only after step 1 stored
-//!    everything; feedback created after the period's end waits for the next batch);
+//! 2. `feedback` — take the analysed feedback out of the queue: exactly the feedback step 1
+//!    read, recorded with the session before it first read ([`crate::feedback_set`]), and only
+//!    after step 1 stored everything; feedback queued since waits for the next batch;
 //! 3. `experiments` — promote or demote experimental intents and playbook entries;
 //! 4. `expiry` — expire pending proposals past their time;
 //! 5. `events` — LearningSessionCreated and each A/B decision (IntentPromoted, IntentDemoted,
 //!    PlaybookEntryPromoted, PlaybookEntryDemoted) on the bus;
-//! 6. `report` — the SES email, once; its message id is stored on the session.
+//! 6. `report` — the SES email, once ([`crate::report_once`]); its message id is stored on the
+//!    session.
+//!
+//! One run at a time per period: the session (its id is the period) is created conditionally
+//! with a lease for the run that created it; another trigger or a redelivery for the period
+//! takes the lease only once it is released (the run ended or handed over) or its holder's
+//! deadline has passed, and stops with [`BatchError::Leased`] otherwise. Every save of the
+//! session is conditional on holding the lease.
 
 use autolearn_bus::BatchContinuationRequested;
 use autolearn_learning::proposals::is_expired;
@@ -24,7 +32,7 @@ use autolearn_model::{
 };
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 
-use crate::{BatchError, Deps, analysis, experiments, report_data};
+use crate::{BatchError, Deps, analysis, experiments, feedback_set, report_once};
 
 /// When a run stops early: before its Lambda deadline (to continue in a new invocation), or
 /// after a given step (fault injection, for the tests of resumption).
@@ -96,35 +104,67 @@ pub async fn run(
     let store = &deps.store;
     let session_id = autolearn_model::keys::session_id_for_period(start, end);
     let now = Utc::now();
-    let mut session = match store.session(&session_id).await? {
-        Some(session) => session,
-        None => {
-            let session = LearningSession {
-                session_id: session_id.clone(),
-                session_type,
-                period_start: start,
-                period_end: end,
-                status: SessionStatus::Running,
-                summary: None,
-                stats: SessionStats::default(),
-                proposal_ids: Vec::new(),
-                completed_steps: Vec::new(),
-                decisions: Vec::new(),
-                report_message_id: None,
-                created_at: now,
-                updated_at: now,
-            };
-            match store.create(&session).await {
-                Ok(()) => session,
-                // Another delivery of the same trigger created it first: continue from it.
-                Err(StoreError::AlreadyExists { .. }) => {
-                    store.session(&session_id).await?.ok_or(BatchError::SessionVanished)?
-                }
-                Err(error) => return Err(error.into()),
+    // This run's lease on the session lasts until its own deadline: no run outlives it.
+    let owner = ulid::Ulid::new().to_string();
+    let lease_until = now + lease_length(&stop);
+    let created = LearningSession {
+        session_id: session_id.clone(),
+        session_type,
+        period_start: start,
+        period_end: end,
+        status: SessionStatus::Running,
+        summary: None,
+        stats: SessionStats::default(),
+        proposal_ids: Vec::new(),
+        completed_steps: Vec::new(),
+        decisions: Vec::new(),
+        report_message_id: None,
+        feedback_read_chunks: None,
+        lease_owner: Some(owner.clone()),
+        lease_until: Some(lease_until.timestamp_millis()),
+        report_claimed_at: None,
+        created_at: now,
+        updated_at: now,
+    };
+    // One session per period, created conditionally with the lease; a second trigger or a
+    // redelivery for the period takes the lease of the existing session, or stops when another
+    // run holds it.
+    let mut session = match store.create(&created).await {
+        Ok(()) => created,
+        Err(StoreError::AlreadyExists { .. }) => {
+            if !store.lease_session(&session_id, &owner, now, lease_until).await? {
+                let holder = store.session(&session_id).await?.ok_or(BatchError::SessionVanished)?;
+                tracing::info!(%session_id, "another run holds the session; this one stops");
+                return Err(BatchError::Leased {
+                    session_id: session_id.to_string(),
+                    until: holder.lease_until.unwrap_or_default(),
+                });
             }
+            store.session(&session_id).await?.ok_or(BatchError::SessionVanished)?
         }
+        Err(error) => return Err(error.into()),
     };
 
+    let result = steps(deps, &mut session, &owner, stop).await;
+    // Whatever happened, the lease is given back: a failed run's retry must not wait for its
+    // deadline. (Only a run that died keeps it, until its deadline.)
+    if let Err(error) = store.release_session(&session_id, &owner).await {
+        tracing::warn!(%session_id, %error, "the session's lease was not given back");
+    }
+    session.lease_until = None;
+    let status = result?;
+    Ok(outcome(&session, status))
+}
+
+/// The steps not done yet, each recorded on the session when done.
+async fn steps(
+    deps: &Deps,
+    session: &mut LearningSession,
+    owner: &str,
+    stop: StopPolicy,
+) -> Result<BatchStatus, BatchError> {
+    let store = &deps.store;
+    let now = Utc::now();
     for step in BatchStep::ALL {
         if session.has_completed(step) {
             continue;
@@ -132,35 +172,51 @@ pub async fn run(
         if let Some(deadline) = stop.deadline
             && deadline.saturating_duration_since(std::time::Instant::now()) < stop.margin
         {
+            // Released before the continuation can arrive.
+            store.release_session(&session.session_id, owner).await?;
             deps.bus
                 .publish(&BatchContinuationRequested {
-                    session_id: session_id.clone(),
-                    period_start: start,
-                    period_end: end,
+                    session_id: session.session_id.clone(),
+                    period_start: session.period_start,
+                    period_end: session.period_end,
                 })
                 .await?;
-            return Ok(outcome(&session, BatchStatus::Continuing));
+            return Ok(BatchStatus::Continuing);
         }
         match step {
-            BatchStep::Proposals => analysis::analyse(deps, &mut session).await?,
-            BatchStep::Feedback => mark_feedback(store, &session).await?,
-            BatchStep::Experiments => experiments::decide(deps, &mut session).await?,
+            BatchStep::Proposals => {
+                feedback_set::record(store, session, owner).await?;
+                analysis::analyse(deps, session).await?
+            }
+            BatchStep::Feedback => feedback_set::mark(store, session).await?,
+            BatchStep::Experiments => experiments::decide(deps, session).await?,
             BatchStep::Expiry => expire_proposals(deps, now).await?,
-            BatchStep::Events => experiments::publish_events(deps, &session).await?,
-            BatchStep::Report => report_data::send_report(deps, &mut session).await?,
+            BatchStep::Events => experiments::publish_events(deps, session).await?,
+            BatchStep::Report => report_once::send(deps, session, owner).await?,
         }
         session.completed_steps.push(step);
         session.updated_at = Utc::now();
         if step == BatchStep::Report {
             session.status = SessionStatus::Completed;
         }
-        store.put(&session).await?;
+        save(store, session, owner).await?;
         tracing::info!(session_id = %session.session_id, step = step.as_str(), "batch step done");
         if stop.crash_after == Some(step) {
-            return Ok(outcome(&session, BatchStatus::Interrupted));
+            // A test's crash stops like a failed step: the lease is given back for the rerun.
+            return Ok(BatchStatus::Interrupted);
         }
     }
-    Ok(outcome(&session, BatchStatus::Completed))
+    Ok(BatchStatus::Completed)
+}
+
+/// How long a run holds its session: until its deadline, or 15 minutes (the batch's Lambda
+/// timeout) when it has none (the local runner).
+fn lease_length(stop: &StopPolicy) -> Duration {
+    let remaining = stop
+        .deadline
+        .map(|deadline| deadline.saturating_duration_since(std::time::Instant::now()))
+        .unwrap_or(std::time::Duration::from_secs(15 * 60));
+    Duration::from_std(remaining).unwrap_or(Duration::minutes(15))
 }
 
 fn outcome(session: &LearningSession, status: BatchStatus) -> BatchOutcome {
@@ -175,17 +231,13 @@ fn outcome(session: &LearningSession, status: BatchStatus) -> BatchOutcome {
     }
 }
 
-/// Step 2: every unanalyzed feedback created before the period's end leaves the queue, page by
-/// page (marked items leave the index, so the first page is read again until it is empty).
-async fn mark_feedback(store: &Store, session: &LearningSession) -> Result<(), BatchError> {
-    loop {
-        let page = store.unanalyzed_feedback_before(session.period_end, None, PAGE).await?;
-        if page.items.is_empty() {
-            return Ok(());
+/// Stores the session's progress, refused when this run no longer holds the session's lease.
+pub(crate) async fn save(store: &Store, session: &LearningSession, owner: &str) -> Result<(), BatchError> {
+    match store.save_session(session, owner).await {
+        Err(StoreError::ConditionFailed { .. }) => {
+            Err(BatchError::LeaseLost { session_id: session.session_id.to_string() })
         }
-        for feedback in &page.items {
-            store.mark_feedback_analyzed(&feedback.execution_id, &session.session_id).await?;
-        }
+        other => Ok(other?),
     }
 }
 

@@ -17,7 +17,11 @@ pub fn offline_services() -> Services {
     Services {
         store: Store::new(aws_sdk_dynamodb::Client::from_conf(dynamodb), "unused"),
         bus: EventBus::new(aws_sdk_eventbridge::Client::from_conf(eventbridge), "unused"),
-        webhook: WebhookConfig { auth: WebhookAuth::new("unused-secret-0123456789"), max_body_bytes: 1024 },
+        webhook: WebhookConfig {
+            auth: WebhookAuth::new("unused-secret-0123456789"),
+            max_body_bytes: 1024,
+            dates: Default::default(),
+        },
         edit_threshold: 0.2,
         admin: dashboard_api::AdminAuth { admin_group: "admins".into(), local_admin_token: None },
         cors_origin: None,

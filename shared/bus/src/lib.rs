@@ -117,7 +117,7 @@ pub enum PublishError {
     #[error("PutEvents failed: {0}")]
     Aws(String),
     #[error("EventBridge refused the {detail_type} event: {code}")]
-    Refused { detail_type: &'static str, code: String },
+    Refused { detail_type: String, code: String },
 }
 
 /// Publishes events to one bus.
@@ -140,6 +140,11 @@ impl EventBus {
         let detail_type = event.detail_type();
         let detail =
             serde_json::to_string(event).map_err(|source| PublishError::Serialize { detail_type, source })?;
+        self.publish_json(detail_type, &detail).await
+    }
+
+    /// Puts an event whose detail is already JSON (an outbox entry).
+    pub async fn publish_json(&self, detail_type: &str, detail: &str) -> Result<(), PublishError> {
         let entry = PutEventsRequestEntry::builder()
             .event_bus_name(&self.bus_name)
             .source(SOURCE)
@@ -157,7 +162,7 @@ impl EventBus {
         if output.failed_entry_count() > 0 {
             let code =
                 output.entries().iter().find_map(|entry| entry.error_code()).unwrap_or("unknown").to_owned();
-            return Err(PublishError::Refused { detail_type, code });
+            return Err(PublishError::Refused { detail_type: detail_type.to_owned(), code });
         }
         Ok(())
     }

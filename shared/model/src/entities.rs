@@ -271,8 +271,49 @@ pub struct LearningSession {
     /// SES message id of the report, once sent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub report_message_id: Option<String>,
+    /// How many [`FeedbackReadChunk`]s hold the feedback this session's analysis reads: set
+    /// once, before the analysis first reads, so that a rerun reads the same feedback and the
+    /// step that takes feedback out of the queue takes exactly that.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub feedback_read_chunks: Option<u32>,
+    /// The run working on the session (one at a time), and until when (epoch milliseconds; the
+    /// run's own deadline). See [`crate::Store::lease_session`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lease_owner: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lease_until: Option<i64>,
+    /// When a run claimed the sending of the report: set before SES is called, so that no other
+    /// run sends it too; cleared when SES refused it, so that the next run sends it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub report_claimed_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+/// A page of the feedback (execution ids) a session's analysis reads, in its session's item
+/// collection. Feedback queued after the session recorded its read waits for the next run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FeedbackReadChunk {
+    pub session_id: SessionId,
+    pub chunk: u32,
+    pub execution_ids: Vec<String>,
+}
+
+impl FeedbackReadChunk {
+    /// Execution ids per chunk: at most 128 characters each, so a chunk stays far below the
+    /// item size limit.
+    pub const IDS: usize = 2000;
+}
+
+impl Entity for FeedbackReadChunk {
+    fn id(&self) -> &str {
+        &self.session_id
+    }
+    const KIND: &'static str = "feedback read chunk";
+    fn keys(&self) -> ItemKeys {
+        keys::feedback_read_chunk(&self.session_id, self.chunk)
+    }
 }
 
 impl LearningSession {
@@ -372,6 +413,47 @@ pub struct IdempotencyRecord {
     pub created_at: DateTime<Utc>,
     /// Epoch seconds; the table's TTL attribute.
     pub expires_at: i64,
+}
+
+/// An event waiting to be put on the bus, written in the same transaction as the change it
+/// announces and deleted once EventBridge accepted it: a failed PutEvents loses nothing, the
+/// next drain puts it again (consumers deduplicate by the ids in its detail).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OutboxEntry {
+    pub execution_id: String,
+    pub detail_type: String,
+    /// The event's detail, JSON (ids and numbers, never customer text).
+    pub detail: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl Entity for OutboxEntry {
+    fn id(&self) -> &str {
+        &self.execution_id
+    }
+    const KIND: &'static str = "outbox entry";
+    fn keys(&self) -> ItemKeys {
+        keys::outbox_entry(&self.execution_id, &self.detail_type, self.created_at)
+    }
+}
+
+/// The send of an execution, recorded on the execution item itself (attribute
+/// [`SendRecord::ATTRIBUTE`]) in the transaction that counts it: the execution lives as long as
+/// its counts, so a redelivery is recognised at any age, unlike an idempotency record's TTL.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SendRecord {
+    /// SHA-256 of the parsed request: the same execution with another send is a conflict.
+    pub request_hash: String,
+    pub response_status: u16,
+    pub response_body: String,
+    pub recorded_at: DateTime<Utc>,
+}
+
+impl SendRecord {
+    /// The execution item's attribute that holds its send.
+    pub const ATTRIBUTE: &'static str = "send";
 }
 
 impl IdempotencyRecord {

@@ -21,6 +21,15 @@ impl Cancellation {
         self.code == "ConditionalCheckFailed"
     }
 
+    /// The send recorded on the execution item that failed the condition, if it has one.
+    pub fn old_send(&self) -> Option<Result<crate::entities::SendRecord, StoreError>> {
+        let value = self.old_item.as_ref()?.get(crate::entities::SendRecord::ATTRIBUTE)?.clone();
+        Some(
+            serde_dynamo::from_attribute_value(value)
+                .map_err(|source| StoreError::Mapping { kind: "send record", source }),
+        )
+    }
+
     /// The existing item that failed the condition, as an entity.
     pub fn old<T: Entity>(&self) -> Option<Result<T, StoreError>> {
         self.old_item.clone().map(crate::store::from_item)
@@ -55,6 +64,11 @@ pub enum StoreError {
     #[error("invalid pagination cursor")]
     InvalidCursor,
 
+    /// DynamoDB kept refusing a write for conflicts or throttling, through every retry: nothing
+    /// was written, and the same request may succeed later (callers answer 503).
+    #[error("DynamoDB refused the write {attempts} times ({code}); nothing was written")]
+    Busy { attempts: u32, code: String },
+
     #[error("DynamoDB request failed: {code}: {message}")]
     Aws { code: String, message: String },
 
@@ -72,6 +86,17 @@ impl StoreError {
 
     pub(crate) fn build(error: aws_sdk_dynamodb::error::BuildError) -> Self {
         Self::Build(error.to_string())
+    }
+
+    /// True when the same request may succeed if sent again later, and sending it again is
+    /// safe: retries exhausted on conflicts, a request throttled beyond the SDK's own retries, or
+    /// DynamoDB unavailable (every write carries its exactly-once guard).
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Self::Busy { .. } => true,
+            Self::Aws { code, .. } => crate::store::retry::is_unavailable_code(code),
+            _ => false,
+        }
     }
 
     /// True when a conditional write was refused, in whichever form the SDK reported it.

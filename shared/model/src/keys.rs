@@ -16,6 +16,9 @@
 //! | executions of a day | `GSI1PK=EXECDAY#{yyyy-mm-dd}`, `GSI1SK={createdAt}#{executionId}` | Query GSI1 |
 //! | gap executions of a day | `QPK=GAPDAY#{yyyy-mm-dd}`, `QSK={createdAt}#{executionId}` | Query Queue |
 //! | feedback of an execution | `PK=EXEC#{executionId}`, `SK=FEEDBACK` | GetItem |
+//! | an event waiting for the bus | `PK=EXEC#{executionId}`, `SK=OUTBOX#{detailType}`, `QPK=OUTBOX`, `QSK={createdAt}#{executionId}` | TransactWriteItems (with the change) / DeleteItem once put |
+//! | events waiting for the bus | `QPK=OUTBOX` | Query Queue |
+//! | record a send once, at any age | `PK=EXEC#{executionId}`, `SK=EXECUTION`, SET `send` if absent | TransactWriteItems (with the send's counts) |
 //! | unanalyzed feedback | `QPK=FEEDBACK#UNANALYZED`, `QSK={sentAt}#{executionId}` | Query Queue |
 //! | unanalyzed feedback before a batch's end | the same, with `QSK < {periodEnd}` | Query Queue |
 //! | mark feedback analyzed | `PK=EXEC#{executionId}`, `SK=FEEDBACK`, REMOVE `QPK`,`QSK` | conditional UpdateItem |
@@ -27,6 +30,9 @@
 //! | count a send toward approval | `PK=INTENT#…` / `PK=PLAYBOOK#…` ADD `sentCount`, `uneditedCount` | TransactWriteItems (with the feedback) |
 //! | promote or demote an experiment | `PK=INTENT#…` / `PK=PLAYBOOK#…` with `experimental AND active` | conditional UpdateItem |
 //! | get a learning session | `PK=SESSION#{sessionId}`, `SK=SESSION` | GetItem |
+//! | the feedback a session's analysis reads | `PK=SESSION#{sessionId}`, `SK=READ#{chunk:05}` | Put / GetItem |
+//! | one run at a time on a session | `PK=SESSION#{sessionId}` SET `leaseOwner`,`leaseUntil` if free, expired or own; saves with `leaseOwner = me` | conditional UpdateItem / PutItem |
+//! | claim / record the report's send | `PK=SESSION#{sessionId}` SET `reportClaimedAt` / `reportMessageId` if absent | conditional UpdateItem |
 //! | sessions in period order | `GSI1PK=SESSIONS`, `GSI1SK={periodStart}#{sessionId}` | Query GSI1 |
 //! | get a proposal | `PK=PROPOSAL#{proposalId}`, `SK=PROPOSAL` | GetItem |
 //! | proposals by status | `GSI1PK=PROPOSALS#{status}`, `GSI1SK={createdAt}#{proposalId}` | Query GSI1 |
@@ -35,6 +41,25 @@
 //! | idempotency record | `PK=IDEMPOTENCY#{scope}#{key}`, `SK=IDEMPOTENCY`, TTL `expiresAt` | GetItem / conditional Put |
 //!
 //! No request path scans the table.
+//!
+//! ## Hot items and contention
+//!
+//! Every execution and every send writes, in one transaction with its exactly-once guard, the
+//! usage counters of its dynamic intent and playbook entries and one shard of the day's
+//! counters. DynamoDB cancels a transaction that meets another one on the same item
+//! (`TransactionConflict`); the store retries such cancellations, and throttling, with jittered
+//! exponential backoff (`store::retry`), and answers 503 only when they outlast its retries.
+//! Counts stay exact: a cancelled transaction applied nothing, and a retry that meets its own
+//! guard (the transaction did apply, its answer was lost) is answered as a replay.
+//!
+//! * The day's counters are **sharded** over [`COUNTER_SHARDS`] items (`METRICS#{day}#{shard}`,
+//!   the shard chosen from the execution id), because every request of a day writes them.
+//! * An intent's or playbook entry's usage counters (`hitCount`, `sentCount`, `uneditedCount`)
+//!   stay on the item, **not sharded**: only requests about that item write it, the A/B rules
+//!   and the dashboard read them with one GetItem, and retries absorb the conflicts (the
+//!   fault-injection tests run 200 concurrent requests on one intent with 30% of transactions
+//!   cancelled). An item hot beyond what retries absorb would move its counters to shards
+//!   like the day's (`INTENT#{id}` / `USAGE#{shard}`) summed on read.
 
 use autolearn_domain::{ConfigItem, ItemKind, ProposalId, SessionId};
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
@@ -127,6 +152,17 @@ pub fn feedback(execution_id: &str, sent_at: DateTime<Utc>, analyzed: bool) -> I
     }
 }
 
+/// The sparse queue partition of events waiting to be put on the bus.
+pub const OUTBOX: &str = "OUTBOX";
+pub fn outbox_entry_sk(detail_type: &str) -> String {
+    format!("OUTBOX#{detail_type}")
+}
+/// An event about an execution, waiting for the bus (in the outbox part of the queue index).
+pub fn outbox_entry(execution_id: &str, detail_type: &str, created_at: DateTime<Utc>) -> ItemKeys {
+    ItemKeys::primary(execution_pk(execution_id), &outbox_entry_sk(detail_type))
+        .with_queue(OUTBOX.to_owned(), format!("{}#{execution_id}", sortable_time(created_at)))
+}
+
 pub fn intent_pk(intent_id: &str) -> String {
     format!("INTENT#{intent_id}")
 }
@@ -155,6 +191,14 @@ pub const SESSIONS: &str = "SESSIONS";
 pub fn session(session_id: &str, period_start: DateTime<Utc>) -> ItemKeys {
     ItemKeys::primary(session_pk(session_id), SESSION_SK)
         .with_gsi1(SESSIONS.to_owned(), format!("{}#{session_id}", sortable_time(period_start)))
+}
+
+/// One chunk of the execution ids whose feedback a session's analysis reads.
+pub fn feedback_read_chunk(session_id: &str, chunk: u32) -> ItemKeys {
+    ItemKeys::primary(session_pk(session_id), &feedback_read_chunk_sk(chunk))
+}
+pub fn feedback_read_chunk_sk(chunk: u32) -> String {
+    format!("READ#{chunk:05}")
 }
 
 pub fn proposal_pk(proposal_id: &str) -> String {

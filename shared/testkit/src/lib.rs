@@ -4,6 +4,8 @@
 //! `AWS_ENDPOINT_URL`; every test gets its own table, identity and bus names, so tests run in
 //! parallel against one server without resets.
 
+pub mod faults;
+
 use autolearn_model::{Store, TableDefinition};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -72,6 +74,17 @@ impl Intercept for RequestCounter {
         self.0.fetch_add(1, Ordering::SeqCst);
         Ok(())
     }
+}
+
+/// A fresh table created from `infra/template.yaml`, reached through `client`.
+pub async fn fresh_table(client: aws_sdk_dynamodb::Client) -> Store {
+    let table = unique_name("autolearn-test");
+    TableDefinition::from_embedded_template()
+        .expect("template table definition")
+        .create(&client, &table)
+        .await
+        .expect("create table on moto");
+    Store::new(client, table)
 }
 
 /// A store over a fresh table created from `infra/template.yaml`.
@@ -192,6 +205,10 @@ pub mod fixtures {
             completed_steps: vec![],
             decisions: vec![],
             report_message_id: None,
+            feedback_read_chunks: None,
+            lease_owner: None,
+            lease_until: None,
+            report_claimed_at: None,
             created_at: at,
             updated_at: at,
         }
@@ -246,6 +263,12 @@ pub mod http {
 
     /// The secret the tests sign with.
     pub const TEST_SECRET: &str = "test-webhook-secret-0123456789";
+
+    /// A date window that accepts the samples' and fixtures' fixed dates (November 2026)
+    /// whenever the tests run; tests of the window itself use the default.
+    pub fn fixture_dates() -> autolearn_web::bounds::DateWindow {
+        autolearn_web::bounds::DateWindow { max_age: chrono::Duration::days(100 * 365), ..Default::default() }
+    }
 
     /// A sample event from `events/` (path relative to the repository root).
     pub fn sample_event(relative_path: &str) -> serde_json::Value {

@@ -37,9 +37,17 @@ pub enum ApiError {
     #[error("{0}")]
     Conflict(String),
 
+    /// A dependency refused the request for now (conflicts or throttling through every retry):
+    /// nothing was written, and the same request may be sent again after `retry_after_secs`.
+    #[error("{message}")]
+    Unavailable { message: String, retry_after_secs: u32 },
+
     #[error("internal error")]
     Internal(String),
 }
+
+/// The `Retry-After` a 503 carries, in seconds.
+pub const RETRY_AFTER_SECS: u32 = 1;
 
 impl ApiError {
     pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
@@ -60,6 +68,7 @@ impl ApiError {
             Self::NotFound { .. } => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -74,6 +83,7 @@ impl ApiError {
             Self::NotFound { .. } => "not_found",
             Self::MethodNotAllowed { .. } => "method_not_allowed",
             Self::Conflict(_) => "conflict",
+            Self::Unavailable { .. } => "unavailable",
             Self::Internal(_) => "internal",
         }
     }
@@ -102,8 +112,19 @@ impl IntoResponse for ApiError {
             Self::Invalid { field, .. } => field.as_deref(),
             _ => None,
         };
+        let retry_after = match &self {
+            Self::Unavailable { retry_after_secs, .. } => {
+                tracing::warn!(message = %self, "request refused for now");
+                Some(*retry_after_secs)
+            }
+            _ => None,
+        };
         let body = ErrorBody { error: ErrorDetail { code: self.code(), message: self.to_string(), field } };
-        (self.status(), Json(body)).into_response()
+        let mut response = (self.status(), Json(body)).into_response();
+        if let Some(seconds) = retry_after {
+            response.headers_mut().insert(axum::http::header::RETRY_AFTER, seconds.into());
+        }
+        response
     }
 }
 
@@ -120,7 +141,31 @@ impl From<StoreError> for ApiError {
                 message: format!("the {kind} would be {bytes} bytes, over the storable {limit} bytes"),
             },
             StoreError::InvalidCursor => Self::invalid("cursor", "invalid pagination cursor"),
+            transient if transient.is_transient() => Self::Unavailable {
+                message: "the store is busy; nothing was written, retry after the Retry-After seconds".into(),
+                retry_after_secs: RETRY_AFTER_SECS,
+            },
             other => Self::Internal(other.to_string()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_store_still_busy_after_its_retries_is_503_with_retry_after() {
+        let error = ApiError::from(StoreError::Busy { attempts: 10, code: "TransactionConflict".into() });
+        let response = error.into_response();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(
+            response.headers()[axum::http::header::RETRY_AFTER],
+            RETRY_AFTER_SECS.to_string().as_str()
+        );
+        let throttled = StoreError::Aws { code: "ThrottlingException".into(), message: "slow down".into() };
+        assert_eq!(ApiError::from(throttled).status(), StatusCode::SERVICE_UNAVAILABLE);
+        let broken = StoreError::Aws { code: "ValidationException".into(), message: "bad".into() };
+        assert_eq!(ApiError::from(broken).status(), StatusCode::INTERNAL_SERVER_ERROR);
     }
 }

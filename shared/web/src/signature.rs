@@ -17,10 +17,12 @@ pub const TIMESTAMP_HEADER: &str = "x-autolearn-timestamp";
 pub const SIGNATURE_HEADER: &str = "x-autolearn-signature";
 const VERSION_PREFIX: &str = "v1=";
 
-/// How signed requests are checked.
+/// How signed requests are checked. During a rotation it holds the current key and the
+/// previous one: requests signed with either verify, and [`WebhookAuth::sign`] uses the current.
 #[derive(Clone)]
 pub struct WebhookAuth {
-    secret: Vec<u8>,
+    /// The current key first.
+    secrets: Vec<Vec<u8>>,
     /// Largest accepted difference between the request's timestamp and now, in seconds.
     pub tolerance_seconds: i64,
 }
@@ -36,11 +38,22 @@ pub const DEFAULT_TOLERANCE_SECONDS: i64 = 300;
 
 impl WebhookAuth {
     pub fn new(secret: impl Into<Vec<u8>>) -> Self {
-        Self { secret: secret.into(), tolerance_seconds: DEFAULT_TOLERANCE_SECONDS }
+        Self { secrets: vec![secret.into()], tolerance_seconds: DEFAULT_TOLERANCE_SECONDS }
+    }
+
+    /// Also accepts requests signed with `previous` (the key before a rotation).
+    pub fn with_previous(mut self, previous: impl Into<Vec<u8>>) -> Self {
+        self.secrets.truncate(1);
+        self.secrets.push(previous.into());
+        self
     }
 
     fn mac(&self, timestamp: i64, body: &[u8]) -> Hmac<Sha256> {
-        let mut mac = Hmac::<Sha256>::new_from_slice(&self.secret).expect("HMAC takes keys of any length");
+        Self::mac_with(&self.secrets[0], timestamp, body)
+    }
+
+    fn mac_with(secret: &[u8], timestamp: i64, body: &[u8]) -> Hmac<Sha256> {
+        let mut mac = Hmac::<Sha256>::new_from_slice(secret).expect("HMAC takes keys of any length");
         mac.update(timestamp.to_string().as_bytes());
         mac.update(b".");
         mac.update(body);
@@ -64,7 +77,13 @@ impl WebhookAuth {
             .trim()
             .parse()
             .map_err(|_| ApiError::Unauthorized(format!("{TIMESTAMP_HEADER} is not unix seconds")))?;
-        if (now.timestamp() - timestamp).abs() > self.tolerance_seconds {
+        // Checked arithmetic: a timestamp near i64::MIN or MAX is outside the window, not a panic.
+        let within = now
+            .timestamp()
+            .checked_sub(timestamp)
+            .and_then(i64::checked_abs)
+            .is_some_and(|skew| skew <= self.tolerance_seconds);
+        if !within {
             return Err(ApiError::Unauthorized(format!(
                 "{TIMESTAMP_HEADER} is outside the {} second replay window",
                 self.tolerance_seconds
@@ -75,10 +94,11 @@ impl WebhookAuth {
             .strip_prefix(VERSION_PREFIX)
             .and_then(|hex_digest| hex::decode(hex_digest).ok())
             .ok_or_else(|| ApiError::Unauthorized(format!("{SIGNATURE_HEADER} is not v1=<hex>")))?;
-        // verify_slice compares in constant time.
-        self.mac(timestamp, body)
-            .verify_slice(&signature)
-            .map_err(|_| ApiError::Unauthorized("signature does not match".into()))
+        // verify_slice compares in constant time; every key is tried, whichever matches.
+        let matched = self.secrets.iter().fold(false, |matched, secret| {
+            Self::mac_with(secret, timestamp, body).verify_slice(&signature).is_ok() | matched
+        });
+        if matched { Ok(()) } else { Err(ApiError::Unauthorized("signature does not match".into())) }
     }
 }
 
@@ -103,6 +123,37 @@ mod tests {
         assert!(auth.verify(&headers(now.timestamp(), &signature), b"{\"a\":2}", now).is_err());
         let other = WebhookAuth::new("other").sign(now.timestamp(), b"{\"a\":1}");
         assert!(auth.verify(&headers(now.timestamp(), &other), b"{\"a\":1}", now).is_err());
+    }
+
+    #[test]
+    fn during_a_rotation_the_current_and_the_previous_key_verify() {
+        let now = Utc::now();
+        let auth = WebhookAuth::new("new-key").with_previous("old-key");
+        for key in ["new-key", "old-key"] {
+            let signature = WebhookAuth::new(key).sign(now.timestamp(), b"{}");
+            assert!(auth.verify(&headers(now.timestamp(), &signature), b"{}", now).is_ok(), "{key}");
+        }
+        let retired = WebhookAuth::new("older-key").sign(now.timestamp(), b"{}");
+        assert!(auth.verify(&headers(now.timestamp(), &retired), b"{}", now).is_err());
+        assert_eq!(
+            auth.sign(now.timestamp(), b"{}"),
+            WebhookAuth::new("new-key").sign(now.timestamp(), b"{}")
+        );
+    }
+
+    #[test]
+    fn extreme_timestamps_are_outside_the_window_without_overflow() {
+        let auth = WebhookAuth::new("s3cret");
+        let now = Utc::now();
+        for timestamp in [i64::MIN, i64::MIN + 1, i64::MAX, -1, 0] {
+            let signature = auth.sign(timestamp, b"{}");
+            match auth.verify(&headers(timestamp, &signature), b"{}", now) {
+                Err(ApiError::Unauthorized(message)) => {
+                    assert!(message.contains("replay window"), "{message}")
+                }
+                other => panic!("{timestamp}: {other:?}"),
+            }
+        }
     }
 
     #[test]

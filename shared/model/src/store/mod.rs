@@ -16,8 +16,8 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Utc};
 
 use crate::entities::{
-    DraftFeedback, DynamicIntent, Entity, Execution, IdempotencyRecord, LearningProposal, LearningSession,
-    PlaybookEntry,
+    DraftFeedback, DynamicIntent, Entity, Execution, FeedbackReadChunk, IdempotencyRecord, LearningProposal,
+    LearningSession, PlaybookEntry,
 };
 use crate::error::StoreError;
 use crate::keys;
@@ -26,10 +26,13 @@ pub mod counters;
 pub mod cursor;
 pub mod items;
 pub mod queries;
+pub mod retry;
+pub mod session;
 pub mod transaction;
 
 pub use items::{item_size, to_item};
 pub use queries::{Page, all_pages};
+pub use retry::RetryPolicy;
 pub use transaction::{Transaction, Usage};
 
 pub(crate) use items::from_item;
@@ -49,6 +52,7 @@ pub const MAX_TRANSACTION_ACTIONS: usize = 100;
 pub struct Store {
     client: Client,
     table: String,
+    retry: RetryPolicy,
 }
 
 fn s(value: impl Into<String>) -> AttributeValue {
@@ -78,7 +82,13 @@ fn primary_key(pk: String, sk: &str) -> Item {
 
 impl Store {
     pub fn new(client: Client, table: impl Into<String>) -> Self {
-        Self { client, table: table.into() }
+        Self { client, table: table.into(), retry: RetryPolicy::default() }
+    }
+
+    /// The same store with another policy for retrying refused transactions.
+    pub fn with_retry(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
     }
 
     pub fn table_name(&self) -> &str {
@@ -149,6 +159,14 @@ impl Store {
 
     pub async fn session(&self, session_id: &str) -> Result<Option<LearningSession>, StoreError> {
         self.get(keys::session_pk(session_id), keys::SESSION_SK).await
+    }
+
+    pub async fn feedback_read_chunk(
+        &self,
+        session_id: &str,
+        chunk: u32,
+    ) -> Result<Option<FeedbackReadChunk>, StoreError> {
+        self.get(keys::session_pk(session_id), &keys::feedback_read_chunk_sk(chunk)).await
     }
 
     pub async fn proposal(&self, proposal_id: &str) -> Result<Option<LearningProposal>, StoreError> {

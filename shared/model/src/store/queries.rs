@@ -10,7 +10,8 @@ use super::cursor::{decode_cursor, encode_cursor};
 use super::transaction::item_key;
 use super::{Store, condition_applied, from_item, primary_key, s};
 use crate::entities::{
-    DraftFeedback, DynamicIntent, Entity, Execution, LearningProposal, LearningSession, PlaybookEntry,
+    DraftFeedback, DynamicIntent, Entity, Execution, LearningProposal, LearningSession, OutboxEntry,
+    PlaybookEntry,
 };
 use crate::error::StoreError;
 use crate::keys;
@@ -204,6 +205,28 @@ impl Store {
         limit: i32,
     ) -> Result<Page<LearningSession>, StoreError> {
         self.query(Index::Gsi1, keys::SESSIONS.to_owned(), cursor, limit).await
+    }
+
+    /// Events waiting for the bus, oldest first.
+    pub async fn outbox(&self, cursor: Option<&str>, limit: i32) -> Result<Page<OutboxEntry>, StoreError> {
+        self.query(Index::Queue, keys::OUTBOX.to_owned(), cursor, limit).await
+    }
+
+    /// Deletes an outbox entry once its event is on the bus (`false` when already gone).
+    pub async fn clear_outbox_entry(
+        &self,
+        execution_id: &str,
+        detail_type: &str,
+    ) -> Result<bool, StoreError> {
+        let result = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(primary_key(keys::execution_pk(execution_id), &keys::outbox_entry_sk(detail_type))))
+            .condition_expression("attribute_exists(PK)")
+            .send()
+            .await;
+        condition_applied(result)
     }
 
     /// Takes feedback out of the unanalyzed queue, recording the session that analysed it.

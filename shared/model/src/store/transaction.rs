@@ -10,9 +10,10 @@ use aws_sdk_dynamodb::types::{
 use chrono::NaiveDate;
 
 use super::counters::counter_update;
+use super::retry::{exhausted, is_transient_cancellation, is_transient_code};
 use super::{Item, MAX_TRANSACTION_ACTIONS, Store, n, primary_key, s, to_item};
 use crate::counters::Counter;
-use crate::entities::{Entity, LearningProposal};
+use crate::entities::{Entity, LearningProposal, SendRecord};
 use crate::error::{Cancellation, StoreError};
 use crate::keys;
 
@@ -132,6 +133,25 @@ impl Transaction {
         self.push(TransactWriteItem::builder().update(update).build())
     }
 
+    /// Records the send of an execution on the execution item, once: refused when the
+    /// execution does not exist or already has a send (the refusal hands back the item, with
+    /// the send recorded first).
+    pub fn record_send(&mut self, execution_id: &str, send: &SendRecord) -> Result<usize, StoreError> {
+        let value = serde_dynamo::to_attribute_value(send)
+            .map_err(|source| StoreError::Mapping { kind: "send record", source })?;
+        let update = Update::builder()
+            .table_name(String::new())
+            .set_key(Some(primary_key(keys::execution_pk(execution_id), keys::EXECUTION_SK)))
+            .update_expression("SET #send = :send")
+            .condition_expression("attribute_exists(PK) AND attribute_not_exists(#send)")
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .expression_attribute_names("#send", SendRecord::ATTRIBUTE)
+            .expression_attribute_values(":send", value)
+            .build()
+            .map_err(StoreError::build)?;
+        self.push(TransactWriteItem::builder().update(update).build())
+    }
+
     /// Requires an intent to exist (e.g. the intent a proposal amends) without writing it.
     pub fn require_exists(&mut self, item: ConfigItem<'_>) -> Result<usize, StoreError> {
         let check = ConditionCheck::builder()
@@ -189,12 +209,39 @@ impl Store {
         self.send_transaction(transaction.for_table(&self.table)).await
     }
 
+    /// Sends the transaction, again after a jittered wait while DynamoDB cancels it only for
+    /// conflicts or throttling (see [`super::retry`]); [`StoreError::Busy`] once the attempts
+    /// are used up.
     async fn send_transaction(&self, transaction: Transaction) -> Result<(), StoreError> {
         if transaction.actions.is_empty() {
             return Ok(());
         }
+        let mut attempt = 1;
+        loop {
+            let transient = match self.try_transaction(&transaction.actions).await {
+                Err(StoreError::TransactionCanceled { reasons }) if is_transient_cancellation(&reasons) => {
+                    reasons
+                        .iter()
+                        .map(|reason| reason.code.as_str())
+                        .find(|code| *code != "None")
+                        .map(str::to_owned)
+                }
+                Err(StoreError::Aws { code, .. }) if is_transient_code(&code) => Some(code),
+                other => return other,
+            };
+            let code = transient.unwrap_or_default();
+            if attempt >= self.retry.max_attempts {
+                tracing::warn!(attempts = attempt, %code, "transaction still refused after every retry");
+                return Err(exhausted(attempt, code));
+            }
+            tokio::time::sleep(self.retry.delay(attempt)).await;
+            attempt += 1;
+        }
+    }
+
+    async fn try_transaction(&self, actions: &[TransactWriteItem]) -> Result<(), StoreError> {
         let result =
-            self.client.transact_write_items().set_transact_items(Some(transaction.actions)).send().await;
+            self.client.transact_write_items().set_transact_items(Some(actions.to_vec())).send().await;
         match result {
             Ok(_) => Ok(()),
             Err(error) => match error.into_service_error() {

@@ -1,0 +1,57 @@
+//! The webhook key read from Secrets Manager at cold start, on the project's moto server: the
+//! current version and, during a rotation, the previous one verify requests.
+
+use autolearn_web::signature::{SIGNATURE_HEADER, TIMESTAMP_HEADER, WebhookAuth};
+use autolearn_web::webhook::WebhookSecret;
+use axum::http::{HeaderMap, HeaderValue};
+use chrono::Utc;
+
+async fn sdk_config() -> aws_config::SdkConfig {
+    let endpoint = std::env::var("AWS_ENDPOINT_URL")
+        .expect("AWS_ENDPOINT_URL is not set: run the tests with `scripts/with-moto.sh cargo test`");
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(endpoint)
+        .region(aws_config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_secretsmanager::config::Credentials::new(
+            "testing", "testing", None, None, "tests",
+        ))
+        .load()
+        .await
+}
+
+fn signed(key: &str, body: &[u8]) -> HeaderMap {
+    let timestamp = Utc::now().timestamp();
+    let mut headers = HeaderMap::new();
+    headers.insert(TIMESTAMP_HEADER, HeaderValue::from_str(&timestamp.to_string()).unwrap());
+    headers.insert(
+        SIGNATURE_HEADER,
+        HeaderValue::from_str(&WebhookAuth::new(key).sign(timestamp, body)).unwrap(),
+    );
+    headers
+}
+
+#[tokio::test]
+async fn the_current_and_previous_versions_of_the_secret_verify_after_a_rotation() {
+    let aws = sdk_config().await;
+    let client = aws_sdk_secretsmanager::Client::new(&aws);
+    let name = format!("autolearn-webhook-{}", Utc::now().timestamp_nanos_opt().unwrap());
+    let created =
+        client.create_secret().name(&name).secret_string("first-key-0123456789").send().await.unwrap();
+    let arn = created.arn.unwrap();
+
+    // Before any rotation there is no previous version: the current key alone verifies.
+    let auth = WebhookSecret::SecretsManager { id: arn.clone() }.resolve(&aws).await.unwrap();
+    let body = br#"{"executionId":"e1"}"#;
+    assert!(auth.verify(&signed("first-key-0123456789", body), body, Utc::now()).is_ok());
+
+    client.put_secret_value().secret_id(&arn).secret_string("second-key-0123456789").send().await.unwrap();
+    let rotating = WebhookSecret::SecretsManager { id: name.clone() }.resolve(&aws).await.unwrap();
+    for key in ["second-key-0123456789", "first-key-0123456789"] {
+        assert!(rotating.verify(&signed(key, body), body, Utc::now()).is_ok(), "{key}");
+    }
+    assert!(rotating.verify(&signed("some-other-key-0123456789", body), body, Utc::now()).is_err());
+
+    let missing = WebhookSecret::SecretsManager { id: format!("{name}-missing") }.resolve(&aws).await;
+    let error = missing.unwrap_err().to_string();
+    assert!(error.contains("WEBHOOK_SECRET_ID"), "{error}");
+}
