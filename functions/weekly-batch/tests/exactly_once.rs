@@ -43,6 +43,7 @@ impl Env {
                 promotion: Default::default(),
                 expiry: Default::default(),
             },
+            analyst: Default::default(),
         };
         Self { deps, bus }
     }
