@@ -1,6 +1,7 @@
 //! Gap discovery: turns the inbound messages of gap executions (no intent matched, or no
-//! draft) into intent-example proposals (a message close to a known intent is a
-//! classifier miss) and new-intent proposals (clusters of the rest).
+//! draft) into intent-example proposals (a message really about a known intent is a
+//! classifier miss: close to its examples on content, and not part of another topic of
+//! the batch) and new-intent proposals (the batch's other topics).
 //!
 //! Clustering is near-linear and needs no number of clusters, in two stages that can run
 //! apart (see `docs/learning.md`, "A week bigger than one Lambda"):
@@ -806,40 +807,84 @@ pub fn discover_gaps(
         gaps.iter().map(|g| g.text.as_str()).chain(known_texts.iter().map(|(_, t)| t.as_str())),
         cfg.features.clone(),
     );
-    let known_vectors: Vec<SparseVector> = known_texts.iter().map(|(_, t)| vectorizer.transform(t)).collect();
+    // A known intent is matched on content: names of properties, people or companies
+    // recur across every topic of a batch, so they are no evidence of the intent.
+    let content = vectorizer.without_names();
+    let known_vectors: Vec<SparseVector> = known_texts.iter().map(|(_, t)| content.transform(t)).collect();
     let known_postings =
         Postings::build(&known_vectors, cfg.features.dimension_bits, cfg.features.max_features, usize::MAX);
 
-    // 1. Match against known intents and pending proposals.
-    let mut assignments = vec![GapAssignment::Unclustered; gaps.len()];
-    // Per active intent: (message index, similarity, covered by an existing example).
-    let mut misses: BTreeMap<usize, Vec<(usize, f32, bool)>> = BTreeMap::new();
-    let mut pending: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
-    let mut rest: Vec<usize> = Vec::new();
+    // 1. Each message's closest known intent (active or pending), when one of its
+    //    examples is at least `known_match` similar: a candidate, not yet a decision.
+    let mut candidate: Vec<Option<(usize, f32)>> = vec![None; gaps.len()];
     let mut scratch = QueryScratch::default();
     for (i, g) in gaps.iter().enumerate() {
-        let v = vectorizer.transform(&g.text);
+        let v = content.transform(&g.text);
         let found =
             candidates(&known_postings, &v, cfg.features.max_features, known_vectors.len(), 64, &mut scratch);
         let best = found
             .into_iter()
             .map(|e| (e as usize, v.dot(&known_vectors[e as usize])))
             .max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)));
-        match best {
-            Some((e, score)) if score >= cfg.known_match => {
-                let k = known_texts[e].0;
-                match known[k].status {
-                    KnownIntentStatus::Active => {
-                        assignments[i] = GapAssignment::KnownIntent(known[k].name.clone());
-                        misses.entry(k).or_default().push((i, score, score >= cfg.duplicate_example));
-                    }
-                    KnownIntentStatus::Pending => {
-                        assignments[i] = GapAssignment::PendingIntent(known[k].name.clone());
-                        pending.entry(k).or_default().push(i);
-                    }
+        if let Some((e, score)) = best.filter(|&(_, score)| score >= cfg.known_match) {
+            candidate[i] = Some((known_texts[e].0, score));
+        }
+    }
+
+    // 2. Cluster every gap message, candidates included: which topic of the batch a
+    //    message belongs to decides whether it is really about the known intent. A
+    //    message about parking that shares a property name and "how much" with a pricing
+    //    example sits in the parking topic, whose other members are no pricing questions.
+    let taken: BTreeSet<String> = known.iter().map(|k| k.name.clone()).collect();
+    let clustering = cluster_texts(&inputs, &vectorizer, &taken, cfg, &mut |_| {});
+    // A topic is about a known intent when most of its members are that intent's
+    // candidates; its candidates join the intent, and its other members (paraphrases too
+    // far from every example) stay out of new intents.
+    let about: Vec<Option<usize>> = clustering
+        .clusters
+        .iter()
+        .map(|cluster| {
+            let mut votes: BTreeMap<usize, usize> = BTreeMap::new();
+            for &m in &cluster.members {
+                if let Some((k, _)) = candidate[m] {
+                    *votes.entry(k).or_insert(0) += 1;
                 }
             }
-            _ => rest.push(i),
+            votes
+                .into_iter()
+                .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0)))
+                .filter(|&(_, n)| n * 2 > cluster.members.len())
+                .map(|(k, _)| k)
+        })
+        .collect();
+
+    let mut assignments = vec![GapAssignment::Unclustered; gaps.len()];
+    // Per active intent: (message index, similarity, covered by an existing example).
+    let mut misses: BTreeMap<usize, Vec<(usize, f32, bool)>> = BTreeMap::new();
+    let mut pending: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    for i in 0..gaps.len() {
+        let topic = clustering.assignment[i];
+        let joins = match (topic, candidate[i]) {
+            // In a topic of the batch that is not the intent's: a gap candidate.
+            (Some(c), _) if about[c].is_none() => {
+                assignments[i] = GapAssignment::Cluster(clustering.clusters[c].name.clone());
+                None
+            }
+            (Some(c), Some((k, score))) if about[c] == Some(k) => Some((k, score)),
+            (Some(_), _) => None,
+            // In no topic: the direct similarity decides.
+            (None, found) => found,
+        };
+        let Some((k, score)) = joins else { continue };
+        match known[k].status {
+            KnownIntentStatus::Active => {
+                assignments[i] = GapAssignment::KnownIntent(known[k].name.clone());
+                misses.entry(k).or_default().push((i, score, score >= cfg.duplicate_example));
+            }
+            KnownIntentStatus::Pending => {
+                assignments[i] = GapAssignment::PendingIntent(known[k].name.clone());
+                pending.entry(k).or_default().push(i);
+            }
         }
     }
 
@@ -904,23 +949,17 @@ pub fn discover_gaps(
         })
         .collect();
 
-    // 2. Cluster the rest.
-    let rest_inputs: Vec<ClusterInput<'_>> = rest.iter().map(|&i| inputs[i]).collect();
-    let taken: BTreeSet<String> = known.iter().map(|k| k.name.clone()).collect();
-    let clustering = cluster_texts(&rest_inputs, &vectorizer, &taken, cfg, &mut |_| {});
+    // 3. New intents: the topics about no known intent.
     let mut new_intent_proposals = Vec::new();
-    for cluster in &clustering.clusters {
-        for &m in &cluster.members {
-            assignments[rest[m]] = GapAssignment::Cluster(cluster.name.clone());
-        }
+    for (cluster, _) in clustering.clusters.iter().zip(&about).filter(|(_, about)| about.is_none()) {
         let keys = new_intent_keys(&cluster.keywords);
         if keys.iter().any(|k| rejected.contains(k)) {
             continue;
         }
         let chosen = representatives(
             &cluster.members,
-            &rest_inputs,
-            &|m| vectorizer.transform(rest_inputs[m].text),
+            &inputs,
+            &|m| vectorizer.transform(inputs[m].text),
             cfg.max_examples,
         );
         new_intent_proposals.push(Proposal {
@@ -934,7 +973,7 @@ pub fn discover_gaps(
                 cluster.members.len(),
                 cluster.conversations
             ),
-            examples: chosen.iter().map(|&m| text::mask_personal_data(rest_inputs[m].text)).collect(),
+            examples: chosen.iter().map(|&m| text::mask_personal_data(inputs[m].text)).collect(),
             keywords: cluster.keywords.clone(),
             playbook_text: None,
             confidence: if cluster.conversations >= cfg.medium_confidence_conversations {
@@ -948,7 +987,7 @@ pub fn discover_gaps(
                 .members
                 .iter()
                 .take(cfg.max_evidence)
-                .map(|&m| gap_evidence(&rest_inputs[m]))
+                .map(|&m| gap_evidence(&inputs[m]))
                 .collect(),
         });
     }
@@ -1063,6 +1102,126 @@ mod tests {
         let rejected: BTreeSet<String> = p.rejection_keys.iter().cloned().collect();
         let again = discover_gaps(&messages, &known, &rejected, &GapConfig::default());
         assert!(again.example_proposals.is_empty());
+    }
+
+    #[test]
+    fn a_new_topic_sharing_words_with_a_known_intent_is_not_its_examples() {
+        // PRICING's examples (as the batch takes them from recent matched messages) name the
+        // properties and ask "how much" / "per month"; the batch's parking questions name
+        // the same properties and ask the same way, so several are as close to a pricing
+        // example as a real pricing question is.
+        let props = [
+            "Maple Court",
+            "Harbor View",
+            "Cedar Point",
+            "Elm Street",
+            "Birch Hollow",
+            "Oak Terrace",
+            "Willow Park",
+            "Pine Ridge",
+        ];
+        let known = vec![KnownIntent {
+            name: "PRICING".into(),
+            examples: props
+                .iter()
+                .flat_map(|p| {
+                    [
+                        format!("How much is the rent for {p}?"),
+                        format!("what does {p} cost per month with the deposit?"),
+                    ]
+                })
+                .collect(),
+            keywords: vec![],
+            status: KnownIntentStatus::Active,
+        }];
+        let topics: [&[&str]; 3] = [
+            &[
+                "How much is a parking spot at {p} per month?",
+                "is there parking included with {p}? I have one car",
+                "do I get an assigned parking spot for my car at {p}?",
+                "is there a parking garage at {p} or is it street parking only?",
+                "can I get a second parking spot for my other car?",
+                "what does a garage parking spot cost per month at {p}?",
+            ],
+            &[
+                "Are dogs allowed at {p}? I have a small terrier",
+                "is {p} pet friendly? we have a dog and a cat",
+                "what's your pet policy? we have a 40lb dog",
+                "how much is the monthly pet rent for a dog at {p}?",
+            ],
+            &[
+                "How much is the rent for {p}?",
+                "Can you tell me the price of {p}?",
+                "what's the monthly rent at {p}?",
+            ],
+        ];
+        let mut messages = Vec::new();
+        for (t, templates) in topics.iter().enumerate() {
+            for (i, template) in templates.iter().enumerate() {
+                for j in 0..4 {
+                    let p = props[(i * 3 + j * 5 + t) % props.len()];
+                    messages.push(GapMessage {
+                        id: format!("m{t}-{i}-{j}"),
+                        conversation_id: format!("c{t}-{i}-{j}"),
+                        text: template.replace("{p}", p),
+                    });
+                }
+            }
+        }
+        let is_parking = |text: &str| text.contains("parking");
+        let is_pets = |text: &str| text.contains("pet") || text.contains("dog");
+        // The premise: parking questions that pass the direct similarity threshold.
+        let vectorizer = Vectorizer::fit(
+            messages.iter().map(|m| m.text.as_str()).chain(known[0].examples.iter().map(String::as_str)),
+            GapConfig::default().features,
+        );
+        let close = messages
+            .iter()
+            .filter(|m| is_parking(&m.text))
+            .filter(|m| {
+                let v = vectorizer.transform(&m.text);
+                known[0]
+                    .examples
+                    .iter()
+                    .any(|e| v.dot(&vectorizer.transform(e)) >= GapConfig::default().known_match)
+            })
+            .count();
+        assert!(close >= 2, "only {close} parking questions are close to a pricing example");
+
+        let d = discover_gaps(&messages, &known, &BTreeSet::new(), &GapConfig::default());
+        for (m, a) in messages.iter().zip(&d.assignments) {
+            if is_parking(&m.text) || is_pets(&m.text) {
+                assert_ne!(*a, GapAssignment::KnownIntent("PRICING".into()), "{}", m.text);
+            }
+        }
+        for p in &d.example_proposals {
+            assert!(p.examples.iter().all(|e| !is_parking(e) && !is_pets(e)), "{:?}", p.examples);
+        }
+        // The pricing questions themselves are still the intent's misses.
+        let pricing_misses =
+            d.assignments.iter().filter(|a| **a == GapAssignment::KnownIntent("PRICING".into())).count();
+        assert!(pricing_misses * 2 >= topics[2].len() * 4, "{pricing_misses} pricing misses");
+        assert_eq!(d.example_proposals.len(), 1);
+        // Parking stays a gap: a new intent holding most of the parking questions.
+        let parking_names: Vec<&str> = d
+            .new_intent_proposals
+            .iter()
+            .filter(|p| p.keywords.iter().any(|k| k == "parking"))
+            .filter_map(|p| p.intent_name.as_deref())
+            .collect();
+        assert!(!parking_names.is_empty(), "{:?}", names(&d));
+        let in_parking = messages
+            .iter()
+            .zip(&d.assignments)
+            .filter(|(m, a)| {
+                is_parking(&m.text)
+                    && matches!(a, GapAssignment::Cluster(name) if parking_names.contains(&name.as_str()))
+            })
+            .count();
+        assert!(
+            in_parking * 4 >= topics[0].len() * 4 * 3,
+            "{in_parking} parking questions in {parking_names:?}"
+        );
     }
 
     #[test]

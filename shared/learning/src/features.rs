@@ -202,6 +202,14 @@ impl Vectorizer {
             .is_some_and(|&(inside, capitalized)| capitalized * 2 > inside)
     }
 
+    /// The same vectorizer with names left out of its vectors (see
+    /// [`FeatureConfig::skip_names`]).
+    pub fn without_names(&self) -> Self {
+        let mut vectorizer = self.clone();
+        vectorizer.cfg.skip_names = true;
+        vectorizer
+    }
+
     /// Inverse document frequency of a unigram term (as produced by [`content_terms`]).
     pub fn term_idf(&self, term: &str) -> f32 {
         self.idf(feature_id(UNIGRAM, term, self.mask))
