@@ -59,6 +59,9 @@ impl SparseVector {
     /// Builds a unit vector from unsorted entries with distinct feature ids.
     pub fn normalized(mut entries: Vec<(u32, f32)>) -> Self {
         entries.retain(|&(_, w)| w > 0.0);
+        // Pruned vectors are built from longer lists: keep only what is used (a million
+        // of them are held at once).
+        entries.shrink_to_fit();
         entries.sort_unstable_by_key(|&(f, _)| f);
         let norm = entries.iter().map(|&(_, w)| f64::from(w) * f64::from(w)).sum::<f64>().sqrt();
         if norm > 0.0 {
@@ -230,8 +233,9 @@ impl Vectorizer {
             })
             .collect();
         if weighted.len() > self.cfg.max_features {
-            weighted.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-            weighted.truncate(self.cfg.max_features);
+            let max = self.cfg.max_features;
+            weighted.select_nth_unstable_by(max, |a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+            weighted.truncate(max);
         }
         SparseVector::normalized(weighted)
     }
