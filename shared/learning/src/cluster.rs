@@ -135,10 +135,6 @@ pub struct GapConfig {
     /// other requests (0.02–0.16 on the generated CRM); communities of real complaints
     /// that merely share vocabulary are not (0.22–0.6).
     pub topic_max_conductance: f64,
-    /// Topic grouping merges only communities the message graph does not link: when at
-    /// least this share of the smaller one's link weight goes to the other, Louvain saw
-    /// both and kept them apart, and a profile never overrules it.
-    pub topic_max_message_link: f64,
     /// Neighbor lookups: messages are indexed, and queries look up, this many of a
     /// vector's strongest features.
     pub candidate_features: usize,
@@ -184,7 +180,6 @@ impl Default for GapConfig {
             topic_link: 0.05,
             topic_resolution: 1.5,
             topic_max_conductance: 0.3,
-            topic_max_message_link: 0.05,
             candidate_features: 16,
             max_postings: 128,
             candidates: 100,
@@ -445,24 +440,12 @@ const TOPIC_POSTINGS: usize = 256;
 /// how many there are. Returns the topic number of each paraphrase cluster.
 fn group_topics(paraphrases: &[Paraphrases], terms: &TermStats, cfg: &GapConfig) -> Vec<usize> {
     let profiles: Vec<SparseVector> = paraphrases.iter().map(|p| terms.profile(&p.members, cfg)).collect();
-    let index: HashMap<usize, usize> = paraphrases.iter().enumerate().map(|(i, p)| (p.id, i)).collect();
-    let apart: Vec<Vec<usize>> = paraphrases
-        .iter()
-        .map(|p| {
-            let mut v: Vec<usize> = p.linked.iter().filter_map(|id| index.get(id).copied()).collect();
-            v.sort_unstable();
-            v
-        })
-        .collect();
-    group_profiles(&profiles, &apart, cfg)
+    group_profiles(&profiles, cfg)
 }
 
 /// The reduce stage: groups communities, given only their profiles (term id → weight,
-/// unit length), into topics. `apart[a]` (sorted) lists the communities the message
-/// graph already compared with `a` and kept apart (linked, yet separate Louvain
-/// communities): the profiles never overrule that. Returns the topic number of each
-/// profile.
-fn group_profiles(profiles: &[SparseVector], apart: &[Vec<usize>], cfg: &GapConfig) -> Vec<usize> {
+/// unit length), into topics. Returns the topic number of each profile.
+fn group_profiles(profiles: &[SparseVector], cfg: &GapConfig) -> Vec<usize> {
     // Nearest neighbors through an inverted index of profile terms; each posting list
     // keeps its strongest entries, so no step compares all pairs.
     let mut postings: HashMap<u32, Vec<(f32, usize)>> = HashMap::new();
@@ -481,7 +464,7 @@ fn group_profiles(profiles: &[SparseVector], apart: &[Vec<usize>], cfg: &GapConf
         similarity.clear();
         for &(t, w) in &profile.entries {
             for &(other_w, b) in postings.get(&t).map(Vec::as_slice).unwrap_or_default() {
-                if b != a && apart.get(a).is_none_or(|kept| kept.binary_search(&b).is_err()) {
+                if b != a {
                     *similarity.entry(b).or_insert(0.0) += w * other_w;
                 }
             }
@@ -591,17 +574,10 @@ fn message_communities(
     progress("communities found");
     let count = community.iter().max().map_or(0, |&c| c + 1);
     let mut internal = vec![0.0f64; n];
-    let mut volume = vec![0.0f64; count];
-    let mut between: HashMap<(u32, u32), f64> = HashMap::new();
     for &(a, b, w) in &edges {
-        let (ca, cb) = (community[a], community[b]);
-        volume[ca] += w;
-        volume[cb] += w;
-        if ca == cb {
+        if community[a] == community[b] {
             internal[a] += w;
             internal[b] += w;
-        } else {
-            *between.entry((ca.min(cb) as u32, ca.max(cb) as u32)).or_insert(0.0) += w;
         }
     }
     drop(edges);
@@ -609,36 +585,14 @@ fn message_communities(
     for doc in 0..n {
         members[community[doc]].push((internal[doc], doc));
     }
-    // Two communities the message graph links (a share of either one's link weight goes
-    // to the other): Louvain saw them and kept them apart.
-    let linked: BTreeSet<(usize, usize)> = between
+    members
         .into_iter()
-        .filter(|&((a, b), w)| w >= cfg.topic_max_message_link * volume[a as usize].min(volume[b as usize]))
-        .map(|((a, b), _)| (a as usize, b as usize))
-        .collect();
-    let mut communities: Vec<Paraphrases> = members
-        .into_iter()
-        .enumerate()
-        .filter(|(_, m)| m.len() > 1)
-        .map(|(id, mut m)| {
+        .filter(|m| m.len() > 1)
+        .map(|mut m| {
             m.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-            Paraphrases {
-                id,
-                members: m.into_iter().map(|(_, doc)| order[doc]).collect(),
-                linked: Vec::new(),
-            }
+            Paraphrases { members: m.into_iter().map(|(_, doc)| order[doc]).collect() }
         })
-        .collect();
-    let mut adjacent: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
-    for &(a, b) in &linked {
-        adjacent.entry(a).or_default().push(b);
-        adjacent.entry(b).or_default().push(a);
-    }
-    for c in &mut communities {
-        c.linked = adjacent.remove(&c.id).unwrap_or_default();
-        c.linked.sort_unstable();
-    }
-    communities
+        .collect()
 }
 
 /// The edges of the shared-nearest-neighbor graph: one per pair where either message is
@@ -700,12 +654,8 @@ fn sorted_intersection(a: &[u32], b: &[u32]) -> usize {
 
 /// A message community (a paraphrase cluster on short, templated text).
 struct Paraphrases {
-    /// The community's number in the message graph.
-    id: usize,
     /// Members, most central first.
     members: Vec<usize>,
-    /// Numbers of the communities the message graph links with this one, sorted.
-    linked: Vec<usize>,
 }
 
 /// The distinctive terms of a cluster, strongest first: topic terms (content words of 3
@@ -862,7 +812,46 @@ pub fn discover_gaps(
     // A known intent is matched on content: names of properties, people or companies
     // recur across every topic of a batch, so they are no evidence of the intent.
     let content = vectorizer.without_names();
-    let known_vectors: Vec<SparseVector> = known_texts.iter().map(|(_, t)| content.transform(t)).collect();
+    let mut known_vectors: Vec<SparseVector> =
+        known_texts.iter().map(|(_, t)| content.transform(t)).collect();
+    // Each intent's centroid. An intent's examples include recent messages the classifier
+    // routed to it, some wrongly (a cat question sent to a learned parking intent): an
+    // example is evidence of its intent only when it is closer to that intent's centroid
+    // than to any other's, and a message is that intent's candidate only when it is too.
+    // Unnormalized sums of each intent's example vectors, with their squared norms; an
+    // example is compared with its own intent's centroid without itself (leave one out).
+    let sums: Vec<SparseVector> = (0..known.len())
+        .map(|k| {
+            let mut sums: BTreeMap<u32, f32> = BTreeMap::new();
+            for (v, _) in known_vectors.iter().zip(&known_texts).filter(|(_, (owner, _))| *owner == k) {
+                for &(f, w) in &v.entries {
+                    *sums.entry(f).or_insert(0.0) += w;
+                }
+            }
+            SparseVector { entries: sums.into_iter().collect() }
+        })
+        .collect();
+    let norms: Vec<f32> = sums.iter().map(|c| c.dot(c)).collect();
+    // Cosine of a unit vector with intent k's centroid, leaving `own` out of it.
+    let centroid_cosine = |v: &SparseVector, k: usize, own: bool| -> f32 {
+        let dot = v.dot(&sums[k]);
+        let (dot, norm2) = if own { (dot - 1.0, norms[k] - 2.0 * dot + 1.0) } else { (dot, norms[k]) };
+        if norm2 <= 1e-6 { 0.0 } else { dot / norm2.sqrt() }
+    };
+    let nearest_intent = |v: &SparseVector, owner: Option<usize>| -> Option<usize> {
+        (0..known.len())
+            .map(|k| (k, centroid_cosine(v, k, owner == Some(k))))
+            .filter(|&(_, score)| score > 0.0)
+            .max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)))
+            .map(|(k, _)| k)
+    };
+    for (v, (owner, _)) in known_vectors.iter_mut().zip(&known_texts) {
+        // An intent's only example is evidence of it whatever its neighbors are.
+        let alone = known_texts.iter().filter(|(o, _)| o == owner).count() == 1;
+        if !v.is_empty() && !alone && nearest_intent(v, Some(*owner)) != Some(*owner) {
+            *v = SparseVector::default();
+        }
+    }
     let known_postings =
         Postings::build(&known_vectors, cfg.features.dimension_bits, cfg.features.max_features, usize::MAX);
 
@@ -879,7 +868,10 @@ pub fn discover_gaps(
             .map(|e| (e as usize, v.dot(&known_vectors[e as usize])))
             .max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)));
         if let Some((e, score)) = best.filter(|&(_, score)| score >= cfg.known_match) {
-            candidate[i] = Some((known_texts[e].0, score));
+            let k = known_texts[e].0;
+            if nearest_intent(v, None) == Some(k) {
+                candidate[i] = Some((k, score));
+            }
         }
     }
 
@@ -1224,7 +1216,7 @@ mod tests {
                 "Are dogs allowed at {p}? I have a small terrier",
                 "is {p} pet friendly? we have a dog and a cat",
                 "what's your pet policy? we have a 40lb dog",
-                "how much is the monthly pet rent for a dog at {p}?",
+                "how much can a dog weigh to be allowed at {p} each month of the lease?",
             ],
             &[
                 "How much is the rent for {p}?",
@@ -1288,6 +1280,51 @@ mod tests {
             "{in_topics}; {:?}",
             names(&d)
         );
+    }
+
+    #[test]
+    fn messages_misrouted_into_an_intents_examples_do_not_pull_their_topic_in() {
+        // A learned parking intent's examples are recent messages the classifier sent to
+        // it, two of them cat questions; the batch's cat questions match those exactly.
+        let parking = [
+            "do I get an assigned parking spot for my car?",
+            "is there a parking garage or is it street parking only?",
+            "can I get a second parking spot for my other car?",
+            "is there EV charging in the parking garage?",
+            "where can guests park? is there guest parking?",
+        ];
+        let cats =
+            ["do you allow cats in the studio? I have two cats", "are cats allowed? just one small cat"];
+        let known = vec![
+            KnownIntent {
+                name: "PARKING_CAR".into(),
+                examples: parking.iter().chain(&cats).map(|t| t.to_string()).collect(),
+                keywords: vec!["parking".into(), "car".into()],
+                status: KnownIntentStatus::Active,
+            },
+            KnownIntent {
+                name: "DOG_PET".into(),
+                examples: vec![
+                    "are dogs allowed? I have a small terrier".into(),
+                    "is the building pet friendly? we have a dog and a cat".into(),
+                    "what's your pet policy? we have a 40lb dog".into(),
+                ],
+                keywords: vec!["pet".into(), "dog".into(), "cat".into()],
+                status: KnownIntentStatus::Active,
+            },
+        ];
+        let messages: Vec<GapMessage> = (0..12)
+            .map(|i| GapMessage {
+                id: format!("m{i}"),
+                conversation_id: format!("c{i}"),
+                text: format!("Hi! {} thanks", cats[i % 2]),
+            })
+            .collect();
+        let d = discover_gaps(&messages, &known, &BTreeSet::new(), &GapConfig::default());
+        for a in &d.assignments {
+            assert_ne!(*a, GapAssignment::KnownIntent("PARKING_CAR".into()));
+        }
+        assert!(d.example_proposals.iter().all(|p| p.intent_name.as_deref() != Some("PARKING_CAR")));
     }
 
     #[test]
