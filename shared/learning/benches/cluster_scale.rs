@@ -1,6 +1,8 @@
 //! Scale benchmark: clusters 10k, 100k and 1M generated gap messages (the path of
 //! `autolearn cluster`: fit IDF, vectorize, cluster, name) and reports time and peak
-//! memory; also times the edit distance of a 5,000-character pair.
+//! memory; also times the edit distance of a 5,000-character pair. Each clustering time
+//! comes with a baseline measured in the same run on the same messages (fitting the IDF
+//! and vectorizing), so a loaded machine shows in both.
 //!
 //! Peak memory is the process's peak resident set size (`VmHWM` in `/proc/self/status`),
 //! reset before each size through `/proc/self/clear_refs`, so each figure is that size's
@@ -43,6 +45,26 @@ fn cluster_corpus_timed(corpus: &[LabeledMessage], progress: &mut dyn FnMut(&str
     cluster_texts(&inputs, &vectorizer, &BTreeSet::new(), &cfg, progress)
 }
 
+/// The baseline measured in the same run: fitting the IDF and vectorizing the same
+/// messages (what any TF-IDF method pays), so the clustering's cost reads as a multiple of
+/// it whatever else loads the machine.
+fn vectorize_only(corpus: &[LabeledMessage]) -> usize {
+    let cfg = GapConfig::default();
+    let vectorizer = Vectorizer::fit(corpus.iter().map(|m| m.message.text.as_str()), cfg.features.clone());
+    corpus.iter().map(|m| vectorizer.transform(&m.message.text).entries.len()).sum()
+}
+
+/// This process's CPU time (user + system) in seconds, from `/proc/self/stat`: on a
+/// machine other work loads, the time the clustering itself computed.
+fn cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name (which is in parentheses and may hold spaces).
+    let rest = stat.rsplit_once(')')?.1;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: f64 = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
+    Some(ticks / 100.0)
+}
+
 fn status_kib(field: &str) -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     status.lines().find(|l| l.starts_with(field))?.split_whitespace().nth(1)?.parse().ok()
@@ -65,8 +87,12 @@ fn report_scale() {
     };
     for n in sizes {
         let corpus = generate_messages(n, 42, 0.15);
+        let baseline_start = Instant::now();
+        black_box(vectorize_only(&corpus));
+        let baseline = baseline_start.elapsed();
         reset_peak();
         let before = status_kib("VmRSS:");
+        let cpu_before = cpu_seconds();
         let start = Instant::now();
         let mut phases: Vec<(String, Duration)> = Vec::new();
         let mut last = start;
@@ -76,6 +102,7 @@ fn report_scale() {
             last = now;
         }));
         let elapsed = start.elapsed();
+        let cpu = cpu_seconds().zip(cpu_before).map_or("n/a".to_string(), |(a, b)| format!("{:.1} s", a - b));
         let peak = status_kib("VmHWM:");
         let growth = previous.map_or(String::new(), |(pn, pt)| {
             let size_ratio = n as f64 / pn as f64;
@@ -86,11 +113,16 @@ fn report_scale() {
             )
         });
         println!(
-            "cluster {n:>6} messages: {:>7.2} s, {} clusters, peak RSS {} (RSS before {}){growth}",
+            "cluster {n:>6} messages: {:>7.2} s (CPU {cpu}), {} clusters, peak RSS {} (RSS before {}){growth}",
             elapsed.as_secs_f64(),
             clustering.clusters.len(),
             mib(peak),
             mib(before),
+        );
+        println!(
+            "  baseline (fit IDF + vectorize, same run): {:.2} s; clustering = {:.1} x baseline",
+            baseline.as_secs_f64(),
+            elapsed.as_secs_f64() / baseline.as_secs_f64()
         );
         println!(
             "  phases: {}",
@@ -119,6 +151,9 @@ fn benches(c: &mut Criterion) {
     for n in [10_000usize, 100_000] {
         let corpus = generate_messages(n, 42, 0.15);
         group.bench_function(format!("{n}"), |bench| bench.iter(|| black_box(cluster_corpus(&corpus))));
+        group.bench_function(format!("{n}_baseline_vectorize"), |bench| {
+            bench.iter(|| black_box(vectorize_only(&corpus)))
+        });
     }
     group.finish();
 }

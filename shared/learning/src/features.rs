@@ -59,6 +59,9 @@ impl SparseVector {
     /// Builds a unit vector from unsorted entries with distinct feature ids.
     pub fn normalized(mut entries: Vec<(u32, f32)>) -> Self {
         entries.retain(|&(_, w)| w > 0.0);
+        // Pruned vectors are built from longer lists: keep only what is used (a million
+        // of them are held at once).
+        entries.shrink_to_fit();
         entries.sort_unstable_by_key(|&(f, _)| f);
         let norm = entries.iter().map(|&(_, w)| f64::from(w) * f64::from(w)).sum::<f64>().sqrt();
         if norm > 0.0 {
@@ -202,6 +205,14 @@ impl Vectorizer {
             .is_some_and(|&(inside, capitalized)| capitalized * 2 > inside)
     }
 
+    /// The same vectorizer with names left out of its vectors (see
+    /// [`FeatureConfig::skip_names`]).
+    pub fn without_names(&self) -> Self {
+        let mut vectorizer = self.clone();
+        vectorizer.cfg.skip_names = true;
+        vectorizer
+    }
+
     /// Inverse document frequency of a unigram term (as produced by [`content_terms`]).
     pub fn term_idf(&self, term: &str) -> f32 {
         self.idf(feature_id(UNIGRAM, term, self.mask))
@@ -222,8 +233,9 @@ impl Vectorizer {
             })
             .collect();
         if weighted.len() > self.cfg.max_features {
-            weighted.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-            weighted.truncate(self.cfg.max_features);
+            let max = self.cfg.max_features;
+            weighted.select_nth_unstable_by(max, |a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+            weighted.truncate(max);
         }
         SparseVector::normalized(weighted)
     }

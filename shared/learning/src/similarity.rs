@@ -211,60 +211,133 @@ pub(crate) fn knn(
     min_sim: f32,
     lookup: &NeighborLookup,
 ) -> Vec<Vec<(u32, f32)>> {
+    let mut out = vec![Vec::new(); vectors.len()];
+    for_each_knn(vectors, k, min_sim, lookup, |doc, near| out[doc] = near);
+    out
+}
+
+/// Calls `visit(doc, neighbors)` for every vector with its `k` nearest neighbors (as
+/// [`knn`]), without holding all the lists at once.
+///
+/// Queries are visited grouped by their strongest feature: consecutive queries then
+/// share posting lists and candidates, whose vectors are still in cache (on a million
+/// messages the exact cosines are otherwise a cache miss per candidate). Each query's
+/// result depends only on the query and the index, so the visiting order changes no
+/// result.
+fn for_each_knn(
+    vectors: &[SparseVector],
+    k: usize,
+    min_sim: f32,
+    lookup: &NeighborLookup,
+    mut visit: impl FnMut(usize, Vec<(u32, f32)>),
+) {
     let n = vectors.len();
     let postings = Postings::build(vectors, lookup.dimension_bits, lookup.features, lookup.postings);
     let mut scratch = QueryScratch::default();
-    // The query scattered into a dense array: each exact cosine is then one pass over the
-    // candidate's entries.
-    let mut dense = vec![0.0f32; 1usize << lookup.dimension_bits];
-    vectors
+    // The query in a small open-addressing table (a few KiB, in cache): each exact cosine
+    // is then one pass over the candidate's entries.
+    let mut table = QueryTable::default();
+    let mut order: Vec<(u32, u32)> = vectors
         .iter()
         .enumerate()
         .map(|(doc, v)| {
-            if v.is_empty() || k == 0 {
-                return Vec::new();
-            }
-            let found =
-                candidates(&postings, v, lookup.features, n, lookup.candidates.max(k + 1), &mut scratch);
-            for &(f, w) in &v.entries {
-                dense[f as usize] = w;
-            }
-            let mut scored: Vec<(u32, f32)> = found
-                .into_iter()
-                .filter(|&d| d as usize != doc)
-                .map(|d| {
-                    (d, vectors[d as usize].entries.iter().map(|&(f, w)| dense[f as usize] * w).sum::<f32>())
-                })
-                .filter(|&(_, s)| s >= min_sim && s > 0.0)
-                .collect();
-            for &(f, _) in &v.entries {
-                dense[f as usize] = 0.0;
-            }
-            scored.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-            scored.truncate(k);
-            scored.shrink_to_fit();
-            scored
+            let strongest = v.entries.iter().max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)));
+            (strongest.map_or(u32::MAX, |&(f, _)| f), doc as u32)
         })
-        .collect()
+        .collect();
+    order.sort_unstable();
+    for (_, doc) in order {
+        let doc = doc as usize;
+        let v = &vectors[doc];
+        if v.is_empty() || k == 0 {
+            visit(doc, Vec::new());
+            continue;
+        }
+        let found = candidates(&postings, v, lookup.features, n, lookup.candidates.max(k + 1), &mut scratch);
+        table.load(v);
+        let mut scored: Vec<(u32, f32)> = found
+            .into_iter()
+            .filter(|&d| d as usize != doc)
+            .map(|d| (d, vectors[d as usize].entries.iter().map(|&(f, w)| table.get(f) * w).sum::<f32>()))
+            .filter(|&(_, s)| s >= min_sim && s > 0.0)
+            .collect();
+        scored.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        scored.truncate(k);
+        scored.shrink_to_fit();
+        visit(doc, scored);
+    }
 }
 
-/// Each vector plus `alpha` times the similarity-weighted mean of its neighbors' vectors,
-/// pruned to `max_features`, unit length: words that co-occur with a message's words in
-/// similar messages join it. A second-order similarity, like LSA's, without a dense
-/// matrix: two complaints about a late mortgage payment that share no word still share
-/// the words of the messages around them.
-pub(crate) fn smooth(
+/// Each vector plus `alpha` times the similarity-weighted mean of its `k` nearest
+/// neighbors' vectors (found as by [`knn`]), pruned to `max_features`, unit length: words
+/// that co-occur with a message's words in similar messages join it. A second-order
+/// similarity, like LSA's, without a dense matrix: two complaints about a late mortgage
+/// payment that share no word still share the words of the messages around them. Each
+/// neighbor list is used and dropped at once, so the lists of all vectors are never held
+/// together.
+pub(crate) fn smooth_by_neighbors(
     vectors: &[SparseVector],
-    near: &[Vec<(u32, f32)>],
+    k: usize,
+    lookup: &NeighborLookup,
     alpha: f32,
     max_features: usize,
 ) -> Vec<SparseVector> {
+    let mut out = vec![SparseVector::default(); vectors.len()];
     let mut acc = DenseAccumulator::default();
-    vectors
-        .iter()
-        .zip(near)
-        .map(|(v, list)| smooth_one(v, list, vectors, alpha, max_features, &mut acc))
-        .collect()
+    for_each_knn(vectors, k, 0.0, lookup, |doc, near| {
+        out[doc] = smooth_one(&vectors[doc], &near, vectors, alpha, max_features, &mut acc);
+    });
+    out
+}
+
+/// A sparse vector's entries in an open-addressing table of at least 16 slots per entry,
+/// addressed by the feature's low bits (features are hashes): a feature that is not in
+/// the vector, the common case when scoring a candidate, is one load of a table that
+/// stays in the first-level cache, rather than a random read of a dense array of the
+/// whole feature space. Only the slots a vector used are cleared for the next one.
+#[derive(Debug, Default)]
+struct QueryTable {
+    keys: Vec<u32>,
+    values: Vec<f32>,
+    used: Vec<usize>,
+    mask: usize,
+}
+
+impl QueryTable {
+    const EMPTY: u32 = u32::MAX;
+
+    fn load(&mut self, v: &SparseVector) {
+        for &i in &self.used {
+            self.keys[i] = Self::EMPTY;
+        }
+        self.used.clear();
+        let size = (v.entries.len() * 16).next_power_of_two().max(1024);
+        if self.keys.len() < size {
+            self.keys = vec![Self::EMPTY; size];
+            self.values = vec![0.0; size];
+        }
+        self.mask = self.keys.len() - 1;
+        for &(f, w) in &v.entries {
+            let mut i = f as usize & self.mask;
+            while self.keys[i] != Self::EMPTY && self.keys[i] != f {
+                i = (i + 1) & self.mask;
+            }
+            self.keys[i] = f;
+            self.values[i] = w;
+            self.used.push(i);
+        }
+    }
+
+    fn get(&self, feature: u32) -> f32 {
+        let mut i = feature as usize & self.mask;
+        loop {
+            match self.keys[i] {
+                k if k == feature => return self.values[i],
+                Self::EMPTY => return 0.0,
+                _ => i = (i + 1) & self.mask,
+            }
+        }
+    }
 }
 
 /// Sums per feature in a dense array, remembering which features were touched.
@@ -321,7 +394,9 @@ pub(crate) fn smooth_one(
     // deterministic.
     let mut entries = acc.drain();
     if entries.len() > max_features {
-        entries.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        // The strongest `max_features` (a total order: weight, then feature), selected in
+        // linear time.
+        entries.select_nth_unstable_by(max_features, |a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         entries.truncate(max_features);
     }
     SparseVector::normalized(entries)
@@ -362,8 +437,13 @@ impl SimilarityIndex {
             dimension_bits: cfg.features.dimension_bits,
         };
         let vectors = if cfg.smoothing > 0.0 && cfg.smoothing_neighbors > 0 {
-            let near = knn(&vectors, cfg.smoothing_neighbors, 0.0, &lookup);
-            smooth(&vectors, &near, cfg.smoothing, cfg.features.max_features)
+            smooth_by_neighbors(
+                &vectors,
+                cfg.smoothing_neighbors,
+                &lookup,
+                cfg.smoothing,
+                cfg.features.max_features,
+            )
         } else {
             vectors
         };
