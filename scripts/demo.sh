@@ -43,7 +43,7 @@ exec scripts/with-moto.sh bash -c '
   }
   trap cleanup EXIT
   trap "exit 130" INT TERM
-  # The simulation replays weeks of history: the webhooks' 30-day date window is widened.
+  # The simulation replays weeks of history: the 30-day date window of the webhooks is widened.
   "$AUTOLEARN_BIN" --table autolearn --webhook-secret "$DEMO_WEBHOOK_SECRET" \
     --admin-token "$DEMO_ADMIN_TOKEN" --sender "$DEMO_SENDER" \
     --max-date-age-days 3650 \
