@@ -7,6 +7,11 @@ use autolearn_web::RouteTable;
 use autolearn_web::routes::health;
 use autolearn_web::webhook::WebhookConfig;
 
+/// Where `autolearn serve` serves its local OpenID Connect issuer.
+pub const LOCAL_ISSUER_PATH: &str = "/local-oidc";
+/// The local issuer's sign-in client.
+pub const LOCAL_CLIENT_ID: &str = "autolearn-local";
+
 /// What the local runner hands to every function.
 #[derive(Debug, Clone)]
 pub struct Services {

@@ -133,6 +133,9 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             }
             let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], port))).await?;
             let address = listener.local_addr()?;
+            // People sign in against a local OpenID Connect issuer with keys generated now,
+            // served on the same port, exactly as against Cognito in AWS.
+            let (issuer, sign_in) = local_sign_in(&format!("http://{address}"));
             // Printed on stdout so scripts can read the URL; logs go to the JSON log stream.
             println!("autolearn serving on http://{address}");
             let webhook = WebhookConfig {
@@ -147,11 +150,12 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 admin: dashboard_api::AdminAuth {
                     admin_group: dashboard_api::DEFAULT_ADMIN_GROUP.into(),
                     local_admin_token: Some(cli.admin_token),
+                    sign_in: Some(sign_in),
                 },
                 cors_origin: cli.cors_origin,
                 promotion: autolearn_web::promotion::from_env()?,
             };
-            let app = autolearn_runner::all_routes(&services).into_router();
+            let app = autolearn_runner::all_routes(&services).into_router().merge(issuer.router());
             axum::serve(listener, app).with_graceful_shutdown(shutdown()).await?;
         }
         Command::Batch { at } => {
@@ -179,6 +183,32 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     Ok(())
+}
+
+/// The local issuer at `{base}/local-oidc` and the dashboard's sign-in against it (client
+/// `autolearn-local`, a session key generated now).
+fn local_sign_in(
+    base: &str,
+) -> (dashboard_api::local_oidc::LocalIssuer, std::sync::Arc<dashboard_api::SignIn>) {
+    let issuer = dashboard_api::local_oidc::LocalIssuer::new(
+        format!("{base}{}", autolearn_runner::LOCAL_ISSUER_PATH),
+        dashboard_api::DEFAULT_ADMIN_GROUP,
+    );
+    let settings = dashboard_api::oidc::OidcSettings {
+        expect: dashboard_api::oidc::Expectations {
+            issuer: issuer.issuer.clone(),
+            audiences: vec![autolearn_runner::LOCAL_CLIENT_ID.to_owned()],
+            groups_claim: dashboard_api::GROUPS_CLAIM.to_owned(),
+            admin_group: dashboard_api::DEFAULT_ADMIN_GROUP.to_owned(),
+        },
+        client_id: autolearn_runner::LOCAL_CLIENT_ID.to_owned(),
+        scopes: dashboard_api::SCOPES.to_owned(),
+    };
+    let sign_in = dashboard_api::SignIn {
+        provider: dashboard_api::oidc::OidcProvider::new(settings),
+        key: dashboard_api::session::SessionKey::generate(),
+    };
+    (issuer, std::sync::Arc::new(sign_in))
 }
 
 async fn ensure_table(

@@ -19,7 +19,11 @@ pub fn offline_services() -> Services {
         bus: EventBus::new(aws_sdk_eventbridge::Client::from_conf(eventbridge), "unused"),
         webhook: WebhookConfig { auth: WebhookAuth::new("unused-secret-0123456789"), max_body_bytes: 1024 },
         edit_threshold: 0.2,
-        admin: dashboard_api::AdminAuth { admin_group: "admins".into(), local_admin_token: None },
+        admin: dashboard_api::AdminAuth {
+            admin_group: "admins".into(),
+            local_admin_token: None,
+            sign_in: None,
+        },
         cors_origin: None,
         promotion: Default::default(),
     }

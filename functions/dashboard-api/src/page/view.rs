@@ -87,6 +87,8 @@ pub struct ShareRow {
 #[template(path = "learning.html")]
 pub struct LearningPage {
     pub css: &'static str,
+    /// The session's form token, in every form (a page viewed with a bearer token has none).
+    pub csrf: Option<String>,
     pub days: u32,
     pub from: String,
     pub to: String,
@@ -347,6 +349,7 @@ impl LearningPage {
             .collect();
         Self {
             css: CSS,
+            csrf: None,
             days: data.period.days,
             from: data.period.from.to_string(),
             to: data.period.to.to_string(),

@@ -37,6 +37,7 @@ impl Dash {
             auth: AdminAuth {
                 admin_group: "autolearn-admins".into(),
                 local_admin_token: local_admin_token.map(str::to_owned),
+                sign_in: None,
             },
             cors_origin: Some(dashboard_api::parse_origin(FRONT_END).unwrap()),
         };
