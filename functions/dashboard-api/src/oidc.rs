@@ -64,6 +64,9 @@ pub enum TokenError {
     Nonce,
     #[error("admin group {0} required")]
     NotAdmin(String),
+    /// The identity provider refused the sign-in (e.g. the token endpoint's invalid_grant).
+    #[error("the identity provider refused the sign-in: {0}")]
+    Refused(String),
     /// The identity provider could not be reached or answered something unusable.
     #[error("identity provider: {0}")]
     Provider(String),
@@ -323,7 +326,12 @@ impl OidcProvider {
             // The body may say why (invalid_grant); it carries no token, so it may be shown.
             let body: Value = response.json().await.unwrap_or(Value::Null);
             let reason = body.get("error").and_then(Value::as_str).unwrap_or("no reason given");
-            return Err(TokenError::Provider(format!("the token endpoint answered {status}: {reason}")));
+            let answer = format!("the token endpoint answered {status}: {reason}");
+            return Err(if status.is_client_error() {
+                TokenError::Refused(answer)
+            } else {
+                TokenError::Provider(answer)
+            });
         }
         let tokens: TokenResponse = response
             .json()
