@@ -135,7 +135,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             let address = listener.local_addr()?;
             // People sign in against a local OpenID Connect issuer with keys generated now,
             // served on the same port, exactly as against Cognito in AWS.
-            let (issuer, sign_in) = local_sign_in(&format!("http://{address}"));
+            let (issuer, sign_in) = autolearn_runner::local_sign_in(&format!("http://{address}"));
             // Printed on stdout so scripts can read the URL; logs go to the JSON log stream.
             println!("autolearn serving on http://{address}");
             let webhook = WebhookConfig {
@@ -183,32 +183,6 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     Ok(())
-}
-
-/// The local issuer at `{base}/local-oidc` and the dashboard's sign-in against it (client
-/// `autolearn-local`, a session key generated now).
-fn local_sign_in(
-    base: &str,
-) -> (dashboard_api::local_oidc::LocalIssuer, std::sync::Arc<dashboard_api::SignIn>) {
-    let issuer = dashboard_api::local_oidc::LocalIssuer::new(
-        format!("{base}{}", autolearn_runner::LOCAL_ISSUER_PATH),
-        dashboard_api::DEFAULT_ADMIN_GROUP,
-    );
-    let settings = dashboard_api::oidc::OidcSettings {
-        expect: dashboard_api::oidc::Expectations {
-            issuer: issuer.issuer.clone(),
-            audiences: vec![autolearn_runner::LOCAL_CLIENT_ID.to_owned()],
-            groups_claim: dashboard_api::GROUPS_CLAIM.to_owned(),
-            admin_group: dashboard_api::DEFAULT_ADMIN_GROUP.to_owned(),
-        },
-        client_id: autolearn_runner::LOCAL_CLIENT_ID.to_owned(),
-        scopes: dashboard_api::SCOPES.to_owned(),
-    };
-    let sign_in = dashboard_api::SignIn {
-        provider: dashboard_api::oidc::OidcProvider::new(settings),
-        key: dashboard_api::session::SessionKey::generate(),
-    };
-    (issuer, std::sync::Arc::new(sign_in))
 }
 
 async fn ensure_table(
