@@ -6,6 +6,7 @@
 
 pub mod auth;
 pub mod dashboard;
+pub mod history;
 pub mod local_oidc;
 pub mod oidc;
 pub mod page;
@@ -186,6 +187,8 @@ pub fn routes(state: AppState) -> RouteTable {
     RouteTable::<AppState>::new()
         .route(Method::GET, "/v1/learning/dashboard", with_cors(get(dashboard::get_dashboard)))
         .route(Method::POST, "/v1/learning/batch-runs", with_cors(post(request_batch_run)))
+        .route(Method::GET, "/v1/learning/sessions", with_cors(get(history::list_sessions)))
+        .route(Method::GET, "/v1/feedback/{id}", with_cors(get(history::get_feedback)))
         .route(Method::GET, "/v1/proposals", with_cors(get(review::list_proposals)))
         .route(Method::POST, "/v1/proposals/{id}/apply", with_cors(post(review::apply_proposal)))
         .route(Method::POST, "/v1/proposals/{id}/reject", with_cors(post(review::reject_proposal)))

@@ -53,8 +53,21 @@ pub static CONTENT_SECURITY_POLICY: LazyLock<String> = LazyLock::new(|| {
 
 /// Renders the page for a dashboard; `csrf` is the session's form token, put in every form.
 pub fn render(data: &Dashboard, csrf: Option<&str>) -> Result<String, ApiError> {
+    render_with(data, csrf, &[])
+}
+
+/// How many learning sessions the page's history shows.
+pub const SESSIONS_SHOWN: usize = 12;
+
+/// [`render`] with the session history (newest first).
+pub fn render_with(
+    data: &Dashboard,
+    csrf: Option<&str>,
+    sessions: &[autolearn_model::LearningSession],
+) -> Result<String, ApiError> {
     let mut page = LearningPage::new(data);
     page.csrf = csrf.map(str::to_owned);
+    page.sessions = sessions.iter().map(view::SessionRow::new).collect();
     page.render().map_err(|error| ApiError::Internal(format!("render page: {error}")))
 }
 
@@ -170,7 +183,8 @@ pub async fn get_page(
         Credential::Session { csrf } => Some(csrf.as_str()),
         _ => None,
     };
-    let mut response = render(&data, csrf)?.into_response();
+    let sessions = crate::history::latest_sessions(&state.store, SESSIONS_SHOWN).await?;
+    let mut response = render_with(&data, csrf, &sessions)?.into_response();
     page_headers(response.headers_mut());
     Ok(response)
 }
