@@ -116,7 +116,11 @@ impl Config {
         };
         let issuer = parse_issuer(config::required(OIDC_ISSUER)?.trim())?;
         let client_id = config::required(OIDC_CLIENT_ID)?.trim().to_owned();
-        let audiences = config::optional_with(OIDC_AUDIENCES, vec![client_id.clone()], parse_audiences)?;
+        let mut audiences = config::optional_with(OIDC_AUDIENCES, Vec::new(), parse_audiences)?;
+        // The sign-in client's ID tokens are always meant for this function.
+        if !audiences.contains(&client_id) {
+            audiences.push(client_id.clone());
+        }
         let session_key = session::SessionKey::new(config::required(SESSION_KEY)?.into_bytes())
             .map_err(|why| ConfigError::Invalid { name: SESSION_KEY, why })?;
         Ok(Self {
@@ -246,4 +250,26 @@ async fn request_batch_run(
 /// The router of this function alone, for tests and tools that serve it without the runner.
 pub fn router(state: AppState) -> Router {
     routes(state).merge(autolearn_web::routes::health(SERVICE)).into_router()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_issuer_is_an_https_url_without_query_and_audiences_a_list_without_blanks() {
+        let issuer = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_abc";
+        assert_eq!(parse_issuer(issuer).as_deref(), Ok(issuer));
+        for bad in
+            ["http://issuer.example.com", "https://issuer.example.com?x=1", "issuer.example.com", "https://"]
+        {
+            let error = parse_issuer(bad).unwrap_err();
+            assert!(
+                error.to_string().starts_with("environment variable OIDC_ISSUER is invalid"),
+                "{bad}: {error}"
+            );
+        }
+        assert_eq!(parse_audiences("a, b").unwrap(), vec!["a", "b"]);
+        assert!(parse_audiences("a,,b").is_err());
+    }
 }
