@@ -172,6 +172,11 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 },
                 // LOOKBACK_DAYS and the promotion rules, read as the deployed function reads them.
                 settings: weekly_batch::Settings::from_env(&cli.dashboard_url)?,
+                // ANALYST and its limits likewise (rules unless ANALYST=bedrock).
+                analyst: weekly_batch::analyst::Analyst::new(
+                    &weekly_batch::analyst::AnalystSettings::from_env()?,
+                    &aws,
+                ),
             };
             let event = weekly_batch::TriggerEvent {
                 detail_type: "BatchLearningRequested".into(),

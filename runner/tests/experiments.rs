@@ -75,6 +75,7 @@ async fn the_dashboard_and_the_batch_decide_alike_under_configured_thresholds() 
             promotion,
             expiry: Default::default(),
         },
+        analyst: Default::default(),
     };
     let end = at + Duration::days(6);
     weekly_batch::run::run(&deps, end - Duration::days(7), end, SessionType::Manual, Default::default())

@@ -24,6 +24,7 @@ use autolearn_web::routes::{Operation, health};
 use autolearn_web::{promotion, webhook};
 use regex::Regex;
 use serde_yaml::{Mapping, Value};
+use weekly_batch::analyst;
 
 const TEMPLATE: &str = include_str!("../../infra/template.yaml");
 
@@ -580,6 +581,11 @@ fn code_check(variable: &str) -> Option<Check> {
         weekly_batch::ADMIN_EMAILS => |raw| weekly_batch::parse_admin_emails(raw).is_ok(),
         // An empty DashboardUrl never reaches the code: the template passes the stack's own page.
         weekly_batch::DASHBOARD_URL => |raw| raw.is_empty() || weekly_batch::parse_dashboard_url(raw).is_ok(),
+        analyst::ANALYST => |raw| analyst::parse_analyst(raw).is_ok(),
+        // Read only with ANALYST=bedrock, then checked like this.
+        analyst::BEDROCK_MODEL_ID => |raw| analyst::parse_model_id(raw).is_ok(),
+        analyst::ANALYST_MAX_CALLS => |raw| analyst::parse_max_calls(raw).is_ok(),
+        analyst::ANALYST_MAX_TOKENS => |raw| analyst::parse_max_tokens(raw).is_ok(),
         _ => return None,
     })
 }

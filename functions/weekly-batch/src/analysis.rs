@@ -252,13 +252,16 @@ pub(crate) async fn analyse(deps: &Deps, session: &mut LearningSession) -> Resul
     rank(&mut proposals);
 
     let now = Utc::now();
-    let stored: Vec<LearningProposal> = proposals
+    let mut stored: Vec<LearningProposal> = proposals
         .into_iter()
         .map(|proposal| {
             let description = description(&proposal);
             LearningProposal::pending(&session.session_id, proposal, description, now)
         })
         .collect();
+    // The rules decided what is proposed; the analyst may reword it (never on a rerun's
+    // proposals already stored, which keep the wording they were stored with).
+    let worded = deps.analyst.word(&mut stored).await;
     for proposal in &stored {
         match store.create(proposal).await {
             Ok(()) | Err(StoreError::AlreadyExists { .. }) => {}
@@ -283,6 +286,8 @@ pub(crate) async fn analyse(deps: &Deps, session: &mut LearningSession) -> Resul
         playbook_proposals: count(ProposalKind::PlaybookAmendment),
         unclustered_gaps: discovery.unclustered.len() as u64,
         pending_proposals_refreshed: refreshed.len() as u64,
+        worded_by_model: worded.by_model,
+        worded_by_rules: worded.by_rules,
     };
     let data = report_data::report_data(deps, session, &stored).await?;
     session.summary = Some(report_data::summary_line(&data));

@@ -4,6 +4,7 @@
 //! the local runner's `autolearn batch` calls the same handler.
 
 mod analysis;
+pub mod analyst;
 mod experiments;
 pub mod report;
 mod report_data;
@@ -45,6 +46,10 @@ pub const ENV_VARS: &[&str] = &[
     promotion::DEMOTE_MIN_HITS,
     promotion::PROMOTION_GUARD,
     promotion::PROMOTION_BASELINE_PRIOR,
+    analyst::ANALYST,
+    analyst::BEDROCK_MODEL_ID,
+    analyst::ANALYST_MAX_CALLS,
+    analyst::ANALYST_MAX_TOKENS,
 ];
 
 /// `local@domain`, neither part empty nor holding `@`, whitespace or (when `commas` is
@@ -117,6 +122,7 @@ pub struct Config {
     pub sender: String,
     pub recipients: Vec<String>,
     pub settings: Settings,
+    pub analyst: analyst::AnalystSettings,
 }
 
 impl Config {
@@ -129,6 +135,7 @@ impl Config {
             sender: parse_sender_email(&config::required(SENDER_EMAIL)?)?,
             recipients,
             settings: Settings::from_env(&dashboard)?,
+            analyst: analyst::AnalystSettings::from_env()?,
         })
     }
 }
@@ -194,6 +201,8 @@ pub struct Deps {
     pub bus: EventBus,
     pub mailer: Mailer,
     pub settings: Settings,
+    /// Who words the proposals (`ANALYST`): the rules, or a model on Bedrock.
+    pub analyst: analyst::Analyst,
 }
 
 /// The parts of an EventBridge event the batch reads.

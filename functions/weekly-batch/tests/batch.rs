@@ -42,6 +42,7 @@ impl Env {
                 promotion: Default::default(),
                 expiry: Default::default(),
             },
+            analyst: Default::default(),
         };
         let env = Self { deps, bus };
         env.seed().await;

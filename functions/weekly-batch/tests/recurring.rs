@@ -3,84 +3,12 @@
 //! instead of a second proposal or being lost; and a support-desk week's edits become one
 //! amendment an admin can read (quoted text, masked before/after pairs).
 
+mod support;
+
 use autolearn_model::*;
-use autolearn_testkit::{ObservedBus, fixtures, fresh_store, sdk_config, unique_name};
-use chrono::{DateTime, Duration, TimeZone, Utc};
-use weekly_batch::{Deps, Mailer, Settings};
-
-const LONG_DRAFT: &str = "Thanks for reaching out! I'd be happy to help with that. We have tours available most \
-                          days of the week and our friendly team would love to show you around. Saturday at 10am is open.";
-const MAINTENANCE: [&str; 6] = [
-    "My kitchen sink is leaking, can someone come fix it?",
-    "The kitchen sink leaks under the cabinet, please send maintenance",
-    "Our bathroom sink is leaking again, can maintenance fix it this week?",
-    "The heater is broken and the kitchen sink is leaking",
-    "Can you send someone to fix the leaking sink in my kitchen?",
-    "Maintenance request: sink leaking in the kitchen since Monday",
-];
-
-fn week_end(week: i64) -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 11, 16, 8, 0, 0).unwrap() + Duration::weeks(week)
-}
-
-async fn deps() -> Deps {
-    let ses = aws_sdk_sesv2::Client::new(&sdk_config().await);
-    let sender = format!("{}@example.com", unique_name("autolearn"));
-    ses.create_email_identity().email_identity(&sender).send().await.unwrap();
-    Deps {
-        store: fresh_store().await,
-        bus: ObservedBus::new().await.bus,
-        mailer: Mailer { client: ses, sender, recipients: vec!["admin@example.com".into()] },
-        settings: Settings {
-            lookback_days: 90,
-            review_url: "https://crm.example.test/admin/ai/learning".into(),
-            promotion: Default::default(),
-            expiry: Default::default(),
-        },
-    }
-}
-
-/// A week of maintenance requests the agent cannot match and of drafts people cut short.
-async fn seed_week(store: &Store, week: i64) {
-    let start = week_end(week) - Duration::days(7);
-    let at = |i: i64| start + Duration::hours(5 + 9 * i);
-    for (i, body) in MAINTENANCE.iter().enumerate() {
-        let mut execution =
-            fixtures::execution(&format!("w{week}-gap-{i}"), &format!("w{week}-conv-{i}"), at(i as i64));
-        execution.message.body = (*body).into();
-        execution.intent = None;
-        execution.draft_reply = None;
-        store.create(&execution).await.unwrap();
-    }
-    let shown = fixtures::execution(&format!("w{week}-show"), &format!("w{week}-conv-show"), at(7));
-    store.create(&shown).await.unwrap();
-    for i in 0..4 {
-        let mut feedback = fixtures::feedback(&shown, at(8 + i));
-        feedback.execution_id = format!("w{week}-fb-{i}");
-        feedback.conversation_id = format!("w{week}-conv-fb-{i}");
-        feedback.original_draft = LONG_DRAFT.into();
-        feedback.sent_version = "Saturday at 10am is open.".into();
-        feedback.analysis = autolearn_learning::edit::analyze_edit(LONG_DRAFT, "Saturday at 10am is open.");
-        store.create(&feedback).await.unwrap();
-    }
-}
-
-async fn run_week(deps: &Deps, week: i64) -> LearningSession {
-    let end = week_end(week);
-    let outcome =
-        weekly_batch::run::run(deps, end - Duration::days(7), end, SessionType::Batch, Default::default())
-            .await
-            .unwrap();
-    deps.store.session(&outcome.session_id).await.unwrap().unwrap()
-}
-
-async fn proposals_of(store: &Store, session: &LearningSession) -> Vec<LearningProposal> {
-    let mut proposals = Vec::new();
-    for id in &session.proposal_ids {
-        proposals.push(store.proposal(id).await.unwrap().unwrap());
-    }
-    proposals
-}
+use autolearn_testkit::{fixtures, sdk_config};
+use chrono::Duration;
+use support::{MAINTENANCE, deps, proposals_of, run_week, seed_week, week_end};
 
 #[tokio::test]
 async fn applied_ideas_stay_applied_and_pending_ones_gather_support() {
@@ -227,7 +155,7 @@ async fn a_support_desk_week_gives_one_amendment_with_masked_pairs_and_none_from
     const APOLOGY: &str = "We apologize for any inconvenience this may have caused.";
     const PETS: &str = "We are pet friendly: up to two cats or dogs, with a one-time deposit of $300.";
     const PARKING: &str = "Each unit has one assigned spot in the garage; a second spot is $75 per month.";
-    let mut seed = |id: String, intent: &str, draft: String, sent: Option<String>, i: i64| {
+    let seed = |id: String, intent: &str, draft: String, sent: Option<String>, i: i64| {
         let mut execution = fixtures::execution(&id, &format!("conv-{id}"), at(i));
         execution.message.body = format!("Question {i} about {intent}");
         execution.intent.as_mut().unwrap().name = intent.into();

@@ -86,6 +86,10 @@ pub struct SessionStats {
     /// Pending proposals of earlier sessions that this one found support for again: the
     /// support was added to them instead of proposing the same idea twice.
     pub pending_proposals_refreshed: u64,
+    /// New proposals a language model worded (`ANALYST=bedrock`)…
+    pub worded_by_model: u64,
+    /// …and those the rules worded (every one with `ANALYST=rules`, and the model's fallbacks).
+    pub worded_by_rules: u64,
 }
 
 #[cfg(test)]

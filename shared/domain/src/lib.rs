@@ -24,4 +24,7 @@ pub use experiment::{
 };
 pub use ids::{ProposalId, SessionId};
 pub use item::{ConfigItem, ItemKind, UsageCounts};
-pub use proposal::{Confidence, EditPair, Evidence, EvidenceKind, Proposal, ProposalKind, ProposalStatus};
+pub use proposal::{
+    AnalystKind, Confidence, EditPair, Evidence, EvidenceKind, Proposal, ProposalKind, ProposalStatus,
+    WrittenBy,
+};

@@ -146,6 +146,37 @@ impl Evidence {
     }
 }
 
+/// Which analyst wrote a proposal's wording.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum AnalystKind {
+    /// The rules engine (the default, and the fallback of the model).
+    #[default]
+    Rules,
+    /// A language model on Amazon Bedrock.
+    Bedrock,
+}
+
+/// Who worded a stored proposal: the rules engine, or a model with the prompt that asked it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WrittenBy {
+    pub analyst: AnalystKind,
+    /// The model, for a model's wording.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model_id: Option<String>,
+    /// The prompt file's version, for a model's wording (e.g. `amendment-v1`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prompt_version: Option<String>,
+}
+
+impl WrittenBy {
+    /// The rules engine's wording.
+    pub fn rules() -> Self {
+        Self { analyst: AnalystKind::Rules, model_id: None, prompt_version: None }
+    }
+}
+
 /// A proposal as the learning makes it: what is proposed and why. The model crate stores it
 /// inside a `LearningProposal` with its id, status and review.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -3,10 +3,11 @@
 //!
 //! Everything here is a pure function of its input.
 
+use std::borrow::Cow;
 use std::sync::LazyLock;
 
 use regex::Regex;
-use unicode_normalization::UnicodeNormalization;
+use unicode_normalization::{IsNormalized, UnicodeNormalization};
 
 /// Normalizes text for edit-distance comparison.
 ///
@@ -14,7 +15,14 @@ use unicode_normalization::UnicodeNormalization;
 /// every line and trailing blank lines from the end. Two texts that differ only in trailing
 /// whitespace or line endings therefore normalize to the same string: such differences are
 /// produced by editors and mail clients, not by a person editing the reply.
-pub fn normalize_for_distance(text: &str) -> String {
+///
+/// Most replies are already normal (NFC, `\n` line ends, no trailing whitespace): those are
+/// borrowed as they are, with no copy, so the distance of two such texts costs only the
+/// distance itself.
+pub fn normalize_for_distance(text: &str) -> Cow<'_, str> {
+    if is_normal_for_distance(text) {
+        return Cow::Borrowed(text);
+    }
     let nfc: String = text.nfc().collect();
     let unified = nfc.replace("\r\n", "\n").replace('\r', "\n");
     let mut out = String::with_capacity(unified.len());
@@ -26,7 +34,17 @@ pub fn normalize_for_distance(text: &str) -> String {
     }
     let trimmed_len = out.trim_end().len();
     out.truncate(trimmed_len);
-    out
+    Cow::Owned(out)
+}
+
+/// True when [`normalize_for_distance`] would return the text unchanged: NFC (ASCII always
+/// is; otherwise the quick check must say so for certain), no carriage return, and no
+/// whitespace before a line break or at the end.
+fn is_normal_for_distance(text: &str) -> bool {
+    let nfc = text.is_ascii() || unicode_normalization::is_nfc_quick(text.chars()) == IsNormalized::Yes;
+    nfc && !text.contains('\r')
+        && !text.ends_with(char::is_whitespace)
+        && text.split('\n').all(|line| !line.ends_with(char::is_whitespace))
 }
 
 /// Common English function words. They carry no topic, so they are left out of unigram
@@ -499,6 +517,26 @@ mod tests {
         assert_eq!(normalize_for_distance("a\rb"), "a\nb");
         // Leading whitespace is content.
         assert_ne!(normalize_for_distance("  a"), normalize_for_distance("a"));
+    }
+
+    #[test]
+    fn text_already_normal_is_borrowed_and_anything_else_is_normalized() {
+        for normal in ["Hi there\nSee you", "Caf\u{e9} ouvert", "  indented\n\nparagraph", ""] {
+            assert!(matches!(normalize_for_distance(normal), Cow::Borrowed(_)), "{normal:?}");
+        }
+        for (raw, normalized) in [
+            ("Hi \nSee you", "Hi\nSee you"),
+            ("line\r\nend", "line\nend"),
+            ("cafe\u{301}", "caf\u{e9}"),
+            ("trailing\t", "trailing"),
+            ("blank lines\n\n", "blank lines"),
+        ] {
+            let out = normalize_for_distance(raw);
+            assert!(matches!(out, Cow::Owned(_)), "{raw:?}");
+            assert_eq!(out, normalized);
+            // What comes out is normal: borrowed the second time.
+            assert!(matches!(normalize_for_distance(&out), Cow::Borrowed(_)), "{raw:?}");
+        }
     }
 
     #[test]

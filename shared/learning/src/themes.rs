@@ -324,8 +324,10 @@ fn phrase_ngrams(phrases: &[String], cfg: &ThemeConfig) -> BTreeSet<String> {
 }
 
 /// Keeps one phrase per recurring region: candidates are taken by support (then length,
-/// then text), and any candidate sharing a `min_words`-gram with a taken phrase is
-/// dropped (it is part of, or overlaps, the same region).
+/// then text), and a candidate is dropped as part of a region already taken when it shares a
+/// `min_words`-gram with a taken phrase, or a shorter run with a taken phrase found in every
+/// edit it is found in ("we apologize for" beside "apologize for any inconvenience this may
+/// have caused", cut at another word of the same sentence).
 fn maximal_phrases(
     mut candidates: Vec<(String, BTreeSet<usize>)>,
     min_words: usize,
@@ -336,15 +338,20 @@ fn maximal_phrases(
             .then(b.0.split(' ').count().cmp(&a.0.split(' ').count()))
             .then(a.0.cmp(&b.0))
     });
-    let grams_of = |p: &str| -> BTreeSet<String> {
+    let grams_of = |p: &str, n: usize| -> BTreeSet<String> {
         let words: Vec<&str> = p.split(' ').collect();
-        words.windows(min_words.max(1)).map(|w| w.join(" ")).collect()
+        words.windows(n.max(1)).map(|w| w.join(" ")).collect()
     };
     let mut taken: Vec<(String, BTreeSet<usize>)> = Vec::new();
     let mut taken_grams: BTreeSet<String> = BTreeSet::new();
     for (phrase, set) in candidates {
-        let grams = grams_of(&phrase);
-        if grams.iter().any(|g| taken_grams.contains(g)) {
+        let grams = grams_of(&phrase, min_words);
+        let shorter = grams_of(&phrase, min_words.saturating_sub(1));
+        let same_region = grams.iter().any(|g| taken_grams.contains(g))
+            || taken.iter().any(|(other, edits)| {
+                set.is_subset(edits) && !shorter.is_disjoint(&grams_of(other, min_words.saturating_sub(1)))
+            });
+        if same_region {
             continue;
         }
         taken_grams.extend(grams);
@@ -759,12 +766,15 @@ fn group_proposal(members: &[&EditTheme], edits: &[EditRecord], cfg: &ThemeConfi
     // A length change the group's phrases explain (shorter for removed phrases, longer for
     // added ones) is said by the phrases' lines; only an unexplained one gets its own.
     let explained = length.is_some_and(|length| {
-        concrete.iter().any(|t| match (&length.subject, &t.subject) {
-            (ThemeSubject::Reason { kind: ReasonKind::Shortened }, ThemeSubject::PhraseRemoved { .. }) => {
-                true
-            }
-            (ThemeSubject::Reason { kind: ReasonKind::Lengthened }, ThemeSubject::PhraseAdded { .. }) => true,
-            _ => false,
+        concrete.iter().any(|t| {
+            matches!(
+                (&length.subject, &t.subject),
+                (ThemeSubject::Reason { kind: ReasonKind::Shortened }, ThemeSubject::PhraseRemoved { .. })
+                    | (
+                        ThemeSubject::Reason { kind: ReasonKind::Lengthened },
+                        ThemeSubject::PhraseAdded { .. }
+                    )
+            )
         })
     });
     let mut lines: Vec<String> = length

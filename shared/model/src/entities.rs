@@ -3,7 +3,7 @@
 
 use autolearn_domain::{
     BatchStep, ConfigItem, ConfigUsage, EditAnalysis, ExperimentOutcome, Proposal, ProposalId,
-    ProposalStatus, SessionId, SessionStats, SessionStatus, SessionType, UsageCounts,
+    ProposalStatus, SessionId, SessionStats, SessionStatus, SessionType, UsageCounts, WrittenBy,
 };
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -302,6 +302,9 @@ pub struct LearningProposal {
     /// One sentence for people (the new intent's description once applied).
     #[serde(default)]
     pub description: String,
+    /// Who worded it (absent on proposals of earlier releases: the rules).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub written_by: Option<WrittenBy>,
     /// Later sessions whose support was added to this pending proposal (each once), instead of
     /// proposing the same idea again.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -330,6 +333,7 @@ impl LearningProposal {
             status: ProposalStatus::Pending,
             proposal,
             description,
+            written_by: None,
             refreshed_by: Vec::new(),
             created_at: now,
             decided_at: None,

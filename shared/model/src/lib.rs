@@ -18,8 +18,8 @@ pub use table::TableDefinition;
 /// The domain vocabulary the entities are made of, re-exported so that users of the store
 /// name one crate.
 pub use autolearn_domain::{
-    BatchStatus, BatchStep, Confidence, ConfigItem, ConfigUsage, Decision, EditAnalysis, EditPair, Evidence,
-    EvidenceKind, ExperimentAction, ExperimentOutcome, ExperimentStats, ItemKind, PromotionConfig, Proposal,
-    ProposalId, ProposalKind, ProposalStatus, ReasonCode, SendOutcome, SessionId, SessionStats,
-    SessionStatus, SessionType, UsageCounts,
+    AnalystKind, BatchStatus, BatchStep, Confidence, ConfigItem, ConfigUsage, Decision, EditAnalysis,
+    EditPair, Evidence, EvidenceKind, ExperimentAction, ExperimentOutcome, ExperimentStats, ItemKind,
+    PromotionConfig, Proposal, ProposalId, ProposalKind, ProposalStatus, ReasonCode, SendOutcome, SessionId,
+    SessionStats, SessionStatus, SessionType, UsageCounts, WrittenBy,
 };

@@ -225,6 +225,7 @@ pub mod fixtures {
                 }],
             },
             description: "Tenants reporting something broken".into(),
+            written_by: None,
             refreshed_by: vec![],
             created_at: at,
             decided_at: None,

@@ -1,0 +1,207 @@
+//! The model analyst against a local server that answers like Amazon Bedrock's Converse API
+//! (no network): a valid tool answer rewords the proposal; a malformed answer, throttling and a
+//! slow answer each fall back to the rules for that item; the run's budget caps the calls; and
+//! no request carries the planted email, phone, street address or name.
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use autolearn_model::*;
+use autolearn_testkit::sdk_config;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use serde_json::{Value, json};
+use support::{deps, proposals_of, run_week, seed_week_with};
+use weekly_batch::analyst::{Analyst, BedrockAnalyst};
+
+/// Maintenance requests written by people who sign with their name and contact details.
+const GAPS: [&str; 6] = [
+    "Hi, this is Maria Lopez. My kitchen sink is leaking, can someone come fix it? maria.lopez@example.com",
+    "The kitchen sink leaks under the cabinet, please send maintenance. Call me at 555-123-4567",
+    "Our bathroom sink is leaking again at 12 Oak Street, can maintenance fix it this week?",
+    "The heater is broken and the kitchen sink is leaking. Thanks, Maria Lopez",
+    "Can you send someone to fix the leaking sink in my kitchen? My number is 555-123-4567",
+    "Maintenance request: sink leaking in the kitchen since Monday, maria.lopez@example.com",
+];
+const DRAFT: &str = "Hi Maria, thanks for reaching out! I'd be happy to help with that. We have tours available \
+                     most days of the week and our friendly team would love to show you around. Saturday at 10am is open.";
+const SENT: &str = "Hi Maria, Saturday at 10am is open.";
+const PLANTED: [&str; 5] = ["Maria", "Lopez", "maria.lopez@example.com", "555-123-4567", "12 Oak Street"];
+
+/// How the fake model answers a question, by the tool it must answer with.
+#[derive(Debug, Clone)]
+enum Reply {
+    Answer(Value),
+    Throttle,
+    Slow,
+}
+
+#[derive(Clone, Default)]
+struct FakeModel {
+    replies: Arc<BTreeMap<&'static str, Reply>>,
+    requests: Arc<Mutex<Vec<Value>>>,
+}
+
+async fn converse(
+    State(model): State<FakeModel>,
+    Path(_model_id): Path<String>,
+    _headers: HeaderMap,
+    body: String,
+) -> Response {
+    let request: Value = serde_json::from_str(&body).expect("a JSON request");
+    model.requests.lock().unwrap().push(request.clone());
+    let tool = request["toolConfig"]["tools"][0]["toolSpec"]["name"].as_str().unwrap_or_default().to_owned();
+    match model.replies.get(tool.as_str()).cloned() {
+        Some(Reply::Answer(input)) => axum::Json(json!({
+            "output": {"message": {"role": "assistant", "content": [
+                {"toolUse": {"toolUseId": "tooluse-1", "name": tool, "input": input}}
+            ]}},
+            "stopReason": "tool_use",
+            "usage": {"inputTokens": 300, "outputTokens": 80, "totalTokens": 380},
+            "metrics": {"latencyMs": 12}
+        }))
+        .into_response(),
+        Some(Reply::Throttle) | None => (
+            StatusCode::TOO_MANY_REQUESTS,
+            [("x-amzn-errortype", "ThrottlingException"), ("content-type", "application/json")],
+            r#"{"message":"Too many requests, please wait before trying again."}"#,
+        )
+            .into_response(),
+        Some(Reply::Slow) => {
+            tokio::time::sleep(Duration::from_secs(5)).await;
+            StatusCode::OK.into_response()
+        }
+    }
+}
+
+/// Serves the fake model on a free port; returns its endpoint.
+async fn serve(model: FakeModel) -> String {
+    let app = axum::Router::new().route("/model/{model_id}/converse", post(converse)).with_state(model);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    format!("http://{address}")
+}
+
+/// A batch run of the seeded week with the model at `replies`, at most `max_calls` calls.
+async fn run_with(
+    replies: BTreeMap<&'static str, Reply>,
+    max_calls: u32,
+) -> (Vec<LearningProposal>, SessionStats, Vec<Value>) {
+    let model = FakeModel { replies: Arc::new(replies), ..FakeModel::default() };
+    let endpoint = serve(model.clone()).await;
+    let sdk = sdk_config().await.into_builder().endpoint_url(endpoint).build();
+    let mut deps = deps().await;
+    deps.analyst = Analyst::Bedrock(BedrockAnalyst::with_timeout(
+        &sdk,
+        "anthropic.claude-test",
+        max_calls,
+        100_000,
+        Duration::from_millis(1500),
+    ));
+    seed_week_with(&deps.store, 0, &GAPS, DRAFT, SENT).await;
+    let session = run_week(&deps, 0).await;
+    let proposals = proposals_of(&deps.store, &session).await;
+    let requests = model.requests.lock().unwrap().clone();
+    (proposals, session.stats, requests)
+}
+
+fn amendment_answer() -> Reply {
+    Reply::Answer(json!({
+        "reason": "Showing drafts pad the answer with promises before the one slot people asked about.",
+        "playbookText": "- Answer a showing request with the open slot only.\n- Leave out the tour promises."
+    }))
+}
+
+fn intent_answer() -> Reply {
+    Reply::Answer(json!({
+        "name": "SINK_REPAIR",
+        "description": "Tenants report a leaking sink and ask for a repair.",
+        "answerOutline": "Confirm the request is logged; give when a technician comes; ask for access."
+    }))
+}
+
+fn of_kind(proposals: &[LearningProposal], kind: ProposalKind) -> &LearningProposal {
+    proposals.iter().find(|stored| stored.proposal.kind == kind).unwrap_or_else(|| {
+        panic!("no {kind:?} in {:?}", proposals.iter().map(|p| &p.proposal.title).collect::<Vec<_>>())
+    })
+}
+
+#[tokio::test]
+async fn valid_answers_word_the_proposals_and_no_personal_data_leaves() {
+    let replies = BTreeMap::from([("word_amendment", amendment_answer()), ("name_intent", intent_answer())]);
+    let (proposals, stats, requests) = run_with(replies, 10).await;
+
+    let amendment = of_kind(&proposals, ProposalKind::PlaybookAmendment);
+    assert_eq!(
+        amendment.proposal.playbook_text.as_deref(),
+        Some("- Answer a showing request with the open slot only.\n- Leave out the tour promises.")
+    );
+    assert!(amendment.description.starts_with("Showing drafts pad the answer"));
+    let written_by = amendment.written_by.as_ref().unwrap();
+    assert_eq!(written_by.analyst, AnalystKind::Bedrock);
+    assert_eq!(written_by.prompt_version.as_deref(), Some("amendment-v1"));
+    let intent = of_kind(&proposals, ProposalKind::NewIntent);
+    assert_eq!(intent.proposal.intent_name.as_deref(), Some("SINK_REPAIR"));
+    assert!(intent.proposal.title.contains("SINK_REPAIR"), "{}", intent.proposal.title);
+    assert!(intent.description.contains("Suggested answer: Confirm the request is logged"));
+    assert_eq!(intent.written_by.as_ref().unwrap().prompt_version.as_deref(), Some("intent-v1"));
+    // The rules still decided what is proposed and on what evidence.
+    assert!(amendment.proposal.evidence.len() >= 3 && intent.proposal.impact >= 4);
+
+    assert_eq!(stats.worded_by_model, 2);
+    assert_eq!(stats.worded_by_rules, proposals.len() as u64 - 2);
+    assert_eq!(requests.len(), 2, "one call per proposal the model words");
+    for request in &requests {
+        let sent = request.to_string();
+        for planted in PLANTED {
+            assert!(!sent.contains(planted), "{planted:?} left in a prompt: {sent}");
+        }
+        assert!(sent.contains("[email]") || sent.contains("[name]"), "{sent}");
+    }
+}
+
+#[tokio::test]
+async fn a_malformed_throttled_or_slow_answer_leaves_that_item_to_the_rules() {
+    for (case, failing) in [
+        ("malformed", Reply::Answer(json!({"name": "sink repair", "description": "x"}))),
+        ("throttled", Reply::Throttle),
+        ("slow", Reply::Slow),
+    ] {
+        let replies = BTreeMap::from([("word_amendment", amendment_answer()), ("name_intent", failing)]);
+        let (proposals, stats, requests) = run_with(replies, 10).await;
+        let intent = of_kind(&proposals, ProposalKind::NewIntent);
+        assert_ne!(intent.proposal.intent_name.as_deref(), Some("SINK_REPAIR"), "{case}");
+        assert_eq!(intent.written_by.as_ref().unwrap().analyst, AnalystKind::Rules, "{case}");
+        assert!(intent.description.starts_with("Messages the agent could not match"), "{case}");
+        // The other item still takes the model's wording.
+        let amendment = of_kind(&proposals, ProposalKind::PlaybookAmendment);
+        assert_eq!(amendment.written_by.as_ref().unwrap().analyst, AnalystKind::Bedrock, "{case}");
+        assert_eq!(stats.worded_by_model, 1, "{case}");
+        if case == "throttled" {
+            // The SDK retried the throttled call with backoff (up to three tries, as many as fit
+            // in the call's time) before giving up on it.
+            let intent_calls = requests.iter().filter(|r| r.to_string().contains("name_intent")).count();
+            assert!((2..=3).contains(&intent_calls), "{case}: {intent_calls} tries");
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_budget_caps_the_calls_of_a_run() {
+    let replies = BTreeMap::from([("word_amendment", amendment_answer()), ("name_intent", intent_answer())]);
+    let (proposals, stats, requests) = run_with(replies, 1).await;
+    assert_eq!(requests.len(), 1);
+    assert_eq!(stats.worded_by_model, 1);
+    assert_eq!(stats.worded_by_rules, proposals.len() as u64 - 1);
+    let by_model = proposals
+        .iter()
+        .filter(|stored| stored.written_by.as_ref().is_some_and(|w| w.analyst == AnalystKind::Bedrock))
+        .count();
+    assert_eq!(by_model, 1);
+}
