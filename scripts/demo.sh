@@ -72,9 +72,11 @@ exec scripts/with-moto.sh bash -c '
     -o "$DEMO_OUT/dashboard.html" || true
   echo
   echo "The learning dashboard: $url/admin/ai/learning?days=90"
-  echo "  (admin routes need the header Authorization: Bearer $DEMO_ADMIN_TOKEN, e.g."
+  echo "  (open it in a browser: it signs you in as the local admin through the local OpenID"
+  echo "   Connect issuer the runner serves at $url/local-oidc, then shows the page;"
+  echo "   scripts use the header Authorization: Bearer $DEMO_ADMIN_TOKEN, e.g."
   echo "   curl -H \"Authorization: Bearer $DEMO_ADMIN_TOKEN\" \"$url/v1/learning/dashboard?days=90\""
-  echo "   or open $DEMO_OUT/dashboard.html, a snapshot of the page)"
+  echo "   and $DEMO_OUT/dashboard.html is a snapshot of the page)"
   echo "autolearn keeps serving; press Ctrl-C to stop."
   wait "$serve_pid"
 ' demo "$@"

@@ -7,6 +7,11 @@ use autolearn_web::RouteTable;
 use autolearn_web::routes::health;
 use autolearn_web::webhook::WebhookConfig;
 
+/// Where `autolearn serve` serves its local OpenID Connect issuer.
+pub const LOCAL_ISSUER_PATH: &str = "/local-oidc";
+/// The local issuer's sign-in client.
+pub const LOCAL_CLIENT_ID: &str = "autolearn-local";
+
 /// What the local runner hands to every function.
 #[derive(Debug, Clone)]
 pub struct Services {
@@ -60,4 +65,31 @@ pub fn all_routes(services: &Services) -> RouteTable {
     function_routes(services)
         .into_iter()
         .fold(health("autolearn-local"), |all, (_, routes)| all.merge(routes))
+}
+
+/// The local issuer at `{base}/local-oidc` (keys generated now, signing in the local admin) and
+/// the dashboard's sign-in against it (client `autolearn-local`, a session key generated now):
+/// `autolearn serve` serves the issuer's routes beside the functions'.
+pub fn local_sign_in(
+    base: &str,
+) -> (dashboard_api::local_oidc::LocalIssuer, std::sync::Arc<dashboard_api::SignIn>) {
+    let issuer = dashboard_api::local_oidc::LocalIssuer::new(
+        format!("{base}{LOCAL_ISSUER_PATH}"),
+        dashboard_api::DEFAULT_ADMIN_GROUP,
+    );
+    let settings = dashboard_api::oidc::OidcSettings {
+        expect: dashboard_api::oidc::Expectations {
+            issuer: issuer.issuer.clone(),
+            audiences: vec![LOCAL_CLIENT_ID.to_owned()],
+            groups_claim: dashboard_api::GROUPS_CLAIM.to_owned(),
+            admin_group: dashboard_api::DEFAULT_ADMIN_GROUP.to_owned(),
+        },
+        client_id: LOCAL_CLIENT_ID.to_owned(),
+        scopes: dashboard_api::SCOPES.to_owned(),
+    };
+    let sign_in = dashboard_api::SignIn {
+        provider: dashboard_api::oidc::OidcProvider::new(settings),
+        key: dashboard_api::session::SessionKey::generate(),
+    };
+    (issuer, std::sync::Arc::new(sign_in))
 }

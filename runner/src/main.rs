@@ -137,6 +137,9 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             }
             let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], port))).await?;
             let address = listener.local_addr()?;
+            // People sign in against a local OpenID Connect issuer with keys generated now,
+            // served on the same port, exactly as against Cognito in AWS.
+            let (issuer, sign_in) = autolearn_runner::local_sign_in(&format!("http://{address}"));
             // Printed on stdout so scripts can read the URL; logs go to the JSON log stream.
             println!("autolearn serving on http://{address}");
             let webhook = WebhookConfig {
@@ -155,11 +158,12 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 admin: dashboard_api::AdminAuth {
                     admin_group: dashboard_api::DEFAULT_ADMIN_GROUP.into(),
                     local_admin_token: Some(cli.admin_token),
+                    sign_in: Some(sign_in),
                 },
                 cors_origin: cli.cors_origin,
                 promotion: autolearn_web::promotion::from_env()?,
             };
-            let app = autolearn_runner::all_routes(&services).into_router();
+            let app = autolearn_runner::all_routes(&services).into_router().merge(issuer.router());
             axum::serve(listener, app).with_graceful_shutdown(shutdown()).await?;
         }
         Command::Batch { at } => {

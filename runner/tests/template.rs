@@ -3,7 +3,9 @@
 //!   function in the template (`GET /health`, which every router serves, is routed to one of them);
 //! - every environment variable a function reads (its crate's `ENV_VARS`) is set for that function,
 //!   in its own `Environment.Variables` or in `Globals`;
-//! - no admin route opts out of the API's JWT authorizer;
+//! - an admin route opts out of the API's JWT authorizer (`Authorizer: NONE`) exactly when the
+//!   function authenticates it itself (`dashboard_api::SELF_AUTHENTICATED`: the page's routes,
+//!   which browsers reach with a session cookie);
 //! - every parameter that feeds a variable accepts exactly the values the code's check of that
 //!   variable accepts, on boundary and just-outside values derived from the parameter's own
 //!   constraints (`MinValue`/`MaxValue`, `MinLength`/`MaxLength`, `AllowedValues`, and for
@@ -34,7 +36,8 @@ struct FunctionCode {
     /// The operations its router serves, `/health` included (empty for the batch).
     operations: Vec<Operation>,
     env_vars: &'static [&'static str],
-    /// Admin functions: every route but `/health` must go through the JWT authorizer.
+    /// Admin functions: every route but `/health` and the self-authenticated ones must go
+    /// through the JWT authorizer.
     admin: bool,
 }
 
@@ -197,7 +200,15 @@ fn missing_variables(template: &Value, code: &[FunctionCode]) -> Vec<String> {
     problems
 }
 
-/// Admin routes that opt out of the JWT authorizer, or an API without a default authorizer.
+fn self_authenticated(operation: &Operation) -> bool {
+    dashboard_api::SELF_AUTHENTICATED
+        .iter()
+        .any(|(method, path)| operation.method == *method && operation.path == *path)
+}
+
+/// Admin routes that opt out of the JWT authorizer though the function leaves authentication to
+/// it, self-authenticated routes left behind it (a browser's cookie would never pass), or an API
+/// without a default authorizer.
 fn unauthenticated_admin_routes(template: &Value, code: &[FunctionCode]) -> Vec<String> {
     let mut problems = Vec::new();
     let apis = template
@@ -215,9 +226,21 @@ fn unauthenticated_admin_routes(template: &Value, code: &[FunctionCode]) -> Vec<
     for function_code in code.iter().filter(|function| function.admin) {
         let Some(declared) = function(template, function_code.binary) else { continue };
         for route in &declared.routes {
-            if route.operation != health && route.authorizer.as_deref() == Some("NONE") {
+            if route.operation == health {
+                continue;
+            }
+            let opted_out = route.authorizer.as_deref() == Some("NONE");
+            if opted_out && !self_authenticated(&route.operation) {
                 problems.push(format!(
-                    "admin route {} {} of {} has Authorizer NONE",
+                    "admin route {} {} of {} has Authorizer NONE but the function leaves its \
+                     authentication to the JWT authorizer",
+                    route.operation.method, route.operation.path, declared.logical_id
+                ));
+            }
+            if !opted_out && self_authenticated(&route.operation) {
+                problems.push(format!(
+                    "admin route {} {} of {} authenticates itself (session cookie) but sits behind \
+                     the JWT authorizer, which refuses every browser: set Authorizer NONE",
                     route.operation.method, route.operation.path, declared.logical_id
                 ));
             }
@@ -258,7 +281,7 @@ fn every_variable_a_function_reads_is_set_for_it() {
 }
 
 #[test]
-fn admin_routes_require_the_jwt_authorizer() {
+fn admin_routes_use_the_jwt_authorizer_unless_the_function_authenticates_them() {
     let problems = unauthenticated_admin_routes(&parse(TEMPLATE), &code());
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
@@ -482,6 +505,32 @@ fn the_admin_check_fails_when_an_admin_route_opts_out() {
 }
 
 #[test]
+fn the_admin_check_fails_when_a_cookie_route_stays_behind_the_authorizer() {
+    let template = parse(TEMPLATE);
+    let code = planned_code();
+    assert!(unauthenticated_admin_routes(&template, &code).is_empty());
+    for (method, path) in dashboard_api::SELF_AUTHENTICATED {
+        let mut mutated = template.clone();
+        let events = resource_mut(&mut mutated, dashboard_api::SERVICE)
+            .get_mut("Properties")
+            .and_then(|properties| properties.get_mut("Events"))
+            .and_then(Value::as_mapping_mut)
+            .unwrap();
+        let event = events
+            .values_mut()
+            .find(|event| {
+                str_at(event, &["Properties", "Method"]).map(str::to_uppercase).as_deref() == Some(*method)
+                    && str_at(event, &["Properties", "Path"]) == Some(*path)
+            })
+            .unwrap_or_else(|| panic!("no event for {method} {path}"));
+        event.get_mut("Properties").and_then(Value::as_mapping_mut).unwrap().remove("Auth");
+        let problems = unauthenticated_admin_routes(&mutated, &code);
+        assert_eq!(problems.len(), 1, "{method} {path}: {problems:?}");
+        assert!(problems[0].contains(path) && problems[0].contains("set Authorizer NONE"), "{problems:?}");
+    }
+}
+
+#[test]
 fn a_function_missing_from_the_template_is_reported() {
     let mut template = parse(TEMPLATE);
     let resources = template.get_mut("Resources").and_then(Value::as_mapping_mut).unwrap();
@@ -511,6 +560,9 @@ fn code_check(variable: &str) -> Option<Check> {
         dashboard_api::CORS_ORIGIN => |raw| raw.is_empty() || dashboard_api::parse_origin(raw).is_ok(),
         // Any group name; an empty one is the default group.
         dashboard_api::ADMIN_GROUP => |_| true,
+        dashboard_api::OIDC_ISSUER => |raw| dashboard_api::parse_issuer(raw).is_ok(),
+        // Any client id; an empty one is a missing variable.
+        dashboard_api::OIDC_CLIENT_ID => |raw| !raw.trim().is_empty(),
         weekly_batch::LOOKBACK_DAYS => |raw| weekly_batch::parse_lookback_days(raw).is_ok(),
         promotion::PROMOTE_MIN_APPROVAL => {
             |raw| promotion::parse_rate(promotion::PROMOTE_MIN_APPROVAL, raw).is_ok()

@@ -1,12 +1,18 @@
 //! The dashboard-api function: the learning dashboard (JSON for a front end and a server-rendered
-//! page for people), the review of proposals, and the manual batch trigger. Every route requires
-//! an admin identity ([`auth::AdminIdentity`]). `main.rs` only wires these to `lambda_http`; the
-//! local runner serves the same routes on 127.0.0.1.
+//! page for people), the review of proposals, the manual batch trigger, and people's sign-in
+//! ([`signin`]). Every route but the sign-in's requires an admin identity
+//! ([`auth::AdminIdentity`]). `main.rs` only wires these to `lambda_http`; the local runner
+//! serves the same routes on 127.0.0.1 (with [`local_oidc`], an issuer of its own).
 
 pub mod auth;
 pub mod dashboard;
+pub mod history;
+pub mod local_oidc;
+pub mod oidc;
 pub mod page;
 pub mod review;
+pub mod session;
+pub mod signin;
 
 use autolearn_bus::{EVENT_BUS_NAME, EventBus};
 use autolearn_model::{PromotionConfig, Store};
@@ -19,7 +25,7 @@ use chrono::{DateTime, Duration, DurationRound, Utc};
 use serde::Serialize;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
-pub use auth::{AdminAuth, AdminIdentity};
+pub use auth::{AdminAuth, AdminIdentity, Credential, SignIn};
 
 /// The function's name, as in the template and in `GET /health`.
 pub const SERVICE: &str = "dashboard-api";
@@ -29,6 +35,18 @@ pub const ADMIN_GROUP: &str = "ADMIN_GROUP";
 pub const DEFAULT_ADMIN_GROUP: &str = "autolearn-admins";
 /// The origin of the dashboard front end allowed by CORS (unset: no cross-origin access).
 pub const CORS_ORIGIN: &str = "CORS_ORIGIN";
+/// The OpenID Connect issuer people sign in with (and whose bearer JWTs are verified here).
+pub const OIDC_ISSUER: &str = "OIDC_ISSUER";
+/// The app client that signs people in (authorization code with PKCE).
+pub const OIDC_CLIENT_ID: &str = "OIDC_CLIENT_ID";
+/// Audiences accepted in bearer JWTs, comma-separated (default: the sign-in client).
+pub const OIDC_AUDIENCES: &str = "OIDC_AUDIENCES";
+/// The HMAC key of the session cookies (at least 32 bytes).
+pub const SESSION_KEY: &str = "SESSION_KEY";
+/// The claim listing a person's groups.
+pub const GROUPS_CLAIM: &str = "cognito:groups";
+/// The scopes asked for at sign-in.
+pub const SCOPES: &str = "openid email";
 
 /// Every environment variable `Config::from_env` reads; the template test checks that
 /// `infra/template.yaml` sets each of them for this function.
@@ -37,6 +55,10 @@ pub const ENV_VARS: &[&str] = &[
     EVENT_BUS_NAME,
     ADMIN_GROUP,
     CORS_ORIGIN,
+    OIDC_ISSUER,
+    OIDC_CLIENT_ID,
+    OIDC_AUDIENCES,
+    SESSION_KEY,
     promotion::PROMOTE_MIN_APPROVAL,
     promotion::PROMOTE_MIN_HITS,
     promotion::DEMOTE_MAX_APPROVAL,
@@ -54,6 +76,35 @@ pub struct Config {
     pub cors_origin: Option<HeaderValue>,
     /// The promotion rules, as the weekly batch reads them: the page previews its decisions.
     pub promotion: PromotionConfig,
+    /// People's sign-in and the bearer JWTs this function verifies itself.
+    pub oidc: oidc::OidcSettings,
+    pub session_key: session::SessionKey,
+}
+
+/// An issuer URL: https, no query. (The local runner's issuer is on http and is wired without
+/// this check.)
+pub fn parse_issuer(raw: &str) -> Result<String, ConfigError> {
+    let invalid = |why: &str| ConfigError::Invalid { name: OIDC_ISSUER, why: why.to_owned() };
+    let url = url::Url::parse(raw).map_err(|error| invalid(&error.to_string()))?;
+    if url.scheme() != "https" {
+        return Err(invalid("must be an https URL"));
+    }
+    if url.query().is_some() || url.fragment().is_some() || url.host_str().is_none() {
+        return Err(invalid("must be scheme://host[/path] with no query"));
+    }
+    Ok(raw.to_owned())
+}
+
+/// Comma-separated audiences, none empty.
+pub fn parse_audiences(raw: &str) -> Result<Vec<String>, ConfigError> {
+    let audiences: Vec<String> = raw.split(',').map(|aud| aud.trim().to_owned()).collect();
+    if audiences.iter().any(String::is_empty) {
+        return Err(ConfigError::Invalid {
+            name: OIDC_AUDIENCES,
+            why: "an empty audience in the list".into(),
+        });
+    }
+    Ok(audiences)
 }
 
 impl Config {
@@ -63,9 +114,29 @@ impl Config {
             Ok(value) if !value.trim().is_empty() => Some(parse_origin(value.trim())?),
             _ => None,
         };
+        let issuer = parse_issuer(config::required(OIDC_ISSUER)?.trim())?;
+        let client_id = config::required(OIDC_CLIENT_ID)?.trim().to_owned();
+        let mut audiences = config::optional_with(OIDC_AUDIENCES, Vec::new(), parse_audiences)?;
+        // The sign-in client's ID tokens are always meant for this function.
+        if !audiences.contains(&client_id) {
+            audiences.push(client_id.clone());
+        }
+        let session_key = session::SessionKey::new(config::required(SESSION_KEY)?.into_bytes())
+            .map_err(|why| ConfigError::Invalid { name: SESSION_KEY, why })?;
         Ok(Self {
             table_name: config::required(config::TABLE_NAME)?,
             event_bus_name: config::required(EVENT_BUS_NAME)?,
+            oidc: oidc::OidcSettings {
+                expect: oidc::Expectations {
+                    issuer,
+                    audiences,
+                    groups_claim: GROUPS_CLAIM.to_owned(),
+                    admin_group: admin_group.clone(),
+                },
+                client_id,
+                scopes: SCOPES.to_owned(),
+            },
+            session_key,
             admin_group,
             cors_origin,
             promotion: promotion::from_env()?,
@@ -99,6 +170,19 @@ pub struct AppState {
     pub promotion: PromotionConfig,
 }
 
+/// The routes this function authenticates itself, because a browser's session cookie must reach
+/// them: in AWS they opt out of API Gateway's JWT authorizer (`Authorizer: NONE`), and
+/// `runner/tests/template.rs` holds the template to exactly this list. The `/v1/...` routes stay
+/// behind the authorizer: machine clients with a bearer JWT.
+pub const SELF_AUTHENTICATED: &[(&str, &str)] = &[
+    ("GET", page::PAGE_PATH),
+    ("POST", "/admin/ai/learning/proposals/{id}/apply"),
+    ("POST", "/admin/ai/learning/proposals/{id}/reject"),
+    ("GET", signin::LOGIN_PATH),
+    ("GET", signin::CALLBACK_PATH),
+    ("POST", signin::LOGOUT_PATH),
+];
+
 /// The API routes of this function (health is added by whoever serves them). The dashboard
 /// routes carry the CORS layer of the configured front-end origin.
 pub fn routes(state: AppState) -> RouteTable {
@@ -108,17 +192,23 @@ pub fn routes(state: AppState) -> RouteTable {
         .route(Method::GET, "/v1/learning/dashboard", with_cors(get(dashboard::get_dashboard)))
         .route(Method::POST, "/v1/learning/batch-runs", with_cors(post(request_batch_run)))
         .route(Method::GET, "/v1/learning/batch-runs/{id}", with_cors(get(batch_run_status)))
+        .route(Method::GET, "/v1/learning/sessions", with_cors(get(history::list_sessions)))
+        .route(Method::GET, "/v1/feedback/{id}", with_cors(get(history::get_feedback)))
         .route(Method::GET, "/v1/proposals", with_cors(get(review::list_proposals)))
         .route(Method::POST, "/v1/proposals/{id}/apply", with_cors(post(review::apply_proposal)))
         .route(Method::POST, "/v1/proposals/{id}/reject", with_cors(post(review::reject_proposal)))
         .route(Method::GET, page::PAGE_PATH, get(page::get_page))
         .route(Method::POST, "/admin/ai/learning/proposals/{id}/apply", post(page::apply_from_page))
         .route(Method::POST, "/admin/ai/learning/proposals/{id}/reject", post(page::reject_from_page))
+        .route(Method::GET, signin::LOGIN_PATH, get(signin::login))
+        .route(Method::GET, signin::CALLBACK_PATH, get(signin::callback))
+        .route(Method::POST, signin::LOGOUT_PATH, post(signin::logout))
         .with_state(state)
 }
 
 /// The CORS policy: only the configured origin, only the methods and headers the API uses, no
-/// credentials (the identity travels in the Authorization header, never in cookies).
+/// credentials (a front end elsewhere sends the Authorization header; the session cookie is
+/// SameSite=Strict and never sent cross-site).
 fn cors_layer(origin: Option<HeaderValue>) -> CorsLayer {
     let origins = match origin {
         Some(origin) => AllowOrigin::list([origin]),
@@ -214,4 +304,26 @@ async fn batch_run_status(
 /// The router of this function alone, for tests and tools that serve it without the runner.
 pub fn router(state: AppState) -> Router {
     routes(state).merge(autolearn_web::routes::health(SERVICE)).into_router()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_issuer_is_an_https_url_without_query_and_audiences_a_list_without_blanks() {
+        let issuer = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_abc";
+        assert_eq!(parse_issuer(issuer).as_deref(), Ok(issuer));
+        for bad in
+            ["http://issuer.example.com", "https://issuer.example.com?x=1", "issuer.example.com", "https://"]
+        {
+            let error = parse_issuer(bad).unwrap_err();
+            assert!(
+                error.to_string().starts_with("environment variable OIDC_ISSUER is invalid"),
+                "{bad}: {error}"
+            );
+        }
+        assert_eq!(parse_audiences("a, b").unwrap(), vec!["a", "b"]);
+        assert!(parse_audiences("a,,b").is_err());
+    }
 }

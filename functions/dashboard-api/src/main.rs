@@ -1,7 +1,7 @@
 use autolearn_bus::EventBus;
 use autolearn_model::Store;
 use autolearn_web::telemetry;
-use dashboard_api::{AdminAuth, AppState, Config, router};
+use dashboard_api::{AdminAuth, AppState, Config, SignIn, oidc::OidcProvider, router};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
@@ -11,8 +11,16 @@ async fn main() -> Result<(), lambda_http::Error> {
     let state = AppState {
         store: Store::new(aws_sdk_dynamodb::Client::new(&aws), config.table_name),
         bus: EventBus::new(aws_sdk_eventbridge::Client::new(&aws), config.event_bus_name),
-        // In Lambda the identity comes only from API Gateway's JWT authorizer: no local token.
-        auth: AdminAuth { admin_group: config.admin_group, local_admin_token: None },
+        // In Lambda: the JWT authorizer's claims, bearer JWTs and sessions of the configured
+        // issuer; never a local token.
+        auth: AdminAuth {
+            admin_group: config.admin_group,
+            local_admin_token: None,
+            sign_in: Some(std::sync::Arc::new(SignIn {
+                provider: OidcProvider::new(config.oidc),
+                key: config.session_key,
+            })),
+        },
         cors_origin: config.cors_origin,
         promotion: config.promotion,
     };

@@ -90,9 +90,12 @@ async fn a_review_form_that_is_not_urlencoded_is_malformed() {
     // A urlencoded form with the note twice names it.
     let reply = post_form(&dash, path, Some("application/x-www-form-urlencoded"), "note=a&note=b").await;
     assert_error(&reply, 422, "invalid_request", Some("note"));
-    // A well-formed form reaches the handler: the proposal does not exist.
+    // A well-formed form reaches the handler: the proposal does not exist, said as a page (the
+    // handlers of the page's routes answer people with pages).
     let reply = post_form(&dash, path, Some("application/x-www-form-urlencoded"), "note=dup").await;
-    assert_error(&reply, 404, "not_found", None);
+    assert_eq!(reply.status, 404, "{}", reply.text);
+    assert_eq!(reply.headers["content-type"], "text/html; charset=utf-8");
+    assert!(reply.text.contains("p-none not found"), "{}", reply.text);
 }
 
 #[tokio::test]

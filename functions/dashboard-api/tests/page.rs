@@ -114,6 +114,9 @@ async fn the_page_escapes_customer_text_and_runs_no_script() {
     assert!(!csp.contains("unsafe") && !csp.contains("script-src"));
     assert_eq!(reply.headers["x-content-type-options"], "nosniff");
     assert_eq!(reply.headers["cache-control"], "no-store");
+    // Same-origin referrers only: other sites learn nothing, and the page's form posts carry
+    // their real Origin (no-referrer would make it `null`, which the cookie checks refuse).
+    assert_eq!(reply.headers["referrer-policy"], "same-origin");
     // The forms post to this page's review routes.
     assert!(html.contains("action=\"/admin/ai/learning/proposals/p-xss/apply\""));
     assert!(html.contains("action=\"/admin/ai/learning/proposals/p-xss/reject\""));

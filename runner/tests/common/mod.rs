@@ -23,7 +23,11 @@ pub fn offline_services() -> Services {
             dates: Default::default(),
         },
         edit_threshold: 0.2,
-        admin: dashboard_api::AdminAuth { admin_group: "admins".into(), local_admin_token: None },
+        admin: dashboard_api::AdminAuth {
+            admin_group: "admins".into(),
+            local_admin_token: None,
+            sign_in: None,
+        },
         cors_origin: None,
         promotion: Default::default(),
     }

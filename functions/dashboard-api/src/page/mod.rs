@@ -18,16 +18,19 @@ use autolearn_web::ApiError;
 use autolearn_web::extract::{Form, Path, Query};
 use axum::extract::State;
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use base64::Engine;
 use chrono::Utc;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
+use crate::auth::Credential;
 use crate::dashboard::{self, Dashboard, DashboardQuery};
 use crate::review::{self, Verdict};
 use crate::{AdminIdentity, AppState};
+use cookie::SameSite;
+use subtle::ConstantTimeEq;
 
 pub mod charts;
 pub mod view;
@@ -48,9 +51,24 @@ pub static CONTENT_SECURITY_POLICY: LazyLock<String> = LazyLock::new(|| {
     )
 });
 
-/// Renders the page for a dashboard.
-pub fn render(data: &Dashboard) -> Result<String, ApiError> {
-    LearningPage::new(data).render().map_err(|error| ApiError::Internal(format!("render page: {error}")))
+/// Renders the page for a dashboard; `csrf` is the session's form token, put in every form.
+pub fn render(data: &Dashboard, csrf: Option<&str>) -> Result<String, ApiError> {
+    render_with(data, csrf, &[])
+}
+
+/// How many learning sessions the page's history shows.
+pub const SESSIONS_SHOWN: usize = 12;
+
+/// [`render`] with the session history (newest first).
+pub fn render_with(
+    data: &Dashboard,
+    csrf: Option<&str>,
+    sessions: &[autolearn_model::LearningSession],
+) -> Result<String, ApiError> {
+    let mut page = LearningPage::new(data);
+    page.csrf = csrf.map(str::to_owned);
+    page.sessions = sessions.iter().map(view::SessionRow::new).collect();
+    page.render().map_err(|error| ApiError::Internal(format!("render page: {error}")))
 }
 
 /// The headers every page response carries.
@@ -60,19 +78,113 @@ pub fn page_headers(headers: &mut HeaderMap) {
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    // Not no-referrer: under it a browser sends `Origin: null` with the page's own form posts,
+    // which the origin check of cookie requests must then refuse. same-origin sends nothing to
+    // other sites and the real origin here.
+    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+}
+
+/// Text for HTML: `&<>"'` escaped.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A small page for people: `title`, then `body` (HTML, escaped by the caller).
+pub fn small_page(status: StatusCode, title: &str, body: &str) -> Response {
+    let html = format!(
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title}</title>\
+         <style>{CSS}</style></head><body><header><h1>{title}</h1></header><main>{body}</main></body></html>",
+        title = escape(title)
+    );
+    let mut response = (status, html).into_response();
+    page_headers(response.headers_mut());
+    response
+}
+
+/// An error as a page for people: the status and the message naming the problem.
+pub struct PageError(pub ApiError);
+
+impl From<ApiError> for PageError {
+    fn from(error: ApiError) -> Self {
+        Self(error)
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        let status = self.0.status();
+        if let ApiError::Internal(detail) = &self.0 {
+            tracing::error!(error = %detail, "page request failed");
+        }
+        let mut body = format!("<p id=\"error\">{}</p>", escape(&self.0.to_string()));
+        if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
+            body.push_str("<p><a href=\"/admin/login\">Sign in</a></p>");
+        }
+        small_page(status, status.canonical_reason().unwrap_or("Error"), &body)
+    }
+}
+
+/// The admin of a page request. A browser without a valid session is sent to sign in (a GET,
+/// which comes back here afterwards), or answered with an error page (a form post).
+pub struct PageAdmin(pub AdminIdentity);
+
+impl axum::extract::FromRequestParts<AppState> for PageAdmin {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        match AdminIdentity::from_request_parts(parts, state).await {
+            Ok(identity) => Ok(Self(identity)),
+            Err(ApiError::Unauthorized(_))
+                if parts.method == Method::GET
+                    && state.auth.sign_in.is_some()
+                    && !parts.headers.contains_key(header::AUTHORIZATION) =>
+            {
+                let return_to = parts.uri.path_and_query().map(|pq| pq.as_str()).unwrap_or(PAGE_PATH);
+                let mut login = url::form_urlencoded::Serializer::new(String::new());
+                login.append_pair("return_to", return_to);
+                let mut response = Redirect::to(&format!("/admin/login?{}", login.finish())).into_response();
+                if crate::session::cookie_value(&parts.headers, crate::session::SESSION_COOKIE).is_some() {
+                    let clear =
+                        crate::session::clear_cookie(crate::session::SESSION_COOKIE, SameSite::Strict);
+                    response
+                        .headers_mut()
+                        .insert(header::SET_COOKIE, HeaderValue::from_str(&clear).expect("ASCII"));
+                }
+                Err(response)
+            }
+            Err(error) => Err(PageError(error).into_response()),
+        }
+    }
 }
 
 /// `GET /admin/ai/learning?days=N`.
 pub async fn get_page(
     State(state): State<AppState>,
-    _admin: AdminIdentity,
+    PageAdmin(admin): PageAdmin,
     Query(query): Query<DashboardQuery>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, PageError> {
     let days = query.days()?;
-    let data = dashboard::load(&state.store, dashboard::today(), days, &state.promotion).await?;
-    let mut response = render(&data)?.into_response();
+    let data = dashboard::load(&state.store, dashboard::today(), days, &state.promotion)
+        .await
+        .map_err(ApiError::from)?;
+    let csrf = match &admin.credential {
+        Credential::Session { csrf } => Some(csrf.as_str()),
+        _ => None,
+    };
+    let sessions = crate::history::latest_sessions(&state.store, SESSIONS_SHOWN).await?;
+    let mut response = render_with(&data, csrf, &sessions)?.into_response();
     page_headers(response.headers_mut());
     Ok(response)
 }
@@ -81,14 +193,30 @@ pub async fn get_page(
 #[derive(Debug, Default, Deserialize)]
 pub struct ReviewForm {
     pub note: Option<String>,
+    /// The session's form token (required when signed in by cookie).
+    pub csrf: Option<String>,
 }
 
 /// Form posts must come from the page itself: a browser marks a cross-site post, and this
-/// refuses it (the identity travels in a header, never a cookie, but refuse anyway).
+/// refuses it whatever the credential.
 fn same_site(parts: &Parts) -> Result<(), ApiError> {
     let site = parts.headers.get("sec-fetch-site").and_then(|value| value.to_str().ok());
-    if matches!(site, Some("cross-site" | "same-site")) {
-        return Err(ApiError::Forbidden("review forms may only be posted from the dashboard page".into()));
+    if let Some(site @ ("cross-site" | "same-site")) = site {
+        return Err(ApiError::Forbidden(format!(
+            "review forms may only be posted from the dashboard page (Sec-Fetch-Site: {site})"
+        )));
+    }
+    Ok(())
+}
+
+/// A form posted on the strength of the session cookie carries the session's token.
+pub fn check_csrf(admin: &AdminIdentity, presented: Option<&str>) -> Result<(), ApiError> {
+    let Credential::Session { csrf } = &admin.credential else { return Ok(()) };
+    let matches = presented.is_some_and(|presented| bool::from(presented.as_bytes().ct_eq(csrf.as_bytes())));
+    if !matches {
+        return Err(ApiError::Forbidden(
+            "the form's CSRF token is missing or is not this session's: reload the page and try again".into(),
+        ));
     }
     Ok(())
 }
@@ -109,33 +237,36 @@ async fn decide_from_page(
     admin: &AdminIdentity,
     id: &str,
     verdict: Verdict,
-    note: Option<String>,
-) -> Result<Response, ApiError> {
+    form: ReviewForm,
+) -> Result<Response, PageError> {
     same_site(&head.0)?;
-    let note = note.map(|note| note.chars().take(review::MAX_NOTE_CHARS).collect());
+    check_csrf(admin, form.csrf.as_deref())?;
+    let note = form.note.map(|note| note.chars().take(review::MAX_NOTE_CHARS).collect());
     review::decide(&state.store, id, verdict, note, admin, Utc::now()).await?;
     Ok(Redirect::to(PAGE_PATH).into_response())
 }
 
-/// `POST /admin/ai/learning/proposals/{id}/apply` (form): applies, then back to the page.
+/// `POST /admin/ai/learning/proposals/{id}/apply` (form, `csrf`): applies, then back to the page.
 pub async fn apply_from_page(
     State(state): State<AppState>,
     head: Head,
-    admin: AdminIdentity,
+    PageAdmin(admin): PageAdmin,
     Path(id): Path<String>,
-) -> Result<Response, ApiError> {
-    decide_from_page(&state, &head, &admin, &id, Verdict::Apply, None).await
+    Form(form): Form<ReviewForm>,
+) -> Result<Response, PageError> {
+    decide_from_page(&state, &head, &admin, &id, Verdict::Apply, form).await
 }
 
-/// `POST /admin/ai/learning/proposals/{id}/reject` (form, optional `note`): rejects, then back.
+/// `POST /admin/ai/learning/proposals/{id}/reject` (form, `csrf`, optional `note`): rejects, then
+/// back.
 pub async fn reject_from_page(
     State(state): State<AppState>,
     head: Head,
-    admin: AdminIdentity,
+    PageAdmin(admin): PageAdmin,
     Path(id): Path<String>,
     Form(form): Form<ReviewForm>,
-) -> Result<Response, ApiError> {
-    decide_from_page(&state, &head, &admin, &id, Verdict::Reject, form.note).await
+) -> Result<Response, PageError> {
+    decide_from_page(&state, &head, &admin, &id, Verdict::Reject, form).await
 }
 
 #[cfg(test)]
@@ -168,7 +299,7 @@ mod tests {
 
     #[test]
     fn customer_text_is_escaped_everywhere_it_appears() {
-        let html = render(&dashboard_with_payload()).unwrap();
+        let html = render(&dashboard_with_payload(), None).unwrap();
         assert!(!html.contains("<script"));
         let escaped = "&#60;script&#62;alert(1)&#60;/script&#62;&#34;&#39;&#38;";
         // Title, description, example, evidence, and an edit's draft and sent reply: six times.
@@ -177,7 +308,7 @@ mod tests {
 
     #[test]
     fn the_policy_allows_exactly_the_page_style() {
-        let html = render(&dashboard_with_payload()).unwrap();
+        let html = render(&dashboard_with_payload(), None).unwrap();
         assert!(html.contains(&format!("<style>{CSS}</style>")));
         let hash = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(CSS.as_bytes()));
         assert!(CONTENT_SECURITY_POLICY.contains(&format!("style-src 'sha256-{hash}'")));

@@ -87,6 +87,10 @@ pub struct ShareRow {
 #[template(path = "learning.html")]
 pub struct LearningPage {
     pub css: &'static str,
+    /// The session's form token, in every form (a page viewed with a bearer token has none).
+    pub csrf: Option<String>,
+    /// The latest learning sessions, newest first.
+    pub sessions: Vec<SessionRow>,
     pub days: u32,
     pub from: String,
     pub to: String,
@@ -347,6 +351,8 @@ impl LearningPage {
             .collect();
         Self {
             css: CSS,
+            csrf: None,
+            sessions: Vec::new(),
             days: data.period.days,
             from: data.period.from.to_string(),
             to: data.period.to.to_string(),
@@ -370,6 +376,57 @@ impl LearningPage {
             axis_x0: PAD_L,
             axis_x1: CHART_W - PAD_R,
             axis_y: CHART_H - PAD_B,
+        }
+    }
+}
+
+/// One learning session in the page's history.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SessionRow {
+    pub id: String,
+    pub period: String,
+    pub kind: String,
+    pub status: String,
+    pub steps: String,
+    pub counts: String,
+    pub proposals: usize,
+    pub decisions: usize,
+    pub email: String,
+}
+
+/// An enum's JSON spelling (`completed`, `weekly`, ...).
+fn spelled<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_value(value).ok().and_then(|value| value.as_str().map(str::to_owned)).unwrap_or_default()
+}
+
+impl SessionRow {
+    pub fn new(session: &autolearn_model::LearningSession) -> Self {
+        let stats = &session.stats;
+        let steps: Vec<String> = session.completed_steps.iter().map(spelled).collect();
+        Self {
+            id: session.session_id.to_string(),
+            period: format!(
+                "{} to {}",
+                session.period_start.format("%Y-%m-%d"),
+                session.period_end.format("%Y-%m-%d")
+            ),
+            kind: spelled(&session.session_type),
+            status: spelled(&session.status),
+            steps: if steps.is_empty() {
+                "no step done".to_owned()
+            } else {
+                format!("done: {}", steps.join(", "))
+            },
+            counts: format!(
+                "{} conversations, {} edits, {} gap messages ({} left unclustered)",
+                stats.conversations_analysed,
+                stats.edits_analysed,
+                stats.gap_messages,
+                stats.unclustered_gaps
+            ),
+            proposals: session.proposal_ids.len(),
+            decisions: session.decisions.len(),
+            email: session.report_message_id.clone().unwrap_or_else(|| "not sent".to_owned()),
         }
     }
 }

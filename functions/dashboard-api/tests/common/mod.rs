@@ -6,13 +6,37 @@ use autolearn_model::{Counter, Store};
 use autolearn_testkit::http::{Reply, sample_event, send};
 use autolearn_testkit::{ObservedBus, RequestCounter, fresh_counted_store};
 use axum::Router;
-use dashboard_api::{AdminAuth, AppState, router};
+use dashboard_api::local_oidc::LocalIssuer;
+use dashboard_api::oidc::{Expectations, OidcProvider, OidcSettings};
+use dashboard_api::session::SessionKey;
+use dashboard_api::{AdminAuth, AppState, SignIn, router};
 use serde_json::{Value, json};
 
 pub const GET_SAMPLE: &str = "events/get-dashboard.json";
 pub const POST_SAMPLE: &str = "events/post-apply-proposal.json";
 pub const ADMIN_SUB: &str = "8f1c2d3e-0000-4000-8000-000000000001";
 pub const FRONT_END: &str = "https://dashboard.example.com";
+/// The sign-in client at the tests' issuer.
+pub const CLIENT_ID: &str = "autolearn-test-client";
+
+/// A local issuer (keys generated now) served on a loopback port, named by `host` in its URL
+/// (`localhost` makes it another site than the dashboard on 127.0.0.1), with `extra` routes.
+pub async fn serve_issuer(host: &str, extra: Router) -> LocalIssuer {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let issuer = LocalIssuer::new(format!("http://{host}:{port}/oidc"), "autolearn-admins");
+    let app = issuer.clone().router().merge(extra);
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    issuer
+}
+
+/// Serves a router on a loopback port.
+pub async fn serve_router(router: Router) -> std::net::SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    address
+}
 
 pub struct Dash {
     pub store: Store,
@@ -27,6 +51,26 @@ impl Dash {
     }
 
     pub async fn with_token(local_admin_token: Option<&str>) -> Self {
+        Self::build(local_admin_token, None).await
+    }
+
+    /// With people's sign-in against `issuer` (see [`serve_issuer`]), cookies signed by `key`.
+    pub async fn with_sign_in(issuer: &LocalIssuer, key: SessionKey) -> Self {
+        let settings = OidcSettings {
+            expect: Expectations {
+                issuer: issuer.issuer.clone(),
+                audiences: vec![CLIENT_ID.into()],
+                groups_claim: dashboard_api::GROUPS_CLAIM.into(),
+                admin_group: "autolearn-admins".into(),
+            },
+            client_id: CLIENT_ID.into(),
+            scopes: dashboard_api::SCOPES.into(),
+        };
+        let sign_in = SignIn { provider: OidcProvider::new(settings), key };
+        Self::build(None, Some(std::sync::Arc::new(sign_in))).await
+    }
+
+    async fn build(local_admin_token: Option<&str>, sign_in: Option<std::sync::Arc<SignIn>>) -> Self {
         autolearn_web::telemetry::init();
         let (store, requests) = fresh_counted_store().await;
         let bus = ObservedBus::new().await;
@@ -37,6 +81,7 @@ impl Dash {
             auth: AdminAuth {
                 admin_group: "autolearn-admins".into(),
                 local_admin_token: local_admin_token.map(str::to_owned),
+                sign_in,
             },
             cors_origin: Some(dashboard_api::parse_origin(FRONT_END).unwrap()),
         };
