@@ -2,14 +2,16 @@
 //! `events/`; the session, proposals, analysed flags, A/B decisions, bus events and the email
 //! read back from moto; reruns change nothing; a crash after any step resumes to the same state.
 
+mod support;
+
 use std::collections::BTreeSet;
 
 use autolearn_model::*;
 use autolearn_model::{BatchStatus, BatchStep, ExperimentAction};
-use autolearn_testkit::{ObservedBus, fixtures, fresh_store, sdk_config, unique_name};
+use autolearn_testkit::{ObservedBus, fixtures};
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use serde_json::Value;
-use weekly_batch::{Deps, Mailer, Settings, StopPolicy, TriggerEvent, handle};
+use weekly_batch::{Deps, StopPolicy, TriggerEvent, handle};
 
 struct Env {
     deps: Deps,
@@ -27,23 +29,7 @@ fn period_end() -> DateTime<Utc> {
 
 impl Env {
     async fn new() -> Self {
-        let store = fresh_store().await;
-        let bus = ObservedBus::new().await;
-        let ses = aws_sdk_sesv2::Client::new(&sdk_config().await);
-        let sender = format!("{}@example.com", unique_name("autolearn"));
-        ses.create_email_identity().email_identity(&sender).send().await.unwrap();
-        let deps = Deps {
-            store,
-            bus: bus.bus.clone(),
-            mailer: Mailer { client: ses, sender, recipients: vec!["admin@example.com".into()] },
-            settings: Settings {
-                lookback_days: 90,
-                review_url: "https://crm.example.test/admin/ai/learning".into(),
-                promotion: Default::default(),
-                expiry: Default::default(),
-            },
-            analyst: Default::default(),
-        };
+        let (deps, bus) = support::observed_deps().await;
         let env = Self { deps, bus };
         env.seed().await;
         env

@@ -2,10 +2,12 @@
 //! feedback its analysis read, whatever arrives between its steps; one run at a time works on a
 //! period's session; the report is sent once, and a failed send is sent by the next run.
 
+mod support;
+
 use autolearn_model::*;
-use autolearn_testkit::{ObservedBus, fixtures, fresh_store, sdk_config, unique_name};
+use autolearn_testkit::{ObservedBus, fixtures};
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use weekly_batch::{BatchOutcome, Deps, Mailer, Settings, StopPolicy, TriggerEvent, handle};
+use weekly_batch::{BatchOutcome, Deps, StopPolicy, TriggerEvent, handle};
 
 struct Env {
     deps: Deps,
@@ -28,23 +30,7 @@ fn scheduled(end: DateTime<Utc>) -> TriggerEvent {
 
 impl Env {
     async fn new() -> Self {
-        let store = fresh_store().await;
-        let bus = ObservedBus::new().await;
-        let ses = aws_sdk_sesv2::Client::new(&sdk_config().await);
-        let sender = format!("{}@example.com", unique_name("autolearn"));
-        ses.create_email_identity().email_identity(&sender).send().await.unwrap();
-        let deps = Deps {
-            store,
-            bus: bus.bus.clone(),
-            mailer: Mailer { client: ses, sender, recipients: vec!["admin@example.com".into()] },
-            settings: Settings {
-                lookback_days: 90,
-                review_url: "https://crm.example.test/admin/ai/learning".into(),
-                promotion: Default::default(),
-                expiry: Default::default(),
-            },
-            analyst: Default::default(),
-        };
+        let (deps, bus) = support::observed_deps().await;
         Self { deps, bus }
     }
 

@@ -21,13 +21,16 @@ pub fn week_end(week: i64) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 16, 8, 0, 0).unwrap() + Duration::weeks(week)
 }
 
-pub async fn deps() -> Deps {
+/// Fresh clients on moto (a table of its own, a bus whose events are observed, a verified
+/// sender) and the default settings, with the rules analyst.
+pub async fn observed_deps() -> (Deps, ObservedBus) {
     let ses = aws_sdk_sesv2::Client::new(&sdk_config().await);
     let sender = format!("{}@example.com", unique_name("autolearn"));
     ses.create_email_identity().email_identity(&sender).send().await.unwrap();
-    Deps {
+    let bus = ObservedBus::new().await;
+    let deps = Deps {
         store: fresh_store().await,
-        bus: ObservedBus::new().await.bus,
+        bus: bus.bus.clone(),
         mailer: Mailer { client: ses, sender, recipients: vec!["admin@example.com".into()] },
         settings: Settings {
             lookback_days: 90,
@@ -36,7 +39,12 @@ pub async fn deps() -> Deps {
             expiry: Default::default(),
         },
         analyst: Default::default(),
-    }
+    };
+    (deps, bus)
+}
+
+pub async fn deps() -> Deps {
+    observed_deps().await.0
 }
 
 /// A week of maintenance requests the agent cannot match and of drafts people cut short.
