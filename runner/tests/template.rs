@@ -556,6 +556,7 @@ fn code_check(variable: &str) -> Option<Check> {
         // Any secret name or ARN (Secrets Manager refuses an unknown one at cold start, and the
         // error names the variable).
         webhook::WEBHOOK_SECRET_ID => |raw| !raw.trim().is_empty(),
+        dashboard_api::SESSION_KEY_SECRET_ID => |raw| !raw.trim().is_empty(),
         // `Config::from_env` reads an empty origin as none, and parses any other.
         dashboard_api::CORS_ORIGIN => |raw| raw.is_empty() || dashboard_api::parse_origin(raw).is_ok(),
         // Any group name; an empty one is the default group.

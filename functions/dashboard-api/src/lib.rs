@@ -16,6 +16,7 @@ pub mod signin;
 
 use autolearn_bus::{EVENT_BUS_NAME, EventBus};
 use autolearn_model::{PromotionConfig, Store};
+use autolearn_web::secret::KeySource;
 use autolearn_web::{ApiError, ConfigError, RouteTable, config, promotion};
 use axum::extract::State;
 use axum::http::{HeaderValue, Method, StatusCode, header};
@@ -41,7 +42,10 @@ pub const OIDC_ISSUER: &str = "OIDC_ISSUER";
 pub const OIDC_CLIENT_ID: &str = "OIDC_CLIENT_ID";
 /// Audiences accepted in bearer JWTs, comma-separated (default: the sign-in client).
 pub const OIDC_AUDIENCES: &str = "OIDC_AUDIENCES";
-/// The HMAC key of the session cookies (at least 32 bytes).
+/// The Secrets Manager secret (name or ARN) holding the session cookies' HMAC key, read at cold
+/// start (deployed functions).
+pub const SESSION_KEY_SECRET_ID: &str = "SESSION_KEY_SECRET_ID";
+/// The HMAC key of the session cookies itself (at least 32 bytes; local runs).
 pub const SESSION_KEY: &str = "SESSION_KEY";
 /// The claim listing a person's groups.
 pub const GROUPS_CLAIM: &str = "cognito:groups";
@@ -58,7 +62,7 @@ pub const ENV_VARS: &[&str] = &[
     OIDC_ISSUER,
     OIDC_CLIENT_ID,
     OIDC_AUDIENCES,
-    SESSION_KEY,
+    SESSION_KEY_SECRET_ID,
     promotion::PROMOTE_MIN_APPROVAL,
     promotion::PROMOTE_MIN_HITS,
     promotion::DEMOTE_MAX_APPROVAL,
@@ -78,7 +82,8 @@ pub struct Config {
     pub promotion: PromotionConfig,
     /// People's sign-in and the bearer JWTs this function verifies itself.
     pub oidc: oidc::OidcSettings,
-    pub session_key: session::SessionKey,
+    /// Where the session cookies' key comes from; read by [`Config::session_key`].
+    pub session_key: KeySource,
 }
 
 /// An issuer URL: https, no query. (The local runner's issuer is on http and is wired without
@@ -108,6 +113,14 @@ pub fn parse_audiences(raw: &str) -> Result<Vec<String>, ConfigError> {
 }
 
 impl Config {
+    /// The session cookies' key, read (from Secrets Manager when deployed) once at cold start.
+    /// After a rotation, cookies signed with the previous key are refused: people sign in again.
+    pub async fn session_key(&self, aws: &aws_config::SdkConfig) -> Result<session::SessionKey, ConfigError> {
+        let key = self.session_key.clone().read(aws, SESSION_KEY_SECRET_ID).await?;
+        session::SessionKey::new(key.current.into_bytes())
+            .map_err(|why| ConfigError::Invalid { name: SESSION_KEY_SECRET_ID, why })
+    }
+
     pub fn from_env() -> Result<Self, ConfigError> {
         let admin_group = config::optional(ADMIN_GROUP, DEFAULT_ADMIN_GROUP.to_owned())?;
         let cors_origin = match std::env::var(CORS_ORIGIN) {
@@ -121,8 +134,7 @@ impl Config {
         if !audiences.contains(&client_id) {
             audiences.push(client_id.clone());
         }
-        let session_key = session::SessionKey::new(config::required(SESSION_KEY)?.into_bytes())
-            .map_err(|why| ConfigError::Invalid { name: SESSION_KEY, why })?;
+        let session_key = KeySource::from_env(SESSION_KEY_SECRET_ID, SESSION_KEY)?;
         Ok(Self {
             table_name: config::required(config::TABLE_NAME)?,
             event_bus_name: config::required(EVENT_BUS_NAME)?,

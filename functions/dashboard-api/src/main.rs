@@ -8,6 +8,7 @@ async fn main() -> Result<(), lambda_http::Error> {
     telemetry::init();
     let config = Config::from_env()?;
     let aws = aws_config::load_from_env().await;
+    let session_key = config.session_key(&aws).await?;
     let state = AppState {
         store: Store::new(aws_sdk_dynamodb::Client::new(&aws), config.table_name),
         bus: EventBus::new(aws_sdk_eventbridge::Client::new(&aws), config.event_bus_name),
@@ -18,7 +19,7 @@ async fn main() -> Result<(), lambda_http::Error> {
             local_admin_token: None,
             sign_in: Some(std::sync::Arc::new(SignIn {
                 provider: OidcProvider::new(config.oidc),
-                key: config.session_key,
+                key: session_key,
             })),
         },
         cors_origin: config.cors_origin,

@@ -10,6 +10,7 @@ pub mod json;
 pub mod openapi;
 pub mod promotion;
 pub mod routes;
+pub mod secret;
 pub mod signature;
 pub mod telemetry;
 pub mod webhook;

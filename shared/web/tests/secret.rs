@@ -2,7 +2,7 @@
 //! current version and, during a rotation, the previous one verify requests.
 
 use autolearn_web::signature::{SIGNATURE_HEADER, TIMESTAMP_HEADER, WebhookAuth};
-use autolearn_web::webhook::WebhookSecret;
+use autolearn_web::webhook::{WebhookSecret, webhook_auth};
 use axum::http::{HeaderMap, HeaderValue};
 use chrono::Utc;
 
@@ -40,18 +40,43 @@ async fn the_current_and_previous_versions_of_the_secret_verify_after_a_rotation
     let arn = created.arn.unwrap();
 
     // Before any rotation there is no previous version: the current key alone verifies.
-    let auth = WebhookSecret::SecretsManager { id: arn.clone() }.resolve(&aws).await.unwrap();
+    let auth = webhook_auth(WebhookSecret::SecretsManager { id: arn.clone() }, &aws).await.unwrap();
     let body = br#"{"executionId":"e1"}"#;
     assert!(auth.verify(&signed("first-key-0123456789", body), body, Utc::now()).is_ok());
 
     client.put_secret_value().secret_id(&arn).secret_string("second-key-0123456789").send().await.unwrap();
-    let rotating = WebhookSecret::SecretsManager { id: name.clone() }.resolve(&aws).await.unwrap();
+    let rotating = webhook_auth(WebhookSecret::SecretsManager { id: name.clone() }, &aws).await.unwrap();
     for key in ["second-key-0123456789", "first-key-0123456789"] {
         assert!(rotating.verify(&signed(key, body), body, Utc::now()).is_ok(), "{key}");
     }
     assert!(rotating.verify(&signed("some-other-key-0123456789", body), body, Utc::now()).is_err());
 
-    let missing = WebhookSecret::SecretsManager { id: format!("{name}-missing") }.resolve(&aws).await;
+    let missing = webhook_auth(WebhookSecret::SecretsManager { id: format!("{name}-missing") }, &aws).await;
     let error = missing.unwrap_err().to_string();
     assert!(error.contains("WEBHOOK_SECRET_ID"), "{error}");
+}
+
+#[tokio::test]
+async fn a_key_source_reads_the_secret_and_refuses_a_short_key_naming_its_variable() {
+    use autolearn_web::secret::KeySource;
+    let aws = sdk_config().await;
+    let client = aws_sdk_secretsmanager::Client::new(&aws);
+    let name = format!("autolearn-session-{}", Utc::now().timestamp_nanos_opt().unwrap());
+    client
+        .create_secret()
+        .name(&name)
+        .secret_string("session-key-0123456789-abcdefghij")
+        .send()
+        .await
+        .unwrap();
+    let versions =
+        KeySource::SecretsManager { id: name.clone() }.read(&aws, "SESSION_KEY_SECRET_ID").await.unwrap();
+    assert_eq!(versions.current, "session-key-0123456789-abcdefghij");
+    assert_eq!(versions.previous, None);
+
+    client.put_secret_value().secret_id(&name).secret_string("short").send().await.unwrap();
+    let error = KeySource::SecretsManager { id: name }.read(&aws, "SESSION_KEY_SECRET_ID").await.unwrap_err();
+    assert!(error.to_string().contains("SESSION_KEY_SECRET_ID"), "{error}");
+    // The key itself is never printed.
+    assert_eq!(format!("{:?}", KeySource::Value("a-local-key-0123456789".into())), "KeySource::Value(..)");
 }
