@@ -224,8 +224,8 @@ async fn every_field_of_the_dashboard_follows_the_seeded_data() {
                 {"skill": "pricing", "uses": 5, "share": r(5, 14)},
             ],
             "playbookHitRate": [
-                {"entryId": "pb-1", "injections": 5, "rate": r(5, 14)},
-                {"entryId": "pb-2", "injections": 2, "rate": r(2, 14)},
+                {"entryId": "pb-1", "text": "Offer two concrete showing times.", "injections": 5, "rate": r(5, 14)},
+                {"entryId": "pb-2", "text": "Always confirm the address.", "injections": 2, "rate": r(2, 14)},
             ],
         })
     );

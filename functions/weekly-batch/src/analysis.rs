@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use autolearn_learning::cluster::{GapConfig, GapMessage, KnownIntent, KnownIntentStatus, discover_gaps};
 use autolearn_learning::proposals::{absorb, rank};
 use autolearn_learning::similarity::{IndexedMessage, SimilarityConfig, SimilarityIndex, enrich};
-use autolearn_learning::text::mask_personal_data;
+use autolearn_learning::text::{mask_personal_data, one_line};
 use autolearn_learning::themes::{EditRecord, IntentAnswers, ThemeConfig, theme_proposals};
 use autolearn_model::{
     Confidence, DraftFeedback, DynamicIntent, Evidence, EvidenceKind, Execution, LearningProposal,
@@ -72,10 +72,14 @@ fn known_intents(
 /// One sentence for people about a proposal (a new intent's description once applied).
 fn description(proposal: &Proposal) -> String {
     match proposal.kind {
-        ProposalKind::NewIntent => format!(
-            "Messages the agent could not match, about: {}",
-            proposal.keywords.iter().take(5).cloned().collect::<Vec<_>>().join(", ")
-        ),
+        ProposalKind::NewIntent => {
+            let about = proposal.keywords.iter().take(5).cloned().collect::<Vec<_>>().join(", ");
+            match proposal.examples.first() {
+                // The examples are masked customer text, escaped wherever shown.
+                Some(example) => format!("People ask about {about}, e.g. \"{}\"", one_line(example, 120)),
+                None => format!("People ask about {about}"),
+            }
+        }
         _ => proposal.title.clone(),
     }
 }

@@ -202,7 +202,7 @@ async fn a_malformed_throttled_or_slow_answer_leaves_that_item_to_the_rules() {
         let intent = of_kind(&proposals, ProposalKind::NewIntent);
         assert_ne!(intent.proposal.intent_name.as_deref(), Some("SINK_REPAIR"), "{case}");
         assert_eq!(intent.written_by.as_ref().unwrap().analyst, AnalystKind::Rules, "{case}");
-        assert!(intent.description.starts_with("Messages the agent could not match"), "{case}");
+        assert!(intent.description.starts_with("People ask about "), "{case}: {}", intent.description);
         // The other item still takes the model's wording.
         let amendment = of_kind(&proposals, ProposalKind::PlaybookAmendment);
         assert_eq!(amendment.written_by.as_ref().unwrap().analyst, AnalystKind::Bedrock, "{case}");

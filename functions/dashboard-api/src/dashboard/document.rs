@@ -223,6 +223,9 @@ pub struct SkillUse {
 #[serde(rename_all = "camelCase")]
 pub struct PlaybookHits {
     pub entry_id: String,
+    /// What the entry says (absent once the entry is gone).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
     pub injections: i64,
     /// Injections / executions; null without executions.
     pub rate: Option<f64>,

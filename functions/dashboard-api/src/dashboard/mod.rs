@@ -158,6 +158,8 @@ pub fn build(
             promoted_at: intent.promoted_at,
         })
         .collect();
+    let entry_texts: BTreeMap<String, String> =
+        entries.iter().map(|entry| (entry.entry_id.clone(), entry.text.clone())).collect();
     let active_entries = entries
         .into_iter()
         .filter(|entry| entry.active)
@@ -203,6 +205,7 @@ pub fn build(
         .into_iter()
         .map(|(id, injections)| PlaybookHits {
             entry_id: id.to_owned(),
+            text: entry_texts.get(id).cloned(),
             injections,
             rate: ratio(injections, executions),
         })

@@ -307,6 +307,13 @@ mod tests {
     }
 
     #[test]
+    fn days_without_sends_are_summed_up_not_listed() {
+        let html = render(&dashboard_with_payload(), None).unwrap();
+        assert!(html.contains("No drafts sent in the period."), "{html}");
+        assert!(!html.contains("<tr><td>2026-11-1"), "{html}");
+    }
+
+    #[test]
     fn the_policy_allows_exactly_the_page_style() {
         let html = render(&dashboard_with_payload(), None).unwrap();
         assert!(html.contains(&format!("<style>{CSS}</style>")));

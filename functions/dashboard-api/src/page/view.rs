@@ -104,6 +104,8 @@ pub struct LearningPage {
     pub config: Vec<ConfigRow>,
     pub proposals: Vec<ProposalCard>,
     pub timeline: Vec<TimelineRow>,
+    /// Days of the period without a send (left out of the table).
+    pub quiet_days: usize,
     pub experiments: Vec<ExperimentRow>,
     pub weeks: Vec<ShareRow>,
     pub skills: Vec<ShareRow>,
@@ -173,10 +175,15 @@ impl LearningPage {
                 id: "metric-playbook-hit-rate",
                 label: "Playbook hit rate",
                 value: m.playbook_hit_rate.first().map_or_else(|| "–".into(), |p| pct(p.rate)),
-                detail: m
-                    .playbook_hit_rate
-                    .first()
-                    .map_or_else(|| "no entry injected".into(), |p| format!("top entry {}", p.entry_id)),
+                detail: m.playbook_hit_rate.first().map_or_else(
+                    || "no entry injected".into(),
+                    |p| {
+                        format!(
+                            "top: {}",
+                            p.text.as_deref().map_or_else(|| p.entry_id.clone(), |t| clipped(t, 60))
+                        )
+                    },
+                ),
             },
         ];
         let quality_chart = line_chart(
@@ -256,10 +263,13 @@ impl LearningPage {
                 }
             })
             .collect();
+        // Days without a send are counted once below the table, not listed one by one.
+        let quiet_days = data.feedback_timeline.iter().filter(|d| d.sent == 0).count();
         let timeline = data
             .feedback_timeline
             .iter()
             .rev()
+            .filter(|d| d.sent > 0)
             .map(|d| TimelineRow {
                 day: d.day.to_string(),
                 sent: d.sent,
@@ -343,7 +353,8 @@ impl LearningPage {
             .playbook_hit_rate
             .iter()
             .map(|p| ShareRow {
-                name: p.entry_id.clone(),
+                // What the entry says; its id once it is gone.
+                name: p.text.as_deref().map_or_else(|| p.entry_id.clone(), |text| clipped(text, 90)),
                 count: p.injections,
                 share: pct(p.rate),
                 fill: fill_of(p.rate.unwrap_or(0.0)),
@@ -366,6 +377,7 @@ impl LearningPage {
             config,
             proposals,
             timeline,
+            quiet_days,
             experiments,
             weeks,
             skills,
@@ -429,4 +441,15 @@ impl SessionRow {
             email: session.report_message_id.clone().unwrap_or_else(|| "not sent".to_owned()),
         }
     }
+}
+
+/// One line of at most `max` characters, ending with "…" when cut.
+fn clipped(text: &str, max: usize) -> String {
+    let line = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if line.chars().count() <= max {
+        return line;
+    }
+    let mut cut: String = line.chars().take(max.saturating_sub(1)).collect();
+    cut.push('…');
+    cut
 }
