@@ -2,6 +2,7 @@
 //! Every text field is escaped by the template; none is marked safe.
 
 use askama::Template;
+use autolearn_learning::text::one_line;
 use autolearn_model::{ItemKind, ProposalKind};
 
 use super::CSS;
@@ -180,7 +181,7 @@ impl LearningPage {
                     |p| {
                         format!(
                             "top: {}",
-                            p.text.as_deref().map_or_else(|| p.entry_id.clone(), |t| clipped(t, 60))
+                            p.text.as_deref().map_or_else(|| p.entry_id.clone(), |t| one_line(t, 60))
                         )
                     },
                 ),
@@ -354,7 +355,7 @@ impl LearningPage {
             .iter()
             .map(|p| ShareRow {
                 // What the entry says; its id once it is gone.
-                name: p.text.as_deref().map_or_else(|| p.entry_id.clone(), |text| clipped(text, 90)),
+                name: p.text.as_deref().map_or_else(|| p.entry_id.clone(), |text| one_line(text, 90)),
                 count: p.injections,
                 share: pct(p.rate),
                 fill: fill_of(p.rate.unwrap_or(0.0)),
@@ -441,15 +442,4 @@ impl SessionRow {
             email: session.report_message_id.clone().unwrap_or_else(|| "not sent".to_owned()),
         }
     }
-}
-
-/// One line of at most `max` characters, ending with "…" when cut.
-fn clipped(text: &str, max: usize) -> String {
-    let line = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    if line.chars().count() <= max {
-        return line;
-    }
-    let mut cut: String = line.chars().take(max.saturating_sub(1)).collect();
-    cut.push('…');
-    cut
 }
