@@ -379,7 +379,7 @@ fn intent_topic(item: &Value) -> Option<Topic> {
             text.push_str(s);
         }
     }
-    let words = crm::words(&text);
+    let words = crm::words(&crm::without_property_names(&text));
     crm::topic_of_words(words.iter().map(String::as_str))
 }
 
