@@ -153,6 +153,7 @@ impl ExecutionRequest {
             draft_reply: self.draft_reply,
             status: self.status,
             created_at: self.created_at,
+            erased_at: None,
         }
     }
 }
