@@ -56,6 +56,7 @@ pub const SCOPES: &str = "openid email";
 /// `infra/template.yaml` sets each of them for this function.
 pub const ENV_VARS: &[&str] = &[
     config::TABLE_NAME,
+    config::RETENTION_DAYS,
     EVENT_BUS_NAME,
     ADMIN_GROUP,
     CORS_ORIGIN,
@@ -84,6 +85,9 @@ pub struct Config {
     pub oidc: oidc::OidcSettings,
     /// Where the session cookies' key comes from; read by [`Config::session_key`].
     pub session_key: KeySource,
+    /// How long proposals (customer text in their evidence) are kept after a review writes
+    /// them (`RETENTION_DAYS`).
+    pub retention: autolearn_model::Retention,
 }
 
 /// An issuer URL: https, no query. (The local runner's issuer is on http and is wired without
@@ -152,6 +156,7 @@ impl Config {
             admin_group,
             cors_origin,
             promotion: promotion::from_env()?,
+            retention: config::retention()?,
         })
     }
 }
