@@ -32,7 +32,7 @@ use serde::{Deserialize, Serialize};
 use crate::AppState;
 
 /// The scope of this function's idempotency records.
-pub const IDEMPOTENCY_SCOPE: &str = "feedback";
+pub const IDEMPOTENCY_SCOPE: &str = keys::FEEDBACK_IDEMPOTENCY_SCOPE;
 
 fn id_rules(value: &str, _: &()) -> garde::Result {
     if value.chars().all(|c| c.is_ascii_alphanumeric() || "-_.:".contains(c)) {

@@ -327,6 +327,10 @@ pub fn idempotency_pk(scope: &str, key: &str) -> String {
     format!("IDEMPOTENCY#{scope}#{key}")
 }
 pub const IDEMPOTENCY_SK: &str = "IDEMPOTENCY";
+/// The idempotency scope of `POST /v1/executions` (keyed by the execution id).
+pub const EXECUTIONS_IDEMPOTENCY_SCOPE: &str = "executions";
+/// The idempotency scope of `POST /v1/feedback` (keyed by the execution id).
+pub const FEEDBACK_IDEMPOTENCY_SCOPE: &str = "feedback";
 pub fn idempotency(scope: &str, key: &str) -> ItemKeys {
     ItemKeys::primary(idempotency_pk(scope, key), IDEMPOTENCY_SK)
 }
