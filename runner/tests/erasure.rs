@@ -9,9 +9,7 @@ use std::collections::HashMap;
 
 use autolearn_bus::EventBus;
 use autolearn_model::store::to_item;
-use autolearn_model::{
-    LearningProposal, ProposalKind, ProposalStatus, SessionType, Store, keys,
-};
+use autolearn_model::{LearningProposal, ProposalKind, ProposalStatus, SessionType, Store, keys};
 use autolearn_runner::Services;
 use autolearn_testkit::http::{Reply, TEST_SECRET, fixture_dates, send};
 use autolearn_testkit::{ObservedBus, fixtures, fresh_store, sdk_config, unique_name};
@@ -89,7 +87,11 @@ impl Stack {
         let deps = weekly_batch::Deps {
             store: store.clone(),
             bus: observed,
-            mailer: weekly_batch::Mailer { client: ses, sender, recipients: vec!["admin@example.com".into()] },
+            mailer: weekly_batch::Mailer {
+                client: ses,
+                sender,
+                recipients: vec!["admin@example.com".into()],
+            },
             settings: weekly_batch::Settings {
                 lookback_days: 90,
                 review_url: "https://crm.example.test/admin/ai/learning".into(),
@@ -143,7 +145,8 @@ impl Stack {
     }
 
     async fn send(&self, id: &str, sent: &str, at: DateTime<Utc>) {
-        let reply = self.webhook("/v1/feedback", &json!({"executionId": id, "sentText": sent, "sentAt": at})).await;
+        let reply =
+            self.webhook("/v1/feedback", &json!({"executionId": id, "sentText": sent, "sentAt": at})).await;
         assert_eq!(reply.status, 201, "{}", reply.text);
         assert_eq!(reply.body["outcome"], "rewritten", "{}", reply.text);
     }
@@ -205,7 +208,9 @@ async fn seed_week(stack: &Stack) {
     for (i, body) in OTHER_GAPS.iter().enumerate() {
         stack.execution(&format!("other-gap-{i}"), OTHER, body, false, at(2 + i as i64)).await;
     }
-    stack.execution("their-show", CONTACT, "Zephyrine asking: can I see the flat on Saturday?", true, at(6)).await;
+    stack
+        .execution("their-show", CONTACT, "Zephyrine asking: can I see the flat on Saturday?", true, at(6))
+        .await;
     stack.send("their-show", THEIR_SENT, at(7)).await;
     for i in 0..3 {
         let id = format!("other-show-{i}");
@@ -215,7 +220,11 @@ async fn seed_week(stack: &Stack) {
 }
 
 fn of_kind(proposals: &[LearningProposal], kind: ProposalKind) -> LearningProposal {
-    proposals.iter().find(|p| p.proposal.kind == kind).unwrap_or_else(|| panic!("no {kind:?} in {proposals:#?}")).clone()
+    proposals
+        .iter()
+        .find(|p| p.proposal.kind == kind)
+        .unwrap_or_else(|| panic!("no {kind:?} in {proposals:#?}"))
+        .clone()
 }
 
 /// Their id, or their name (which only their messages and the reply to them hold), in any case:
@@ -230,9 +239,15 @@ async fn a_contact_is_exported_then_erased_leaving_counts_and_other_evidence() {
     let stack = Stack::new().await;
     seed_week(&stack).await;
     let end = week_end();
-    let outcome = weekly_batch::run::run(&stack.deps, end - Duration::days(7), end, SessionType::Batch, Default::default())
-        .await
-        .unwrap();
+    let outcome = weekly_batch::run::run(
+        &stack.deps,
+        end - Duration::days(7),
+        end,
+        SessionType::Batch,
+        Default::default(),
+    )
+    .await
+    .unwrap();
     let session = stack.store.session(&outcome.session_id).await.unwrap().unwrap();
     let mut proposals = Vec::new();
     for id in &session.proposal_ids {
@@ -268,6 +283,28 @@ async fn a_contact_is_exported_then_erased_leaving_counts_and_other_evidence() {
     assert!((expected - expires_at).abs() < 600, "expires at {expires_at}, expected about {expected}");
 
     let before = stack.counted().await;
+    // Where their data is before: their executions (with the sends), the feedback, both
+    // proposals, the applied intent.
+    let holding: Vec<String> = stack
+        .scan()
+        .await
+        .into_iter()
+        .filter(|item| holds_their_data(item).is_some())
+        .map(|item| {
+            let key = |name: &str| {
+                item.split(&format!("\"{name}\": S(\""))
+                    .nth(1)
+                    .and_then(|rest| rest.split('"').next())
+                    .unwrap_or("")
+                    .to_owned()
+            };
+            format!("{} {}", key("PK"), key("SK"))
+        })
+        .collect();
+    for kind in ["EXECUTION", "FEEDBACK", "INTENT#", "PROPOSAL#"] {
+        assert!(holding.iter().any(|keys| keys.contains(kind)), "no {kind} holds their data: {holding:#?}");
+    }
+    assert_eq!(holding.iter().filter(|keys| keys.starts_with("PROPOSAL#")).count(), 2, "{holding:#?}");
     let other_evidence: Vec<String> = amendment
         .proposal
         .evidence
@@ -293,7 +330,11 @@ async fn a_contact_is_exported_then_erased_leaving_counts_and_other_evidence() {
     assert_eq!(show["feedback"]["sentVersion"], THEIR_SENT);
     assert_eq!(show["message"]["body"], "Zephyrine asking: can I see the flat on Saturday?");
     assert!(
-        show["quotedIn"].as_array().unwrap().iter().any(|q| q["proposalId"] == amendment.proposal_id.as_str()),
+        show["quotedIn"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|q| q["proposalId"] == amendment.proposal_id.as_str()),
         "{show:#}"
     );
     let intents = data["intents"].as_array().unwrap();
@@ -326,7 +367,13 @@ async fn a_contact_is_exported_then_erased_leaving_counts_and_other_evidence() {
     assert_eq!(ids, other_evidence);
     assert_eq!(after.proposal.impact, amendment.proposal.impact, "what it counted stays");
     let listed = stack.admin("GET", "/v1/proposals?status=pending").await;
-    assert!(listed.body["proposals"].as_array().unwrap().iter().any(|p| p["proposalId"] == amendment.proposal_id.as_str()));
+    assert!(
+        listed.body["proposals"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["proposalId"] == amendment.proposal_id.as_str())
+    );
     let intent = stack.store.intent(&intent_id).await.unwrap().unwrap();
     assert!(!intent.examples.is_empty());
     assert!(intent.examples.iter().all(|example| !example.contains("Zephyrine")), "{:?}", intent.examples);
@@ -431,17 +478,23 @@ async fn items_past_their_retention_are_ignored_by_every_reader_and_still_erased
     assert_eq!(stack.admin("GET", "/v1/feedback/exec-old").await.status, 404);
     let pending = stack.admin("GET", "/v1/proposals?status=pending").await;
     assert_eq!(pending.body["proposals"], json!([]), "{}", pending.text);
-    let dashboard = dashboard_api::dashboard::load(&store, at.date_naive(), 7, &Default::default()).await.unwrap();
+    let dashboard =
+        dashboard_api::dashboard::load(&store, at.date_naive(), 7, &Default::default()).await.unwrap();
     assert!(dashboard.pending_proposals.is_empty());
     let export = stack.admin("GET", &format!("/v1/contacts/{CONTACT}/data")).await;
     assert_eq!(export.body["executions"], json!([]), "{}", export.text);
 
     // The batch: an expired gap is not learnt from.
     let end = at + Duration::days(1);
-    let outcome =
-        weekly_batch::run::run(&stack.deps, end - Duration::days(7), end, SessionType::Batch, Default::default())
-            .await
-            .unwrap();
+    let outcome = weekly_batch::run::run(
+        &stack.deps,
+        end - Duration::days(7),
+        end,
+        SessionType::Batch,
+        Default::default(),
+    )
+    .await
+    .unwrap();
     let session = store.session(&outcome.session_id).await.unwrap().unwrap();
     assert_eq!(session.stats.gap_messages, 0);
     assert_eq!(session.stats.edits_analysed, 0);
