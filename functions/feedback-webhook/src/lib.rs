@@ -23,8 +23,14 @@ pub const DEFAULT_EDIT_THRESHOLD: f64 = 0.2;
 
 /// Every environment variable `Config::load` reads; the template test checks that
 /// `infra/template.yaml` sets each of them for this function.
-pub const ENV_VARS: &[&str] =
-    &[config::TABLE_NAME, WEBHOOK_SECRET_ID, MAX_BODY_BYTES, EVENT_BUS_NAME, EDIT_THRESHOLD, config::RETENTION_DAYS];
+pub const ENV_VARS: &[&str] = &[
+    config::TABLE_NAME,
+    WEBHOOK_SECRET_ID,
+    MAX_BODY_BYTES,
+    EVENT_BUS_NAME,
+    EDIT_THRESHOLD,
+    config::RETENTION_DAYS,
+];
 
 /// Configuration, read and validated once at cold start (the webhook key fetched from Secrets
 /// Manager then).

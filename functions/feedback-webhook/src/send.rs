@@ -19,8 +19,8 @@
 use autolearn_bus::{DraftFeedbackRecorded, Event};
 use autolearn_learning::edit::{self, SendOutcome};
 use autolearn_model::{
-    Cancellation, ConfigItem, Counter, DraftFeedback, Execution, IdempotencyRecord, OutboxEntry, OutboxSubject, SendRecord,
-    StoreError, Transaction, Usage, counters, keys,
+    Cancellation, ConfigItem, Counter, DraftFeedback, Execution, IdempotencyRecord, OutboxEntry,
+    OutboxSubject, SendRecord, StoreError, Transaction, Usage, counters, keys,
 };
 use autolearn_web::ApiError;
 use autolearn_web::idempotency::{self, Answer};
@@ -260,8 +260,10 @@ pub async fn record(state: &AppState, body: &[u8], now: DateTime<Utc>) -> Result
         // leaves the entry for the next drain (the weekly batch drains the outbox first).
         match state.bus.publish(&event).await {
             Ok(()) => {
-                if let Err(error) =
-                    state.store.clear_outbox_entry(OutboxSubject::Execution, &event.execution_id, event.detail_type()).await
+                if let Err(error) = state
+                    .store
+                    .clear_outbox_entry(OutboxSubject::Execution, &event.execution_id, event.detail_type())
+                    .await
                 {
                     tracing::warn!(execution_id = %event.execution_id, %error, "outbox entry not cleared; the drain puts the event again");
                 }

@@ -17,7 +17,8 @@ pub const SERVICE: &str = "intent-tracker";
 
 /// Every environment variable `Config::load` reads; the template test checks that
 /// `infra/template.yaml` sets each of them for this function.
-pub const ENV_VARS: &[&str] = &[config::TABLE_NAME, WEBHOOK_SECRET_ID, MAX_BODY_BYTES, config::RETENTION_DAYS];
+pub const ENV_VARS: &[&str] =
+    &[config::TABLE_NAME, WEBHOOK_SECRET_ID, MAX_BODY_BYTES, config::RETENTION_DAYS];
 
 /// Configuration, read and validated once at cold start (the webhook key fetched from Secrets
 /// Manager then).

@@ -10,8 +10,8 @@ use autolearn_learning::text::{mask_personal_data, one_line};
 use autolearn_learning::themes::{EditRecord, IntentAnswers, ThemeConfig, theme_proposals};
 use autolearn_model::{
     Confidence, DraftFeedback, DynamicIntent, Evidence, EvidenceKind, Execution, LearningProposal,
-    LearningSession, PlaybookEntry, Proposal, ProposalId, ProposalKind, ProposalReference, ProposalStatus, SessionId,
-    SessionStats, StoreError, Transaction,
+    LearningSession, PlaybookEntry, Proposal, ProposalId, ProposalKind, ProposalReference, ProposalStatus,
+    SessionId, SessionStats, StoreError, Transaction,
 };
 use chrono::{Duration, Utc};
 

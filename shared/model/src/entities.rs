@@ -460,7 +460,9 @@ impl Entity for OutboxEntry {
     const KIND: &'static str = "outbox entry";
     fn keys(&self) -> ItemKeys {
         match self.subject {
-            OutboxSubject::Execution => keys::outbox_entry(&self.execution_id, &self.detail_type, self.created_at),
+            OutboxSubject::Execution => {
+                keys::outbox_entry(&self.execution_id, &self.detail_type, self.created_at)
+            }
             OutboxSubject::Erasure => {
                 keys::erasure_outbox_entry(&self.execution_id, &self.detail_type, self.created_at)
             }

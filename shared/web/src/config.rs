@@ -137,7 +137,10 @@ mod tests {
         assert_eq!(parse_retention_days("35").map(|r| r.in_days()), Ok(35));
         for raw in ["34", "3651", "0", "1e3", "400.0", "-1"] {
             let error = parse_retention_days(raw).unwrap_err();
-            assert!(error.to_string().starts_with("environment variable RETENTION_DAYS is invalid"), "{error}");
+            assert!(
+                error.to_string().starts_with("environment variable RETENTION_DAYS is invalid"),
+                "{error}"
+            );
         }
     }
 

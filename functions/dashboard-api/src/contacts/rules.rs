@@ -23,8 +23,9 @@
 use autolearn_bus::{ContactErased, Event, EventBus};
 use autolearn_learning::text::{mask_personal_data, one_line};
 use autolearn_model::{
-    DraftFeedback, DynamicIntent, ErasureRecord, ErasureStatus, Evidence, Execution, OutboxEntry, OutboxSubject,
-    ProposalId, ProposalReference, ProposalStatus, Store, StoreError, Transaction, all_pages, keys,
+    DraftFeedback, DynamicIntent, ErasureRecord, ErasureStatus, Evidence, Execution, OutboxEntry,
+    OutboxSubject, ProposalId, ProposalReference, ProposalStatus, Store, StoreError, Transaction, all_pages,
+    keys,
 };
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -59,7 +60,9 @@ pub enum ContactError {
 /// A contact id as the webhooks accept it: 1 to 128 letters, digits, `-`, `_`, `.` and `:`.
 pub fn check_contact_id(contact_id: &str) -> Result<(), ContactError> {
     if contact_id.is_empty() || contact_id.chars().count() > MAX_CONTACT_ID_CHARS {
-        return Err(ContactError::InvalidContactId(format!("must be 1 to {MAX_CONTACT_ID_CHARS} characters")));
+        return Err(ContactError::InvalidContactId(format!(
+            "must be 1 to {MAX_CONTACT_ID_CHARS} characters"
+        )));
     }
     if !contact_id.chars().all(|c| c.is_ascii_alphanumeric() || "-_.:".contains(c)) {
         return Err(ContactError::InvalidContactId(
@@ -165,7 +168,11 @@ async fn contact_execution_ids(store: &Store, contact_id: &str) -> Result<Vec<St
 
 /// The export of a contact's data. Items past their retention are left out, as every reader
 /// leaves them out.
-pub async fn export(store: &Store, contact_id: &str, now: DateTime<Utc>) -> Result<ContactData, ContactError> {
+pub async fn export(
+    store: &Store,
+    contact_id: &str,
+    now: DateTime<Utc>,
+) -> Result<ContactData, ContactError> {
     check_contact_id(contact_id)?;
     let mut executions = Vec::new();
     let mut quotes = Vec::new();
@@ -177,9 +184,15 @@ pub async fn export(store: &Store, contact_id: &str, now: DateTime<Utc>) -> Resu
             let Some(proposal) = store.proposal(&reference.proposal_id).await? else { continue };
             let evidence: Vec<Evidence> =
                 proposal.proposal.evidence.iter().filter(|e| e.id == execution_id).cloned().collect();
-            let examples = quoted.as_ref().map(|q| q.quoted_by(&proposal.proposal.examples)).unwrap_or_default();
+            let examples =
+                quoted.as_ref().map(|q| q.quoted_by(&proposal.proposal.examples)).unwrap_or_default();
             if !evidence.is_empty() || !examples.is_empty() {
-                quoted_in.push(QuotedIn { proposal_id: proposal.proposal_id, status: proposal.status, evidence, examples });
+                quoted_in.push(QuotedIn {
+                    proposal_id: proposal.proposal_id,
+                    status: proposal.status,
+                    evidence,
+                    examples,
+                });
             }
         }
         quotes.extend(quoted);
@@ -213,6 +226,21 @@ pub struct Erased {
     pub no_op: bool,
 }
 
+/// How much of an erasure one request does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Budget {
+    /// Executions per page of the contact index.
+    pub page: i32,
+    /// Pages per request.
+    pub pages: u64,
+}
+
+impl Default for Budget {
+    fn default() -> Self {
+        Self { page: PAGE, pages: MAX_PAGES_PER_REQUEST }
+    }
+}
+
 /// Erases (or continues erasing) a contact's data, up to [`MAX_PAGES_PER_REQUEST`] pages.
 pub async fn erase(
     store: &Store,
@@ -220,6 +248,18 @@ pub async fn erase(
     contact_id: &str,
     requested_by: &str,
     now: DateTime<Utc>,
+) -> Result<Erased, ContactError> {
+    erase_within(store, bus, contact_id, requested_by, now, Budget::default()).await
+}
+
+/// [`erase`], doing at most `budget` in this call.
+pub async fn erase_within(
+    store: &Store,
+    bus: &EventBus,
+    contact_id: &str,
+    requested_by: &str,
+    now: DateTime<Utc>,
+    budget: Budget,
 ) -> Result<Erased, ContactError> {
     check_contact_id(contact_id)?;
     let erasure_id = keys::erasure_id_for_contact(contact_id);
@@ -261,15 +301,16 @@ pub async fn erase(
         record.cursor = None;
     }
     let mut intents: Option<Vec<DynamicIntent>> = None;
-    for _ in 0..MAX_PAGES_PER_REQUEST {
-        let page = store.contact_execution_ids(contact_id, record.cursor.as_deref(), PAGE).await?;
+    for _ in 0..budget.pages {
+        let page = store.contact_execution_ids(contact_id, record.cursor.as_deref(), budget.page).await?;
         for execution_id in &page.items {
             erase_execution(store, execution_id, now, &mut intents, &mut record).await?;
         }
         record.pages += 1;
         record.cursor = page.next;
         record.updated_at = now;
-        if record.cursor.is_none() && store.contact_execution_ids(contact_id, None, 1).await?.items.is_empty() {
+        if record.cursor.is_none() && store.contact_execution_ids(contact_id, None, 1).await?.items.is_empty()
+        {
             complete(store, bus, &mut record, now).await?;
             return Ok(Erased { record, no_op: false });
         }
@@ -411,8 +452,9 @@ async fn complete(
     tracing::info!(erasure_id = %record.erasure_id, executions = record.executions_erased, "contact erased");
     match bus.publish(&event).await {
         Ok(()) => {
-            if let Err(error) =
-                store.clear_outbox_entry(OutboxSubject::Erasure, &record.erasure_id, event.detail_type()).await
+            if let Err(error) = store
+                .clear_outbox_entry(OutboxSubject::Erasure, &record.erasure_id, event.detail_type())
+                .await
             {
                 tracing::warn!(erasure_id = %record.erasure_id, %error, "outbox entry not cleared; the drain puts the event again");
             }

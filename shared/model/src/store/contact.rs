@@ -49,7 +49,8 @@ impl Store {
         &self,
         execution_id: &str,
     ) -> Result<Option<(Execution, Option<SendRecord>)>, StoreError> {
-        let Some(mut item) = self.get_item(keys::execution_pk(execution_id), keys::EXECUTION_SK).await? else {
+        let Some(mut item) = self.get_item(keys::execution_pk(execution_id), keys::EXECUTION_SK).await?
+        else {
             return Ok(None);
         };
         let send = item
@@ -66,7 +67,10 @@ impl Store {
     }
 
     /// The references of the proposals quoting an execution, expired or not.
-    pub async fn proposal_references(&self, execution_id: &str) -> Result<Vec<ProposalReference>, StoreError> {
+    pub async fn proposal_references(
+        &self,
+        execution_id: &str,
+    ) -> Result<Vec<ProposalReference>, StoreError> {
         let mut references = Vec::new();
         let mut cursor = None;
         loop {
