@@ -159,7 +159,7 @@ impl Store {
     /// An entity, unless it is missing or expired.
     async fn get<T: Entity>(&self, pk: String, sk: &str) -> Result<Option<T>, StoreError> {
         let now = Utc::now().timestamp();
-        Ok(self.get_item(pk, sk).await?.filter(|item| is_live(item, now)).map(from_item).transpose()?)
+        self.get_item(pk, sk).await?.filter(|item| is_live(item, now)).map(from_item).transpose()
     }
 
     /// An item as stored, expired or not (erasure reads what TTL has not deleted yet).
