@@ -579,6 +579,30 @@ mod tests {
     use super::*;
     use autolearn_domain::{Confidence, ProposalKind};
 
+    /// What expires after `RETENTION_DAYS` (docs/retention.md): the items holding customer text
+    /// or pointing at it, and nothing that was counted or configured.
+    #[test]
+    fn exactly_the_items_holding_customer_text_expire_with_the_retention() {
+        let expiring = [
+            (Execution::KIND, Execution::HOLDS_CUSTOMER_TEXT),
+            (DraftFeedback::KIND, DraftFeedback::HOLDS_CUSTOMER_TEXT),
+            (LearningProposal::KIND, LearningProposal::HOLDS_CUSTOMER_TEXT),
+            (ProposalReference::KIND, ProposalReference::HOLDS_CUSTOMER_TEXT),
+        ];
+        assert!(expiring.iter().all(|(_, holds)| *holds), "{expiring:?}");
+        let kept = [
+            (DynamicIntent::KIND, DynamicIntent::HOLDS_CUSTOMER_TEXT),
+            (PlaybookEntry::KIND, PlaybookEntry::HOLDS_CUSTOMER_TEXT),
+            (LearningSession::KIND, LearningSession::HOLDS_CUSTOMER_TEXT),
+            (FeedbackReadChunk::KIND, FeedbackReadChunk::HOLDS_CUSTOMER_TEXT),
+            (OutboxEntry::KIND, OutboxEntry::HOLDS_CUSTOMER_TEXT),
+            (ErasureRecord::KIND, ErasureRecord::HOLDS_CUSTOMER_TEXT),
+            // Idempotency records carry their own, shorter expiry.
+            (IdempotencyRecord::KIND, IdempotencyRecord::HOLDS_CUSTOMER_TEXT),
+        ];
+        assert!(kept.iter().all(|(_, holds)| !*holds), "{kept:?}");
+    }
+
     #[test]
     fn proposals_of_earlier_releases_still_read() {
         let old = serde_json::json!({

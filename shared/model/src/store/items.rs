@@ -67,3 +67,19 @@ pub fn item_size(item: &Item) -> usize {
     }
     item.iter().map(|(name, value)| name.len() + value_size(value)).sum()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_item_is_live_until_its_expiry() {
+        let with = |expires_at: &str| {
+            Item::from([(keys::TTL_ATTRIBUTE.to_owned(), AttributeValue::N(expires_at.into()))])
+        };
+        assert!(is_live(&Item::new(), 1_000), "no expiry: never expires");
+        assert!(is_live(&with("1001"), 1_000));
+        assert!(!is_live(&with("1000"), 1_000), "expired at its second");
+        assert!(!is_live(&with("999"), 1_000));
+    }
+}

@@ -216,8 +216,11 @@ impl Store {
         key: &str,
         now: DateTime<Utc>,
     ) -> Result<Option<IdempotencyRecord>, StoreError> {
-        let record: Option<IdempotencyRecord> =
-            self.get(keys::idempotency_pk(scope, key), keys::IDEMPOTENCY_SK).await?;
-        Ok(record.filter(|record| !record.is_expired(now)))
+        // The caller's clock decides (the rule of `is_live`, at `now`).
+        self.get_item(keys::idempotency_pk(scope, key), keys::IDEMPOTENCY_SK)
+            .await?
+            .filter(|item| is_live(item, now.timestamp()))
+            .map(from_item::<IdempotencyRecord>)
+            .transpose()
     }
 }
