@@ -107,12 +107,15 @@ impl Quoted {
         examples.iter().filter(|example| **example != self.masked).cloned().collect()
     }
 
-    /// A description with any quote of this text replaced.
+    /// A description with any quote of this text (in double quotes, as the batch writes a new
+    /// intent's example into it) replaced; nothing else is touched, so a short message cannot
+    /// mangle other words.
     fn redact(&self, description: &str) -> String {
         let mut redacted = description.to_owned();
         for text in [&self.masked, &self.quote] {
-            if !text.is_empty() && redacted.contains(text.as_str()) {
-                redacted = redacted.replace(text.as_str(), ERASED);
+            let quoted = format!("\"{text}\"");
+            if !text.is_empty() && redacted.contains(&quoted) {
+                redacted = redacted.replace(&quoted, &format!("\"{ERASED}\""));
             }
         }
         redacted
@@ -496,6 +499,9 @@ mod tests {
         let description = format!("People ask about park, van, e.g. \"{}\"", quoted.quote);
         assert_eq!(quoted.redact(&description), "People ask about park, van, e.g. \"[erased]\"");
         assert_eq!(quoted.without(&[quoted.masked.clone(), "other".into()]), vec!["other".to_owned()]);
+        execution.message.body = "park".into();
+        let short = Quoted::of(&execution).unwrap();
+        assert_eq!(short.redact("People ask about park, parking"), "People ask about park, parking");
         execution.message.body = "  ".into();
         assert!(Quoted::of(&execution).is_none());
     }
