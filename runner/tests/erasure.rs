@@ -505,3 +505,39 @@ async fn items_past_their_retention_are_ignored_by_every_reader_and_still_erased
     assert_eq!(erased.body["executionsErased"], 1, "{}", erased.text);
     assert!(stack.scan().await.iter().all(|item| !item.contains(CONTACT)));
 }
+
+#[tokio::test]
+async fn contact_erased_refused_by_the_bus_waits_in_the_outbox_and_the_batch_drain_puts_it_once() {
+    use autolearn_testkit::faults::{FaultRates, Faults};
+    let stack = Stack::new().await;
+    let mut execution = fixtures::execution("exec-1", "conv-1", fixtures::monday_9am());
+    execution.contact_id = Some(CONTACT.into());
+    stack.store.create(&execution).await.unwrap();
+
+    let faults = Faults::new(FaultRates { put_events: 1.0, ..FaultRates::default() });
+    let failing = EventBus::new(
+        aws_sdk_eventbridge::Client::new(&faults.sdk_config().await),
+        stack.bus.bus_name.clone(),
+    );
+    let erased = dashboard_api::contacts::rules::erase(&stack.store, &failing, CONTACT, "admin", Utc::now())
+        .await
+        .unwrap();
+    assert_eq!(
+        erased.record.status,
+        autolearn_model::ErasureStatus::Completed,
+        "erased whatever the bus does"
+    );
+    assert!(faults.injected.put_events() > 0);
+    assert!(stack.bus.received().await.is_empty());
+    let waiting = stack.store.outbox(None, 10).await.unwrap().items;
+    assert_eq!(waiting.len(), 1, "{waiting:?}");
+    assert!(!waiting[0].detail.contains(CONTACT), "the event names the erasure, not the contact");
+
+    assert_eq!(weekly_batch::outbox::drain(&stack.store, &stack.bus.bus).await.unwrap(), 1);
+    assert!(stack.store.outbox(None, 10).await.unwrap().items.is_empty());
+    assert_eq!(weekly_batch::outbox::drain(&stack.store, &stack.bus.bus).await.unwrap(), 0, "put once");
+    let events = stack.bus.received().await;
+    assert_eq!(events.len(), 1, "{events:#?}");
+    assert_eq!(events[0]["detail-type"], "ContactErased");
+    assert_eq!(events[0]["detail"]["erasureId"], erased.record.erasure_id.as_str());
+}
