@@ -91,4 +91,15 @@ async fn a_large_erasure_continues_page_by_page_from_its_recorded_cursor() {
         1,
         "{events:#?}"
     );
+
+    // Data of the contact arriving later is erased by the next request, under the same erasure.
+    let mut late = fixtures::execution("many-late", "conv-late", at + Duration::hours(1));
+    late.contact_id = Some(CONTACT.into());
+    dash.store.create(&late).await.unwrap();
+    let reopened = dash.admin("DELETE", &format!("/v1/contacts/{CONTACT}"), "").await;
+    assert_eq!(reopened.status, 202, "{}", reopened.text);
+    assert_eq!(reopened.body["erasureId"], erasure_id.as_str());
+    assert_eq!(reopened.body["status"], "completed");
+    assert_eq!(reopened.body["executionsErased"], 8);
+    assert!(dash.store.execution("many-late").await.unwrap().unwrap().contact_id.is_none());
 }
