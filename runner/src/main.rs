@@ -151,7 +151,8 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 },
             };
             let services = autolearn_runner::Services {
-                store: Store::new(client, cli.table),
+                // RETENTION_DAYS, read as the deployed functions read it.
+                store: Store::new(client, cli.table).with_retention(autolearn_web::config::retention()?),
                 bus: EventBus::new(events, cli.event_bus),
                 webhook,
                 edit_threshold: cli.edit_threshold,
@@ -171,7 +172,8 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             let ses = aws_sdk_sesv2::Client::new(&aws);
             ensure_sender(&ses, &cli.sender).await?;
             let deps = weekly_batch::Deps {
-                store: Store::new(aws_sdk_dynamodb::Client::new(&aws), cli.table),
+                store: Store::new(aws_sdk_dynamodb::Client::new(&aws), cli.table)
+                    .with_retention(autolearn_web::config::retention()?),
                 bus: EventBus::new(aws_sdk_eventbridge::Client::new(&aws), cli.event_bus),
                 mailer: weekly_batch::Mailer {
                     client: ses,

@@ -565,6 +565,9 @@ fn code_check(variable: &str) -> Option<Check> {
         // Any client id; an empty one is a missing variable.
         dashboard_api::OIDC_CLIENT_ID => |raw| !raw.trim().is_empty(),
         weekly_batch::LOOKBACK_DAYS => |raw| weekly_batch::parse_lookback_days(raw).is_ok(),
+        autolearn_web::config::RETENTION_DAYS => {
+            |raw| autolearn_web::config::parse_retention_days(raw).is_ok()
+        }
         promotion::PROMOTE_MIN_APPROVAL => {
             |raw| promotion::parse_rate(promotion::PROMOTE_MIN_APPROVAL, raw).is_ok()
         }

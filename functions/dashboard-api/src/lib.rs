@@ -5,6 +5,7 @@
 //! serves the same routes on 127.0.0.1 (with [`local_oidc`], an issuer of its own).
 
 pub mod auth;
+pub mod contacts;
 pub mod dashboard;
 pub mod history;
 pub mod local_oidc;
@@ -20,7 +21,7 @@ use autolearn_web::secret::KeySource;
 use autolearn_web::{ApiError, ConfigError, RouteTable, config, promotion};
 use axum::extract::State;
 use axum::http::{HeaderValue, Method, StatusCode, header};
-use axum::routing::{MethodRouter, get, post};
+use axum::routing::{MethodRouter, delete, get, post};
 use axum::{Json, Router};
 use chrono::{DateTime, Duration, DurationRound, Utc};
 use serde::Serialize;
@@ -56,6 +57,7 @@ pub const SCOPES: &str = "openid email";
 /// `infra/template.yaml` sets each of them for this function.
 pub const ENV_VARS: &[&str] = &[
     config::TABLE_NAME,
+    config::RETENTION_DAYS,
     EVENT_BUS_NAME,
     ADMIN_GROUP,
     CORS_ORIGIN,
@@ -84,6 +86,9 @@ pub struct Config {
     pub oidc: oidc::OidcSettings,
     /// Where the session cookies' key comes from; read by [`Config::session_key`].
     pub session_key: KeySource,
+    /// How long proposals (customer text in their evidence) are kept after a review writes
+    /// them (`RETENTION_DAYS`).
+    pub retention: autolearn_model::Retention,
 }
 
 /// An issuer URL: https, no query. (The local runner's issuer is on http and is wired without
@@ -152,6 +157,7 @@ impl Config {
             admin_group,
             cors_origin,
             promotion: promotion::from_env()?,
+            retention: config::retention()?,
         })
     }
 }
@@ -209,6 +215,9 @@ pub fn routes(state: AppState) -> RouteTable {
         .route(Method::GET, "/v1/proposals", with_cors(get(review::list_proposals)))
         .route(Method::POST, "/v1/proposals/{id}/apply", with_cors(post(review::apply_proposal)))
         .route(Method::POST, "/v1/proposals/{id}/reject", with_cors(post(review::reject_proposal)))
+        .route(Method::DELETE, "/v1/contacts/{contactId}", with_cors(delete(contacts::erase_contact)))
+        .route(Method::GET, "/v1/contacts/{contactId}/data", with_cors(get(contacts::export_contact)))
+        .route(Method::GET, "/v1/erasures/{id}", with_cors(get(contacts::get_erasure)))
         .route(Method::GET, page::PAGE_PATH, get(page::get_page))
         .route(Method::POST, "/admin/ai/learning/proposals/{id}/apply", post(page::apply_from_page))
         .route(Method::POST, "/admin/ai/learning/proposals/{id}/reject", post(page::reject_from_page))
@@ -228,7 +237,7 @@ fn cors_layer(origin: Option<HeaderValue>) -> CorsLayer {
     };
     CorsLayer::new()
         .allow_origin(origins)
-        .allow_methods([Method::GET, Method::POST])
+        .allow_methods([Method::GET, Method::POST, Method::DELETE])
         .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
         .max_age(std::time::Duration::from_secs(600))
 }

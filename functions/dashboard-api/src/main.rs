@@ -10,7 +10,8 @@ async fn main() -> Result<(), lambda_http::Error> {
     let aws = aws_config::load_from_env().await;
     let session_key = config.session_key(&aws).await?;
     let state = AppState {
-        store: Store::new(aws_sdk_dynamodb::Client::new(&aws), config.table_name),
+        store: Store::new(aws_sdk_dynamodb::Client::new(&aws), config.table_name)
+            .with_retention(config.retention),
         bus: EventBus::new(aws_sdk_eventbridge::Client::new(&aws), config.event_bus_name),
         // In Lambda: the JWT authorizer's claims, bearer JWTs and sessions of the configured
         // issuer; never a local token.

@@ -482,7 +482,7 @@ async fn every_served_operation_is_in_the_openapi_document() {
         promotion: Default::default(),
     };
     let table = dashboard_api::routes(state);
-    assert_eq!(table.operations().len(), 14);
+    assert_eq!(table.operations().len(), 17);
     let missing =
         autolearn_web::openapi::undocumented(table.operations(), autolearn_web::openapi::OPENAPI_YAML);
     assert!(missing.is_empty(), "undocumented: {missing:?}");

@@ -69,6 +69,7 @@ fn handler_cpu(c: &mut Criterion) {
         draft_reply: Some("I'd be happy to help with that! The 2-bed on Elm Street is available. Would Saturday at 10am or 11am work for you?".into()),
         status: ExecutionStatus::Success,
         created_at: now,
+        erased_at: None,
     };
     let mut group = c.benchmark_group("feedback_webhook_request");
     group.bench_function("baseline: serde_json parse only", |b| {

@@ -23,8 +23,14 @@ pub const DEFAULT_EDIT_THRESHOLD: f64 = 0.2;
 
 /// Every environment variable `Config::load` reads; the template test checks that
 /// `infra/template.yaml` sets each of them for this function.
-pub const ENV_VARS: &[&str] =
-    &[config::TABLE_NAME, WEBHOOK_SECRET_ID, MAX_BODY_BYTES, EVENT_BUS_NAME, EDIT_THRESHOLD];
+pub const ENV_VARS: &[&str] = &[
+    config::TABLE_NAME,
+    WEBHOOK_SECRET_ID,
+    MAX_BODY_BYTES,
+    EVENT_BUS_NAME,
+    EDIT_THRESHOLD,
+    config::RETENTION_DAYS,
+];
 
 /// Configuration, read and validated once at cold start (the webhook key fetched from Secrets
 /// Manager then).
@@ -34,6 +40,8 @@ pub struct Config {
     pub event_bus_name: String,
     pub webhook: WebhookConfig,
     pub edit_threshold: f64,
+    /// How long feedback (customer text) is kept (`RETENTION_DAYS`).
+    pub retention: autolearn_model::Retention,
 }
 
 impl Config {
@@ -45,6 +53,7 @@ impl Config {
             event_bus_name: config::required(EVENT_BUS_NAME)?,
             webhook: WebhookConfig::load(aws).await?,
             edit_threshold,
+            retention: config::retention()?,
         })
     }
 }

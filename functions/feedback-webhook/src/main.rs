@@ -9,7 +9,8 @@ async fn main() -> Result<(), lambda_http::Error> {
     let aws = aws_config::load_from_env().await;
     let config = Config::load(&aws).await?;
     let state = AppState {
-        store: Store::new(aws_sdk_dynamodb::Client::new(&aws), config.table_name),
+        store: Store::new(aws_sdk_dynamodb::Client::new(&aws), config.table_name)
+            .with_retention(config.retention),
         bus: EventBus::new(aws_sdk_eventbridge::Client::new(&aws), config.event_bus_name),
         webhook: config.webhook,
         edit_threshold: config.edit_threshold,

@@ -19,8 +19,8 @@
 use autolearn_bus::{DraftFeedbackRecorded, Event};
 use autolearn_learning::edit::{self, SendOutcome};
 use autolearn_model::{
-    Cancellation, ConfigItem, Counter, DraftFeedback, Execution, IdempotencyRecord, OutboxEntry, SendRecord,
-    StoreError, Transaction, Usage, counters, keys,
+    Cancellation, ConfigItem, Counter, DraftFeedback, Execution, IdempotencyRecord, OutboxEntry,
+    OutboxSubject, SendRecord, StoreError, Transaction, Usage, counters, keys,
 };
 use autolearn_web::ApiError;
 use autolearn_web::idempotency::{self, Answer};
@@ -32,7 +32,7 @@ use serde::{Deserialize, Serialize};
 use crate::AppState;
 
 /// The scope of this function's idempotency records.
-pub const IDEMPOTENCY_SCOPE: &str = "feedback";
+pub const IDEMPOTENCY_SCOPE: &str = keys::FEEDBACK_IDEMPOTENCY_SCOPE;
 
 fn id_rules(value: &str, _: &()) -> garde::Result {
     if value.chars().all(|c| c.is_ascii_alphanumeric() || "-_.:".contains(c)) {
@@ -84,6 +84,7 @@ pub struct PreparedSend {
 fn outbox_entry(event: &DraftFeedbackRecorded, now: DateTime<Utc>) -> Result<OutboxEntry, ApiError> {
     Ok(OutboxEntry {
         execution_id: event.execution_id.clone(),
+        subject: OutboxSubject::Execution,
         detail_type: event.detail_type().to_owned(),
         detail: serde_json::to_string(event).map_err(|e| ApiError::Internal(e.to_string()))?,
         created_at: now,
@@ -259,8 +260,10 @@ pub async fn record(state: &AppState, body: &[u8], now: DateTime<Utc>) -> Result
         // leaves the entry for the next drain (the weekly batch drains the outbox first).
         match state.bus.publish(&event).await {
             Ok(()) => {
-                if let Err(error) =
-                    state.store.clear_outbox_entry(&event.execution_id, event.detail_type()).await
+                if let Err(error) = state
+                    .store
+                    .clear_outbox_entry(OutboxSubject::Execution, &event.execution_id, event.detail_type())
+                    .await
                 {
                     tracing::warn!(execution_id = %event.execution_id, %error, "outbox entry not cleared; the drain puts the event again");
                 }

@@ -17,7 +17,8 @@ pub const SERVICE: &str = "intent-tracker";
 
 /// Every environment variable `Config::load` reads; the template test checks that
 /// `infra/template.yaml` sets each of them for this function.
-pub const ENV_VARS: &[&str] = &[config::TABLE_NAME, WEBHOOK_SECRET_ID, MAX_BODY_BYTES];
+pub const ENV_VARS: &[&str] =
+    &[config::TABLE_NAME, WEBHOOK_SECRET_ID, MAX_BODY_BYTES, config::RETENTION_DAYS];
 
 /// Configuration, read and validated once at cold start (the webhook key fetched from Secrets
 /// Manager then).
@@ -25,12 +26,15 @@ pub const ENV_VARS: &[&str] = &[config::TABLE_NAME, WEBHOOK_SECRET_ID, MAX_BODY_
 pub struct Config {
     pub table_name: String,
     pub webhook: WebhookConfig,
+    /// How long executions (customer text) are kept (`RETENTION_DAYS`).
+    pub retention: autolearn_model::Retention,
 }
 
 impl Config {
     pub async fn load(aws: &aws_config::SdkConfig) -> Result<Self, ConfigError> {
         let table_name = config::required(config::TABLE_NAME)?;
-        Ok(Self { table_name, webhook: WebhookConfig::load(aws).await? })
+        let retention = config::retention()?;
+        Ok(Self { table_name, webhook: WebhookConfig::load(aws).await?, retention })
     }
 }
 

@@ -7,7 +7,8 @@ async fn main() -> Result<(), lambda_http::Error> {
     telemetry::init();
     let aws = aws_config::load_from_env().await;
     let config = Config::load(&aws).await?;
-    let store = Store::new(aws_sdk_dynamodb::Client::new(&aws), config.table_name);
+    let store =
+        Store::new(aws_sdk_dynamodb::Client::new(&aws), config.table_name).with_retention(config.retention);
     let app = routes(AppState { store, webhook: config.webhook }).merge(health(SERVICE)).into_router();
     lambda_http::run(app).await
 }

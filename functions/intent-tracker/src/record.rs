@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use crate::AppState;
 
 /// The scope of this function's idempotency records.
-pub const IDEMPOTENCY_SCOPE: &str = "executions";
+pub const IDEMPOTENCY_SCOPE: &str = keys::EXECUTIONS_IDEMPOTENCY_SCOPE;
 /// At most this many playbook entries per execution (each is one transaction action).
 pub const MAX_PLAYBOOK_ENTRIES: usize = 50;
 
@@ -153,6 +153,7 @@ impl ExecutionRequest {
             draft_reply: self.draft_reply,
             status: self.status,
             created_at: self.created_at,
+            erased_at: None,
         }
     }
 }

@@ -10,8 +10,8 @@ use autolearn_learning::text::{mask_personal_data, one_line};
 use autolearn_learning::themes::{EditRecord, IntentAnswers, ThemeConfig, theme_proposals};
 use autolearn_model::{
     Confidence, DraftFeedback, DynamicIntent, Evidence, EvidenceKind, Execution, LearningProposal,
-    LearningSession, PlaybookEntry, Proposal, ProposalId, ProposalKind, ProposalStatus, SessionId,
-    SessionStats, StoreError, Transaction,
+    LearningSession, PlaybookEntry, Proposal, ProposalId, ProposalKind, ProposalReference, ProposalStatus,
+    SessionId, SessionStats, StoreError, Transaction,
 };
 use chrono::{Duration, Utc};
 
@@ -156,6 +156,37 @@ fn edit_record(feedback: &DraftFeedback) -> EditRecord {
     }
 }
 
+/// The executions a stored proposal quotes: those of its evidence, and the gap messages its
+/// examples are (an example is a gap message, masked).
+fn quoted_executions(proposal: &Proposal, masked_gaps: &BTreeMap<String, Vec<&str>>) -> BTreeSet<String> {
+    let mut ids: BTreeSet<String> = proposal.evidence.iter().map(|evidence| evidence.id.clone()).collect();
+    for example in &proposal.examples {
+        ids.extend(masked_gaps.get(example).into_iter().flatten().map(|id| (*id).to_owned()));
+    }
+    ids.retain(|id| !id.is_empty());
+    ids
+}
+
+/// Records, in each quoted execution's item collection, that the proposal quotes it: what lets
+/// an erasure of the execution's contact find the proposal without a scan (the references
+/// carry ids only and expire with the proposal). Idempotent: a rerun writes the same items.
+async fn write_references<'a>(
+    store: &autolearn_model::Store,
+    proposals: impl Iterator<Item = &'a LearningProposal>,
+    gaps: &[Execution],
+) -> Result<(), StoreError> {
+    let mut masked_gaps: BTreeMap<String, Vec<&str>> = BTreeMap::new();
+    for gap in gaps {
+        masked_gaps.entry(mask_personal_data(&gap.message.body)).or_default().push(&gap.execution_id);
+    }
+    for stored in proposals {
+        for execution_id in quoted_executions(&stored.proposal, &masked_gaps) {
+            store.put(&ProposalReference { execution_id, proposal_id: stored.proposal_id.clone() }).await?;
+        }
+    }
+    Ok(())
+}
+
 /// Step 1: from this period's feedback and gaps to stored proposals and the session summary.
 pub(crate) async fn analyse(deps: &Deps, session: &mut LearningSession) -> Result<(), BatchError> {
     let store = &deps.store;
@@ -270,6 +301,7 @@ pub(crate) async fn analyse(deps: &Deps, session: &mut LearningSession) -> Resul
             Err(error) => return Err(error.into()),
         }
     }
+    write_references(store, stored.iter().chain(refreshed.values()), &gaps).await?;
     for (execution_id, summary) in &worded.summaries {
         store.set_feedback_ai_summary(execution_id, summary).await?;
     }

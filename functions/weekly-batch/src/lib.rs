@@ -38,6 +38,7 @@ pub const MAX_LOOKBACK_DAYS: u32 = 365;
 /// `infra/template.yaml` sets each of them for this function.
 pub const ENV_VARS: &[&str] = &[
     config::TABLE_NAME,
+    config::RETENTION_DAYS,
     EVENT_BUS_NAME,
     SENDER_EMAIL,
     ADMIN_EMAILS,
@@ -126,6 +127,8 @@ pub struct Config {
     pub recipients: Vec<String>,
     pub settings: Settings,
     pub analyst: analyst::AnalystSettings,
+    /// How long proposals and their references (customer text) are kept (`RETENTION_DAYS`).
+    pub retention: autolearn_model::Retention,
 }
 
 impl Config {
@@ -139,6 +142,7 @@ impl Config {
             recipients,
             settings: Settings::from_env(&dashboard)?,
             analyst: analyst::AnalystSettings::from_env()?,
+            retention: config::retention()?,
         })
     }
 }

@@ -16,7 +16,8 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let config = Config::from_env()?;
     let aws = aws_config::load_from_env().await;
     let deps = Deps {
-        store: Store::new(aws_sdk_dynamodb::Client::new(&aws), config.table_name),
+        store: Store::new(aws_sdk_dynamodb::Client::new(&aws), config.table_name)
+            .with_retention(config.retention),
         bus: EventBus::new(aws_sdk_eventbridge::Client::new(&aws), config.event_bus_name),
         mailer: Mailer {
             client: aws_sdk_sesv2::Client::new(&aws),

@@ -16,7 +16,7 @@ pub async fn drain(store: &Store, bus: &EventBus) -> Result<usize, StoreError> {
             tracing::warn!(execution_id = %entry.execution_id, %error, "outbox event not put; left for the next drain");
             break;
         }
-        store.clear_outbox_entry(&entry.execution_id, &entry.detail_type).await?;
+        store.clear_outbox_entry(entry.subject, &entry.execution_id, &entry.detail_type).await?;
         put += 1;
     }
     Ok(put)

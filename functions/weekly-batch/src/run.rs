@@ -90,6 +90,8 @@ pub(crate) async fn executions_between(
         .into_iter()
         .flatten()
         .filter(|execution| execution.created_at >= start && execution.created_at < end)
+        // An erased contact's executions hold no text any more: nothing to learn from.
+        .filter(|execution| execution.erased_at.is_none())
         .collect())
 }
 

@@ -34,7 +34,8 @@ fixed_detail_type!(
     DraftFeedbackRecorded,
     BatchLearningRequested,
     BatchContinuationRequested,
-    LearningSessionCreated
+    LearningSessionCreated,
+    ContactErased
 );
 
 /// A send was rewritten beyond the threshold and stored as draft feedback.
@@ -78,6 +79,20 @@ pub struct LearningSessionCreated {
     pub period_start: DateTime<Utc>,
     pub period_end: DateTime<Utc>,
     pub proposals: usize,
+}
+
+/// Everything stored about a contact was erased (`DELETE /v1/contacts/{contactId}`). Names the
+/// erasure, not the contact: the answer to the request gave the caller the erasure id, and no
+/// copy of the contact id outlives the erasure, on the bus or in the outbox.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ContactErased {
+    pub erasure_id: String,
+    pub executions_erased: u64,
+    pub items_deleted: u64,
+    pub proposals_redacted: u64,
+    pub intents_redacted: u64,
+    pub completed_at: DateTime<Utc>,
 }
 
 /// An A/B decision the batch took on an experimental intent or playbook entry, with its

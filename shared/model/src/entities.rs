@@ -20,6 +20,9 @@ pub trait Entity: Serialize + for<'de> Deserialize<'de> {
     /// The entity's own id, for errors.
     fn id(&self) -> &str;
     fn keys(&self) -> ItemKeys;
+    /// True for items that hold customer text (or point at it): the store gives them the TTL
+    /// attribute at each write (now + the retention), and erasure finds them by contact.
+    const HOLDS_CUSTOMER_TEXT: bool = false;
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -69,6 +72,10 @@ pub struct Execution {
     pub draft_reply: Option<String>,
     pub status: ExecutionStatus,
     pub created_at: DateTime<Utc>,
+    /// Set when the contact's data was erased: the message body and the draft are gone and
+    /// `contactId` with them; the ids and what was counted stay.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub erased_at: Option<DateTime<Utc>>,
 }
 
 impl Execution {
@@ -97,8 +104,9 @@ impl Entity for Execution {
         &self.execution_id
     }
     const KIND: &'static str = "execution";
+    const HOLDS_CUSTOMER_TEXT: bool = true;
     fn keys(&self) -> ItemKeys {
-        keys::execution(&self.execution_id, self.created_at, self.is_gap())
+        keys::execution(&self.execution_id, self.created_at, self.is_gap(), self.contact_id.as_deref())
     }
 }
 
@@ -145,6 +153,7 @@ impl Entity for DraftFeedback {
         &self.execution_id
     }
     const KIND: &'static str = "draft feedback";
+    const HOLDS_CUSTOMER_TEXT: bool = true;
     fn keys(&self) -> ItemKeys {
         keys::feedback(&self.execution_id, self.sent_at, self.analyzed)
     }
@@ -393,6 +402,7 @@ impl Entity for LearningProposal {
         &self.proposal_id
     }
     const KIND: &'static str = "proposal";
+    const HOLDS_CUSTOMER_TEXT: bool = true;
     fn keys(&self) -> ItemKeys {
         keys::proposal(&self.proposal_id, self.status.as_str(), self.created_at)
     }
@@ -415,13 +425,28 @@ pub struct IdempotencyRecord {
     pub expires_at: i64,
 }
 
+/// What an outbox entry's event is about, which decides where the entry is stored.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum OutboxSubject {
+    /// An execution (`execution_id` is its id): `DraftFeedbackRecorded`. Entries of earlier
+    /// releases read as this.
+    #[default]
+    Execution,
+    /// An erasure (`execution_id` holds the erasure id): `ContactErased`.
+    Erasure,
+}
+
 /// An event waiting to be put on the bus, written in the same transaction as the change it
 /// announces and deleted once EventBridge accepted it: a failed PutEvents loses nothing, the
 /// next drain puts it again (consumers deduplicate by the ids in its detail).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct OutboxEntry {
+    /// The id of what the event is about: an execution's, or an erasure's (see `subject`).
     pub execution_id: String,
+    #[serde(default)]
+    pub subject: OutboxSubject,
     pub detail_type: String,
     /// The event's detail, JSON (ids and numbers, never customer text).
     pub detail: String,
@@ -434,7 +459,84 @@ impl Entity for OutboxEntry {
     }
     const KIND: &'static str = "outbox entry";
     fn keys(&self) -> ItemKeys {
-        keys::outbox_entry(&self.execution_id, &self.detail_type, self.created_at)
+        match self.subject {
+            OutboxSubject::Execution => {
+                keys::outbox_entry(&self.execution_id, &self.detail_type, self.created_at)
+            }
+            OutboxSubject::Erasure => {
+                keys::erasure_outbox_entry(&self.execution_id, &self.detail_type, self.created_at)
+            }
+        }
+    }
+}
+
+/// A proposal quotes an execution (evidence from it, or an example that is its masked
+/// message): stored in the execution's item collection by the batch that wrote the proposal,
+/// so that an erasure of the execution's contact finds the proposal without a scan. Holds ids
+/// only, and expires with the proposal.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProposalReference {
+    pub execution_id: String,
+    pub proposal_id: ProposalId,
+}
+
+impl Entity for ProposalReference {
+    fn id(&self) -> &str {
+        &self.proposal_id
+    }
+    const KIND: &'static str = "proposal reference";
+    const HOLDS_CUSTOMER_TEXT: bool = true;
+    fn keys(&self) -> ItemKeys {
+        keys::proposal_reference(&self.execution_id, &self.proposal_id)
+    }
+}
+
+/// Where an erasure is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum ErasureStatus {
+    /// Pages of the contact's items are still to do; a repeated request continues.
+    InProgress,
+    /// Nothing of the contact's is left in the contact index.
+    Completed,
+}
+
+/// The erasure of one contact's data and its progress. Its id derives from the contact id
+/// ([`keys::erasure_id_for_contact`]); the record itself never holds the contact id, so it
+/// survives the erasure it reports on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ErasureRecord {
+    pub erasure_id: String,
+    pub status: ErasureStatus,
+    /// Executions redacted so far.
+    pub executions_erased: u64,
+    /// Feedback, idempotency records and proposal references deleted so far.
+    pub items_deleted: u64,
+    /// Proposals whose evidence or examples quoting the contact were removed.
+    pub proposals_redacted: u64,
+    /// Dynamic intents whose examples quoting the contact were removed.
+    pub intents_redacted: u64,
+    /// Pages of the contact index done.
+    pub pages: u64,
+    /// Where the next page of the contact index starts (opaque; `None`: from the start).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cursor: Option<String>,
+    pub requested_by: String,
+    pub requested_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub completed_at: Option<DateTime<Utc>>,
+}
+
+impl Entity for ErasureRecord {
+    fn id(&self) -> &str {
+        &self.erasure_id
+    }
+    const KIND: &'static str = "erasure";
+    fn keys(&self) -> ItemKeys {
+        keys::erasure(&self.erasure_id)
     }
 }
 
@@ -476,6 +578,30 @@ impl Entity for IdempotencyRecord {
 mod tests {
     use super::*;
     use autolearn_domain::{Confidence, ProposalKind};
+
+    /// What expires after `RETENTION_DAYS` (docs/retention.md): the items holding customer text
+    /// or pointing at it, and nothing that was counted or configured.
+    #[test]
+    fn exactly_the_items_holding_customer_text_expire_with_the_retention() {
+        let expiring = [
+            (Execution::KIND, Execution::HOLDS_CUSTOMER_TEXT),
+            (DraftFeedback::KIND, DraftFeedback::HOLDS_CUSTOMER_TEXT),
+            (LearningProposal::KIND, LearningProposal::HOLDS_CUSTOMER_TEXT),
+            (ProposalReference::KIND, ProposalReference::HOLDS_CUSTOMER_TEXT),
+        ];
+        assert!(expiring.iter().all(|(_, holds)| *holds), "{expiring:?}");
+        let kept = [
+            (DynamicIntent::KIND, DynamicIntent::HOLDS_CUSTOMER_TEXT),
+            (PlaybookEntry::KIND, PlaybookEntry::HOLDS_CUSTOMER_TEXT),
+            (LearningSession::KIND, LearningSession::HOLDS_CUSTOMER_TEXT),
+            (FeedbackReadChunk::KIND, FeedbackReadChunk::HOLDS_CUSTOMER_TEXT),
+            (OutboxEntry::KIND, OutboxEntry::HOLDS_CUSTOMER_TEXT),
+            (ErasureRecord::KIND, ErasureRecord::HOLDS_CUSTOMER_TEXT),
+            // Idempotency records carry their own, shorter expiry.
+            (IdempotencyRecord::KIND, IdempotencyRecord::HOLDS_CUSTOMER_TEXT),
+        ];
+        assert!(kept.iter().all(|(_, holds)| !*holds), "{kept:?}");
+    }
 
     #[test]
     fn proposals_of_earlier_releases_still_read() {

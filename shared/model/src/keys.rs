@@ -7,6 +7,20 @@
 //! * `Queue` (`QPK`, `QSK`, projection ALL) is sparse: an item carries `QPK` only while it is
 //!   waiting for the weekly batch, so the index holds the queue and nothing else. Unanalyzed
 //!   feedback sits in it until marked analyzed; gap executions sit in it by day.
+//! * `Contact` (`CPK`, `CSK`, projection KEYS_ONLY) is sparse: an execution carries `CPK` while it
+//!   holds a contact's id and text, so the index lists, per contact, exactly what an erasure has
+//!   left to do (a redacted execution leaves it). Everything else that quotes a contact's text
+//!   hangs off their executions: the feedback in the execution's item collection, the
+//!   idempotency records by the execution id, and a [`proposal_reference`] in the execution's
+//!   collection for every proposal whose evidence or examples quote it.
+//!
+//! ## Retention
+//!
+//! Items that hold customer text (executions with their sends, feedback, proposals with their
+//! evidence and examples, proposal references) carry the TTL attribute [`TTL_ATTRIBUTE`], set
+//! by the store at each write to now + `RETENTION_DAYS`; idempotency records carry their own,
+//! shorter one. DynamoDB deletes expired items lazily (days later, never on the emulator), so
+//! the store's readers skip an item whose expiry has passed: one rule for every reader.
 //!
 //! ## Access patterns
 //!
@@ -39,6 +53,11 @@
 //! | review a proposal | `PK=PROPOSAL#{proposalId}` with `status = pending` | conditional UpdateItem / TransactWriteItems |
 //! | daily counters of a day | `PK=METRICS#{yyyy-mm-dd}#{shard}`, `SK=COUNTERS`, one item per shard | UpdateItem ADD / BatchGetItem |
 //! | idempotency record | `PK=IDEMPOTENCY#{scope}#{key}`, `SK=IDEMPOTENCY`, TTL `expiresAt` | GetItem / conditional Put |
+//! | a contact's executions (what an erasure has left, what an export shows) | `CPK=CONTACT#{contactId}`, `CSK=EXEC#{createdAt}#{executionId}` | Query Contact (then GetItem) |
+//! | proposals quoting an execution | `PK=EXEC#{executionId}`, `SK` begins with `REF#PROPOSAL#` | Put (by the batch) / Query |
+//! | redact an execution | `PK=EXEC#{executionId}`, `SK=EXECUTION`, SET `erasedAt`, REMOVE text, `contactId`, `CPK`,`CSK`,`QPK`,`QSK` | UpdateItem |
+//! | an erasure and its progress | `PK=ERASURE#{erasureId}`, `SK=ERASURE` (id derived from the contact id) | GetItem / Put |
+//! | the ContactErased event waiting for the bus | `PK=ERASURE#{erasureId}`, `SK=OUTBOX#ContactErased`, `QPK=OUTBOX` | TransactWriteItems (with the completed erasure) |
 //!
 //! No request path scans the table.
 //!
@@ -77,6 +96,10 @@ pub const GSI1SK: &str = "GSI1SK";
 pub const QUEUE_INDEX: &str = "Queue";
 pub const QPK: &str = "QPK";
 pub const QSK: &str = "QSK";
+/// The sparse index of contacts and its key attributes.
+pub const CONTACT_INDEX: &str = "Contact";
+pub const CPK: &str = "CPK";
+pub const CSK: &str = "CSK";
 /// The attribute DynamoDB's TTL reads (epoch seconds).
 pub const TTL_ATTRIBUTE: &str = "expiresAt";
 
@@ -92,11 +115,16 @@ pub struct ItemKeys {
     pub sk: String,
     pub gsi1: Option<(String, String)>,
     pub queue: Option<(String, String)>,
+    pub contact: Option<(String, String)>,
 }
 
 impl ItemKeys {
     fn primary(pk: String, sk: &str) -> Self {
-        Self { pk, sk: sk.to_owned(), gsi1: None, queue: None }
+        Self { pk, sk: sk.to_owned(), gsi1: None, queue: None, contact: None }
+    }
+    fn with_contact(mut self, pk: String, sk: String) -> Self {
+        self.contact = Some((pk, sk));
+        self
     }
     fn with_gsi1(mut self, pk: String, sk: String) -> Self {
         self.gsi1 = Some((pk, sk));
@@ -133,11 +161,55 @@ pub fn gaps_of_day(date: NaiveDate) -> String {
 }
 pub const UNANALYZED_FEEDBACK: &str = "FEEDBACK#UNANALYZED";
 
-pub fn execution(execution_id: &str, created_at: DateTime<Utc>, is_gap: bool) -> ItemKeys {
+/// An execution's keys. One that holds a contact's id is in the contact index; a gap in the
+/// queue of its day.
+pub fn execution(
+    execution_id: &str,
+    created_at: DateTime<Utc>,
+    is_gap: bool,
+    contact_id: Option<&str>,
+) -> ItemKeys {
     let order = format!("{}#{execution_id}", sortable_time(created_at));
-    let keys = ItemKeys::primary(execution_pk(execution_id), EXECUTION_SK)
+    let mut keys = ItemKeys::primary(execution_pk(execution_id), EXECUTION_SK)
         .with_gsi1(executions_of_day(created_at.date_naive()), order.clone());
+    if let Some(contact_id) = contact_id {
+        keys = keys.with_contact(contact_partition(contact_id), format!("{CONTACT_EXECUTION_PREFIX}{order}"));
+    }
     if is_gap { keys.with_queue(gaps_of_day(created_at.date_naive()), order) } else { keys }
+}
+
+/// A contact's partition of the contact index.
+pub fn contact_partition(contact_id: &str) -> String {
+    format!("CONTACT#{contact_id}")
+}
+/// How the contact index's sort keys of executions begin.
+pub const CONTACT_EXECUTION_PREFIX: &str = "EXEC#";
+
+/// How the sort keys of proposal references begin, in an execution's item collection.
+pub const PROPOSAL_REFERENCE_PREFIX: &str = "REF#PROPOSAL#";
+/// A proposal quotes an execution (its evidence or examples): a reference in the execution's
+/// item collection, so that erasing the execution's contact finds the proposal without a scan.
+pub fn proposal_reference(execution_id: &str, proposal_id: &str) -> ItemKeys {
+    ItemKeys::primary(execution_pk(execution_id), &format!("{PROPOSAL_REFERENCE_PREFIX}{proposal_id}"))
+}
+
+pub fn erasure_pk(erasure_id: &str) -> String {
+    format!("ERASURE#{erasure_id}")
+}
+pub const ERASURE_SK: &str = "ERASURE";
+pub fn erasure(erasure_id: &str) -> ItemKeys {
+    ItemKeys::primary(erasure_pk(erasure_id), ERASURE_SK)
+}
+/// The erasure of a contact's data: one id per contact, derived from it (so a second request
+/// finds the first), that does not hold the contact id itself.
+pub fn erasure_id_for_contact(contact_id: &str) -> String {
+    let digest = hex::encode(Sha256::digest(format!("erasure|{contact_id}")));
+    format!("erasure-{}", &digest[..32])
+}
+/// The ContactErased event of an erasure, waiting for the bus.
+pub fn erasure_outbox_entry(erasure_id: &str, detail_type: &str, created_at: DateTime<Utc>) -> ItemKeys {
+    ItemKeys::primary(erasure_pk(erasure_id), &outbox_entry_sk(detail_type))
+        .with_queue(OUTBOX.to_owned(), format!("{}#{erasure_id}", sortable_time(created_at)))
 }
 
 /// Feedback lives in its execution's item collection: one feedback per execution, so the
@@ -255,6 +327,10 @@ pub fn idempotency_pk(scope: &str, key: &str) -> String {
     format!("IDEMPOTENCY#{scope}#{key}")
 }
 pub const IDEMPOTENCY_SK: &str = "IDEMPOTENCY";
+/// The idempotency scope of `POST /v1/executions` (keyed by the execution id).
+pub const EXECUTIONS_IDEMPOTENCY_SCOPE: &str = "executions";
+/// The idempotency scope of `POST /v1/feedback` (keyed by the execution id).
+pub const FEEDBACK_IDEMPOTENCY_SCOPE: &str = "feedback";
 pub fn idempotency(scope: &str, key: &str) -> ItemKeys {
     ItemKeys::primary(idempotency_pk(scope, key), IDEMPOTENCY_SK)
 }
@@ -277,9 +353,21 @@ mod tests {
     #[test]
     fn only_waiting_items_carry_queue_keys() {
         let at = Utc.with_ymd_and_hms(2026, 11, 2, 9, 0, 0).unwrap();
-        assert!(execution("e1", at, false).queue.is_none());
-        assert_eq!(execution("e1", at, true).queue.unwrap().0, "GAPDAY#2026-11-02");
+        assert!(execution("e1", at, false, None).queue.is_none());
+        assert_eq!(execution("e1", at, true, None).queue.unwrap().0, "GAPDAY#2026-11-02");
         assert!(feedback("e1", at, true).queue.is_none());
         assert_eq!(feedback("e1", at, false).queue.unwrap().0, UNANALYZED_FEEDBACK);
+    }
+
+    #[test]
+    fn only_executions_holding_a_contact_are_in_the_contact_index() {
+        let at = Utc.with_ymd_and_hms(2026, 11, 2, 9, 0, 0).unwrap();
+        assert!(execution("e1", at, false, None).contact.is_none());
+        let (pk, sk) = execution("e1", at, false, Some("c-7")).contact.unwrap();
+        assert_eq!((pk.as_str(), sk.as_str()), ("CONTACT#c-7", "EXEC#2026-11-02T09:00:00.000Z#e1"));
+        let id = erasure_id_for_contact("c-7");
+        assert_eq!(id, erasure_id_for_contact("c-7"));
+        assert_ne!(id, erasure_id_for_contact("c-8"));
+        assert!(!id.contains("c-7"));
     }
 }

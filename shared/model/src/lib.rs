@@ -6,12 +6,14 @@ pub mod counters;
 pub mod entities;
 pub mod error;
 pub mod keys;
+pub mod retention;
 pub mod store;
 pub mod table;
 
 pub use counters::{Counter, DailyCounters};
 pub use entities::*;
 pub use error::{Cancellation, StoreError};
+pub use retention::Retention;
 pub use store::{Page, Store, Transaction, Usage, all_pages};
 pub use table::TableDefinition;
 

@@ -190,7 +190,11 @@ mod tests {
             index(keys::QUEUE_INDEX).key_schema,
             vec![key(keys::QPK, "HASH"), key(keys::QSK, "RANGE")]
         );
-        assert_eq!(table.global_secondary_indexes.len(), 2, "an index the code does not know");
+        assert_eq!(
+            index(keys::CONTACT_INDEX).key_schema,
+            vec![key(keys::CPK, "HASH"), key(keys::CSK, "RANGE")]
+        );
+        assert_eq!(table.global_secondary_indexes.len(), 3, "an index the code does not know");
         for attribute in &table.attribute_definitions {
             assert_eq!(attribute.attribute_type, "S", "{} is not a string", attribute.attribute_name);
         }

@@ -135,6 +135,7 @@ pub mod fixtures {
             draft_reply: Some("I'd be happy to help with that! The unit is available.".into()),
             status: ExecutionStatus::Success,
             created_at: at,
+            erased_at: None,
         }
     }
 

@@ -86,6 +86,23 @@ where
 /// The environment variables every function reads.
 pub const TABLE_NAME: &str = "TABLE_NAME";
 
+/// Days customer text is kept after its last write (the TTL of the items holding it); every
+/// function that writes such items reads it.
+pub const RETENTION_DAYS: &str = "RETENTION_DAYS";
+
+/// A value of `RETENTION_DAYS`: whole days within
+/// [`autolearn_model::retention::RETENTION_DAYS_RANGE`], as the template's `RetentionDays` allows.
+pub fn parse_retention_days(raw: &str) -> Result<autolearn_model::Retention, ConfigError> {
+    let days = parse_whole_in(RETENTION_DAYS, raw, autolearn_model::retention::RETENTION_DAYS_RANGE)?;
+    autolearn_model::Retention::days(days)
+        .ok_or_else(|| ConfigError::Invalid { name: RETENTION_DAYS, why: format!("{days} is out of range") })
+}
+
+/// `RETENTION_DAYS` (default [`autolearn_model::retention::DEFAULT_RETENTION_DAYS`]).
+pub fn retention() -> Result<autolearn_model::Retention, ConfigError> {
+    optional_with(RETENTION_DAYS, autolearn_model::Retention::default(), parse_retention_days)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -111,6 +128,19 @@ mod tests {
         ] {
             let error = parse_unit_interval("X", raw).unwrap_err();
             assert!(error.to_string().starts_with("environment variable X is invalid: "), "{raw}: {error}");
+        }
+    }
+
+    #[test]
+    fn a_retention_is_whole_days_from_35_to_3650_and_its_errors_name_the_variable() {
+        assert_eq!(parse_retention_days("400").map(|r| r.in_days()), Ok(400));
+        assert_eq!(parse_retention_days("35").map(|r| r.in_days()), Ok(35));
+        for raw in ["34", "3651", "0", "1e3", "400.0", "-1"] {
+            let error = parse_retention_days(raw).unwrap_err();
+            assert!(
+                error.to_string().starts_with("environment variable RETENTION_DAYS is invalid"),
+                "{error}"
+            );
         }
     }
 

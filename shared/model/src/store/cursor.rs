@@ -20,7 +20,8 @@ pub(super) fn decode_cursor(cursor: &str) -> Result<Item, StoreError> {
     let bytes = hex::decode(cursor).map_err(|_| StoreError::InvalidCursor)?;
     let strings: HashMap<String, String> =
         serde_json::from_slice(&bytes).map_err(|_| StoreError::InvalidCursor)?;
-    let allowed = [keys::PK, keys::SK, keys::GSI1PK, keys::GSI1SK, keys::QPK, keys::QSK];
+    let allowed =
+        [keys::PK, keys::SK, keys::GSI1PK, keys::GSI1SK, keys::QPK, keys::QSK, keys::CPK, keys::CSK];
     if strings.is_empty() || strings.keys().any(|name| !allowed.contains(&name.as_str())) {
         return Err(StoreError::InvalidCursor);
     }

@@ -12,7 +12,7 @@ use crate::keys::{self, ItemKeys};
 pub fn to_item<T: Entity>(entity: &T) -> Result<Item, StoreError> {
     let mut item: Item =
         serde_dynamo::to_item(entity).map_err(|source| StoreError::Mapping { kind: T::KIND, source })?;
-    let ItemKeys { pk, sk, gsi1, queue } = entity.keys();
+    let ItemKeys { pk, sk, gsi1, queue, contact } = entity.keys();
     item.insert(keys::PK.into(), s(pk));
     item.insert(keys::SK.into(), s(sk));
     if let Some((pk, sk)) = gsi1 {
@@ -23,11 +23,25 @@ pub fn to_item<T: Entity>(entity: &T) -> Result<Item, StoreError> {
         item.insert(keys::QPK.into(), s(pk));
         item.insert(keys::QSK.into(), s(sk));
     }
+    if let Some((pk, sk)) = contact {
+        item.insert(keys::CPK.into(), s(pk));
+        item.insert(keys::CSK.into(), s(sk));
+    }
     let bytes = item_size(&item);
     if bytes > MAX_ITEM_BYTES {
         return Err(StoreError::ItemTooLarge { kind: T::KIND, bytes, limit: MAX_ITEM_BYTES });
     }
     Ok(item)
+}
+
+/// True unless the item carries the TTL attribute with a moment at or before `now` (epoch
+/// seconds): DynamoDB deletes expired items lazily, days later, so every reader of the store
+/// skips them itself. The one rule of expiry, for idempotency records and customer text alike.
+pub fn is_live(item: &Item, now: i64) -> bool {
+    match item.get(keys::TTL_ATTRIBUTE).and_then(|value| value.as_n().ok()) {
+        Some(expires_at) => expires_at.parse::<i64>().map_or(true, |expires_at| expires_at > now),
+        None => true,
+    }
 }
 
 pub(crate) fn from_item<T: Entity>(item: Item) -> Result<T, StoreError> {
@@ -52,4 +66,20 @@ pub fn item_size(item: &Item) -> usize {
         }
     }
     item.iter().map(|(name, value)| name.len() + value_size(value)).sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_item_is_live_until_its_expiry() {
+        let with = |expires_at: &str| {
+            Item::from([(keys::TTL_ATTRIBUTE.to_owned(), AttributeValue::N(expires_at.into()))])
+        };
+        assert!(is_live(&Item::new(), 1_000), "no expiry: never expires");
+        assert!(is_live(&with("1001"), 1_000));
+        assert!(!is_live(&with("1000"), 1_000), "expired at its second");
+        assert!(!is_live(&with("999"), 1_000));
+    }
 }

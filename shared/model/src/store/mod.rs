@@ -21,7 +21,9 @@ use crate::entities::{
 };
 use crate::error::StoreError;
 use crate::keys;
+use crate::retention::Retention;
 
+pub mod contact;
 pub mod counters;
 pub mod cursor;
 pub mod items;
@@ -30,7 +32,7 @@ pub mod retry;
 pub mod session;
 pub mod transaction;
 
-pub use items::{item_size, to_item};
+pub use items::{is_live, item_size, to_item};
 pub use queries::{Page, all_pages};
 pub use retry::RetryPolicy;
 pub use transaction::{Transaction, Usage};
@@ -53,6 +55,7 @@ pub struct Store {
     client: Client,
     table: String,
     retry: RetryPolicy,
+    retention: Retention,
 }
 
 fn s(value: impl Into<String>) -> AttributeValue {
@@ -82,7 +85,32 @@ fn primary_key(pk: String, sk: &str) -> Item {
 
 impl Store {
     pub fn new(client: Client, table: impl Into<String>) -> Self {
-        Self { client, table: table.into(), retry: RetryPolicy::default() }
+        Self { client, table: table.into(), retry: RetryPolicy::default(), retention: Retention::default() }
+    }
+
+    /// The same store keeping customer text for `retention` (the default is
+    /// [`crate::retention::DEFAULT_RETENTION_DAYS`]).
+    pub fn with_retention(mut self, retention: Retention) -> Self {
+        self.retention = retention;
+        self
+    }
+
+    pub fn retention(&self) -> Retention {
+        self.retention
+    }
+
+    /// The item of an entity, with the TTL attribute (now + the retention) when it holds
+    /// customer text.
+    fn stamped<T: Entity>(&self, entity: &T) -> Result<Item, StoreError> {
+        let mut item = to_item(entity)?;
+        if T::HOLDS_CUSTOMER_TEXT {
+            self.stamp(&mut item);
+        }
+        Ok(item)
+    }
+
+    fn stamp(&self, item: &mut Item) {
+        item.insert(keys::TTL_ATTRIBUTE.to_owned(), n(self.retention.expires_at(Utc::now())));
     }
 
     /// The same store with another policy for retrying refused transactions.
@@ -105,7 +133,7 @@ impl Store {
             .client
             .put_item()
             .table_name(&self.table)
-            .set_item(Some(to_item(entity)?))
+            .set_item(Some(self.stamped(entity)?))
             .condition_expression("attribute_not_exists(PK)")
             .send()
             .await;
@@ -121,14 +149,21 @@ impl Store {
         self.client
             .put_item()
             .table_name(&self.table)
-            .set_item(Some(to_item(entity)?))
+            .set_item(Some(self.stamped(entity)?))
             .send()
             .await
             .map_err(StoreError::aws)?;
         Ok(())
     }
 
+    /// An entity, unless it is missing or expired.
     async fn get<T: Entity>(&self, pk: String, sk: &str) -> Result<Option<T>, StoreError> {
+        let now = Utc::now().timestamp();
+        self.get_item(pk, sk).await?.filter(|item| is_live(item, now)).map(from_item).transpose()
+    }
+
+    /// An item as stored, expired or not (erasure reads what TTL has not deleted yet).
+    async fn get_item(&self, pk: String, sk: &str) -> Result<Option<Item>, StoreError> {
         let output = self
             .client
             .get_item()
@@ -138,7 +173,7 @@ impl Store {
             .send()
             .await
             .map_err(StoreError::aws)?;
-        output.item.map(from_item).transpose()
+        Ok(output.item)
     }
 
     pub async fn execution(&self, execution_id: &str) -> Result<Option<Execution>, StoreError> {
@@ -181,8 +216,11 @@ impl Store {
         key: &str,
         now: DateTime<Utc>,
     ) -> Result<Option<IdempotencyRecord>, StoreError> {
-        let record: Option<IdempotencyRecord> =
-            self.get(keys::idempotency_pk(scope, key), keys::IDEMPOTENCY_SK).await?;
-        Ok(record.filter(|record| !record.is_expired(now)))
+        // The caller's clock decides (the rule of `is_live`, at `now`).
+        self.get_item(keys::idempotency_pk(scope, key), keys::IDEMPOTENCY_SK)
+            .await?
+            .filter(|item| is_live(item, now.timestamp()))
+            .map(from_item::<IdempotencyRecord>)
+            .transpose()
     }
 }

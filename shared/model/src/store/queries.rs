@@ -11,7 +11,7 @@ use super::transaction::item_key;
 use super::{Store, condition_applied, from_item, primary_key, s};
 use crate::entities::{
     DraftFeedback, DynamicIntent, Entity, Execution, LearningProposal, LearningSession, OutboxEntry,
-    PlaybookEntry,
+    OutboxSubject, PlaybookEntry,
 };
 use crate::error::StoreError;
 use crate::keys;
@@ -101,7 +101,15 @@ impl Store {
             .send()
             .await
             .map_err(StoreError::aws)?;
-        let items = output.items.unwrap_or_default().into_iter().map(from_item).collect::<Result<_, _>>()?;
+        // Expired items are skipped like missing ones (TTL deletes them lazily).
+        let now = Utc::now().timestamp();
+        let items = output
+            .items
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|item| super::is_live(item, now))
+            .map(from_item)
+            .collect::<Result<_, _>>()?;
         let next = output.last_evaluated_key.as_ref().map(encode_cursor).transpose()?;
         Ok(Page { items, next })
     }
@@ -215,6 +223,7 @@ impl Store {
     /// Deletes an outbox entry once its event is on the bus (`false` when already gone).
     pub async fn clear_outbox_entry(
         &self,
+        subject: OutboxSubject,
         execution_id: &str,
         detail_type: &str,
     ) -> Result<bool, StoreError> {
@@ -222,7 +231,14 @@ impl Store {
             .client
             .delete_item()
             .table_name(&self.table)
-            .set_key(Some(primary_key(keys::execution_pk(execution_id), &keys::outbox_entry_sk(detail_type))))
+            .set_key(Some(match subject {
+                OutboxSubject::Execution => {
+                    primary_key(keys::execution_pk(execution_id), &keys::outbox_entry_sk(detail_type))
+                }
+                OutboxSubject::Erasure => {
+                    primary_key(keys::erasure_pk(execution_id), &keys::outbox_entry_sk(detail_type))
+                }
+            }))
             .condition_expression("attribute_exists(PK)")
             .send()
             .await;

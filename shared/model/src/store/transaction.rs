@@ -45,6 +45,8 @@ pub(super) fn item_key(item: ConfigItem<'_>) -> Item {
 #[derive(Debug, Default)]
 pub struct Transaction {
     actions: Vec<TransactWriteItem>,
+    /// The puts of items holding customer text: the store gives them their TTL at commit.
+    retained: Vec<usize>,
 }
 
 impl Transaction {
@@ -79,7 +81,15 @@ impl Transaction {
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .build()
             .map_err(StoreError::build)?;
-        self.push(TransactWriteItem::builder().put(put).build())
+        self.push_put::<T>(put)
+    }
+
+    fn push_put<T: Entity>(&mut self, put: Put) -> Result<usize, StoreError> {
+        let index = self.push(TransactWriteItem::builder().put(put).build())?;
+        if T::HOLDS_CUSTOMER_TEXT {
+            self.retained.push(index);
+        }
+        Ok(index)
     }
 
     /// Writes an entity whole, replacing what was there.
@@ -89,7 +99,7 @@ impl Transaction {
             .set_item(Some(to_item(entity)?))
             .build()
             .map_err(StoreError::build)?;
-        self.push(TransactWriteItem::builder().put(put).build())
+        self.push_put::<T>(put)
     }
 
     /// Adds to usage counters of an intent or playbook entry, which must exist.
@@ -179,12 +189,17 @@ impl Transaction {
             .expression_attribute_values(":from", s(from.as_str()))
             .build()
             .map_err(StoreError::build)?;
-        self.push(TransactWriteItem::builder().put(put).build())
+        self.push_put::<LearningProposal>(put)
     }
 
-    /// Fills in the table name of every action (kept out of the builders above so they need no
-    /// store at hand).
-    fn for_table(mut self, table: &str) -> Self {
+    /// Fills in the table name of every action, and the TTL of the items holding customer text
+    /// (kept out of the builders above so they need no store at hand).
+    fn for_store(mut self, table: &str, expires_at: i64) -> Self {
+        for index in std::mem::take(&mut self.retained) {
+            if let Some(put) = self.actions[index].put.as_mut() {
+                put.item.insert(keys::TTL_ATTRIBUTE.to_owned(), n(expires_at));
+            }
+        }
         for action in &mut self.actions {
             if let Some(put) = action.put.as_mut() {
                 put.table_name = table.to_owned();
@@ -206,7 +221,8 @@ impl Transaction {
 impl Store {
     /// Runs a transaction: all of its writes happen, or none.
     pub async fn commit(&self, transaction: Transaction) -> Result<(), StoreError> {
-        self.send_transaction(transaction.for_table(&self.table)).await
+        let expires_at = self.retention.expires_at(chrono::Utc::now());
+        self.send_transaction(transaction.for_store(&self.table, expires_at)).await
     }
 
     /// Sends the transaction, again after a jittered wait while DynamoDB cancels it only for
