@@ -62,6 +62,8 @@ pub fn init() {
         .with_current_span(false)
         .with_target(false)
         .without_time()
+        // The builder's own filter (INFO by default) would cap what the filter below allows.
+        .with_max_level(LevelFilter::TRACE)
         .finish()
         .with(filter(rust_log.as_deref()))
         .try_init();
@@ -93,6 +95,7 @@ mod tests {
         let writer = captured.clone();
         let subscriber = tracing_subscriber::fmt()
             .with_writer(move || writer.clone())
+            .with_max_level(LevelFilter::TRACE)
             .finish()
             .with(filter(Some(rust_log)));
         tracing::subscriber::with_default(subscriber, || {
