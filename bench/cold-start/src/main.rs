@@ -48,9 +48,17 @@ struct Args {
     /// Where each function's stdout and stderr go (`NAME.log`).
     #[arg(long)]
     log_dir: PathBuf,
+    /// Extra environment for every function, `NAME=VALUE` (repeatable).
+    #[arg(long = "env", value_parser = parse_env)]
+    extra_env: Vec<(String, String)>,
     /// Only these functions (repeatable; the hello function always runs).
     #[arg(long)]
     only: Vec<String>,
+}
+
+fn parse_env(raw: &str) -> Result<(String, String), String> {
+    let (name, value) = raw.split_once('=').ok_or("expected NAME=VALUE")?;
+    Ok((name.to_owned(), value.to_owned()))
 }
 
 const HEALTH_EVENT: &str = include_str!("../../../events/get-health.json");
@@ -72,8 +80,6 @@ const COMMON_ENV: &[(&str, &str)] = &[
     // Nothing listens there: a call to AWS during the measured path fails instead of waiting.
     ("AWS_ENDPOINT_URL", "http://127.0.0.1:9"),
     ("AWS_EC2_METADATA_DISABLED", "true"),
-    ("AWS_CONFIG_FILE", "/nonexistent/aws-config"),
-    ("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/aws-credentials"),
     ("RUST_LOG", "info"),
     ("TABLE_NAME", "autolearn-bench"),
     ("EVENT_BUS_NAME", "autolearn-bench"),
@@ -205,7 +211,12 @@ struct Sample {
     first_answer: Duration,
 }
 
-async fn cold_start(target: &Target, binary: &Path, log: &File) -> Result<Sample, String> {
+async fn cold_start(
+    target: &Target,
+    binary: &Path,
+    log: &File,
+    extra_env: &[(String, String)],
+) -> Result<Sample, String> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.map_err(|e| e.to_string())?;
     let address = listener.local_addr().map_err(|e| e.to_string())?;
     let (poll_tx, poll_rx) = oneshot::channel();
@@ -227,6 +238,7 @@ async fn cold_start(target: &Target, binary: &Path, log: &File) -> Result<Sample
         .env_clear()
         .envs(COMMON_ENV.iter().copied())
         .envs(target.env.iter().copied())
+        .envs(extra_env.iter().map(|(name, value)| (name, value)))
         .env("AWS_LAMBDA_FUNCTION_NAME", target.name)
         .env("AWS_LAMBDA_RUNTIME_API", address.to_string())
         .stdin(Stdio::null())
@@ -308,7 +320,7 @@ async fn main() -> Result<(), String> {
     let mut samples: Vec<Vec<Sample>> = targets.iter().map(|_| Vec::new()).collect();
     for round in 0..=args.runs {
         for (i, target) in targets.iter().enumerate() {
-            let sample = cold_start(target, &binaries[i], &logs[i])
+            let sample = cold_start(target, &binaries[i], &logs[i], &args.extra_env)
                 .await
                 .map_err(|why| format!("{} (see {}): {why}", target.name, args.log_dir.display()))?;
             // Round 0 warms the page cache and is not recorded.
