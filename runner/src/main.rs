@@ -128,7 +128,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             )?;
         }
         Command::Serve { port, create_resources } => {
-            let aws = aws_config::load_from_env().await;
+            let aws = autolearn_web::aws::load_from_env().await;
             let client = aws_sdk_dynamodb::Client::new(&aws);
             let events = aws_sdk_eventbridge::Client::new(&aws);
             if create_resources {
@@ -168,7 +168,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             axum::serve(listener, app).with_graceful_shutdown(shutdown()).await?;
         }
         Command::Batch { at } => {
-            let aws = aws_config::load_from_env().await;
+            let aws = autolearn_web::aws::load_from_env().await;
             let ses = aws_sdk_sesv2::Client::new(&aws);
             ensure_sender(&ses, &cli.sender).await?;
             let deps = weekly_batch::Deps {

@@ -599,7 +599,7 @@ fn code_check(variable: &str) -> Option<Check> {
 
 /// Variables fed by a parameter that no `Config` reads, and why.
 const UNCHECKED: &[(&str, &str)] =
-    &[("RUST_LOG", "read by tracing's EnvFilter at start-up, which falls back to info on any value")];
+    &[("RUST_LOG", "read by the log filter at start-up, which falls back to info on any value")];
 
 /// One template parameter and the constraints CloudFormation checks a value against.
 #[derive(Debug)]

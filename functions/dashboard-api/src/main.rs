@@ -7,7 +7,7 @@ use dashboard_api::{AdminAuth, AppState, Config, SignIn, oidc::OidcProvider, rou
 async fn main() -> Result<(), lambda_http::Error> {
     telemetry::init();
     let config = Config::from_env()?;
-    let aws = aws_config::load_from_env().await;
+    let aws = autolearn_web::aws::load_from_env().await;
     let session_key = config.session_key(&aws).await?;
     let state = AppState {
         store: Store::new(aws_sdk_dynamodb::Client::new(&aws), config.table_name)

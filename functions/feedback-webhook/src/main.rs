@@ -6,7 +6,7 @@ use feedback_webhook::{AppState, Config, SERVICE, routes};
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     telemetry::init();
-    let aws = aws_config::load_from_env().await;
+    let aws = autolearn_web::aws::load_from_env().await;
     let config = Config::load(&aws).await?;
     let state = AppState {
         store: Store::new(aws_sdk_dynamodb::Client::new(&aws), config.table_name)

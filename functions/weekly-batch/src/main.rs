@@ -14,7 +14,7 @@ const DEADLINE_MARGIN: Duration = Duration::from_secs(90);
 async fn main() -> Result<(), lambda_runtime::Error> {
     telemetry::init();
     let config = Config::from_env()?;
-    let aws = aws_config::load_from_env().await;
+    let aws = autolearn_web::aws::load_from_env().await;
     let deps = Deps {
         store: Store::new(aws_sdk_dynamodb::Client::new(&aws), config.table_name)
             .with_retention(config.retention),

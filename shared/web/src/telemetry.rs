@@ -4,8 +4,14 @@
 //! `RUST_LOG` (the template's `LogLevel`) sets the level of autolearn's own code only: the
 //! runtime, HTTP and AWS SDK crates stay at `info` whatever it says, because at `debug` and
 //! `trace` they log raw events, request and response bodies (customer text) and credentials.
+//!
+//! The filter is a [`Targets`] (`level` or `target=level`, comma-separated), not an `EnvFilter`:
+//! a level is all the template sets, and `EnvFilter`'s span and field filters would link a regex
+//! engine with its Unicode tables into every function.
 
-use tracing_subscriber::EnvFilter;
+use tracing_subscriber::filter::{LevelFilter, Targets};
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
 
 /// Crates whose debug and trace logs carry raw events, bodies or tokens: pinned at `info`.
 pub const PINNED_AT_INFO: &[&str] = &[
@@ -40,14 +46,12 @@ pub const PINNED_AT_INFO: &[&str] = &[
 
 /// The filter for `rust_log` (the value of `RUST_LOG`; `info` when absent or unreadable), with
 /// [`PINNED_AT_INFO`] added last so that no directive of `rust_log` overrides them.
-pub fn filter(rust_log: Option<&str>) -> EnvFilter {
-    let mut filter = rust_log
-        .and_then(|directives| EnvFilter::try_new(directives).ok())
-        .unwrap_or_else(|| EnvFilter::new("info"));
-    for target in PINNED_AT_INFO {
-        filter = filter.add_directive(format!("{target}=info").parse().expect("a valid directive"));
-    }
-    filter
+pub fn filter(rust_log: Option<&str>) -> Targets {
+    let filter = rust_log
+        .and_then(|directives| directives.parse::<Targets>().ok())
+        .unwrap_or_else(|| Targets::new().with_default(LevelFilter::INFO));
+    // A directive for a target already listed replaces it.
+    filter.with_targets(PINNED_AT_INFO.iter().map(|target| (*target, LevelFilter::INFO)))
 }
 
 pub fn init() {
@@ -55,10 +59,13 @@ pub fn init() {
     // Ignore the error of a second init (tests, the local runner): the first one wins.
     let _ = tracing_subscriber::fmt()
         .json()
-        .with_env_filter(filter(rust_log.as_deref()))
         .with_current_span(false)
         .with_target(false)
         .without_time()
+        // The builder's own filter (INFO by default) would cap what the filter below allows.
+        .with_max_level(LevelFilter::TRACE)
+        .finish()
+        .with(filter(rust_log.as_deref()))
         .try_init();
 }
 
@@ -87,9 +94,10 @@ mod tests {
         let captured = Captured::default();
         let writer = captured.clone();
         let subscriber = tracing_subscriber::fmt()
-            .with_env_filter(filter(Some(rust_log)))
             .with_writer(move || writer.clone())
-            .finish();
+            .with_max_level(LevelFilter::TRACE)
+            .finish()
+            .with(filter(Some(rust_log)));
         tracing::subscriber::with_default(subscriber, || {
             tracing::debug!(target: "aws_smithy_runtime::client::orchestrator", "sdk-debug");
             tracing::trace!(target: "lambda_runtime", "runtime-trace");

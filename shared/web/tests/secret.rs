@@ -9,7 +9,7 @@ use chrono::Utc;
 async fn sdk_config() -> aws_config::SdkConfig {
     let endpoint = std::env::var("AWS_ENDPOINT_URL")
         .expect("AWS_ENDPOINT_URL is not set: run the tests with `scripts/with-moto.sh cargo test`");
-    aws_config::defaults(aws_config::BehaviorVersion::latest())
+    autolearn_web::aws::defaults()
         .endpoint_url(endpoint)
         .region(aws_config::Region::new("us-east-1"))
         .credentials_provider(aws_sdk_secretsmanager::config::Credentials::new(

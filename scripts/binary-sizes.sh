@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# What each Lambda function's binary weighs and what it is made of: builds each function with
+# the release profile (`make build`'s) but keeps the symbols (CARGO_PROFILE_RELEASE_STRIP=false)
+# so that cargo bloat (`cargo install cargo-bloat --locked`) can attribute the code to crates, then
+# strips a copy (binutils `strip`, what the profile's `strip = true` does at link time) and prints
+# its size and its gzip -9 size (about what it adds to the deployment zip). Not part of
+# `make test`. Numbers: docs/performance.md.
+#
+#   scripts/binary-sizes.sh [N]     the N largest crates per function (default 12)
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+target="${CARGO_TARGET_DIR:-$root/target}"
+export CARGO_PROFILE_RELEASE_STRIP=false
+out="$target/binary-sizes"
+mkdir -p "$out"
+functions=(intent-tracker feedback-webhook weekly-batch dashboard-api)
+for function in "${functions[@]}"; do
+  echo "== $function: cargo bloat --release --crates -n ${1:-12}"
+  cargo bloat --release --locked -p "$function" --bin "$function" --crates -n "${1:-12}"
+  cp "$target/release/$function" "$out/$function"
+  strip "$out/$function"
+done
+cargo build --release --locked -p autolearn-cold-start --bin cold-start-hello
+cp "$target/release/cold-start-hello" "$out/cold-start-hello"
+strip "$out/cold-start-hello"
+echo
+echo "| binary | stripped | gzip -9 |"
+echo "|---|---:|---:|"
+for binary in "${functions[@]}" cold-start-hello; do
+  printf '| %s | %s | %s |\n' "$binary" "$(stat -c %s "$out/$binary")" "$(gzip -9 -c "$out/$binary" | wc -c)"
+done
