@@ -793,6 +793,13 @@ fn gap_evidence(m: &ClusterInput<'_>) -> Evidence {
     }
 }
 
+/// Two terms of one word: equal, or one is the other with a short ending ("allow" and
+/// "allowed", "park" and "parking"; the stemmer folds plurals only).
+fn same_word(a: &str, b: &str) -> bool {
+    let (short, long) = if a.len() <= b.len() { (a, b) } else { (b, a) };
+    short == long || (short.len() >= 4 && long.len() - short.len() <= 3 && long.starts_with(short))
+}
+
 /// What a topic of the batch is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum About {
@@ -968,7 +975,7 @@ pub fn discover_gaps(
         // the closest as a whole.
         let strongest = cluster.keywords.first()?;
         (0..known.len())
-            .filter(|&k| words[k].contains(strongest))
+            .filter(|&k| words[k].iter().any(|word| same_word(word, strongest)))
             .map(|k| (k, centroid.dot(&evidence_centroids[k])))
             .filter(|&(_, score)| score >= cfg.known_topic_match)
             .max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)))
@@ -1437,6 +1444,16 @@ mod tests {
             assert_ne!(*a, GapAssignment::KnownIntent("PARKING_CAR".into()));
         }
         assert!(d.example_proposals.iter().all(|p| p.intent_name.as_deref() != Some("PARKING_CAR")));
+    }
+
+    #[test]
+    fn words_with_a_short_ending_are_one_word() {
+        assert!(same_word("allow", "allowed"));
+        assert!(same_word("parking", "park"));
+        assert!(same_word("cat", "cat"));
+        assert!(!same_word("see", "seen"), "too short to tell");
+        assert!(!same_word("unit", "unity_of_purpose"));
+        assert!(!same_word("pet", "dog"));
     }
 
     #[test]
