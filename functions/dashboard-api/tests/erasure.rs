@@ -103,3 +103,78 @@ async fn a_large_erasure_continues_page_by_page_from_its_recorded_cursor() {
     assert_eq!(reopened.body["executionsErased"], 8);
     assert!(dash.store.execution("many-late").await.unwrap().unwrap().contact_id.is_none());
 }
+
+/// DynamoDB refuses some of the erasure's transactions (conflicts, throttling) and loses the
+/// answers of others it applied; the emulator never does, so a fault-injecting HTTP client
+/// under the SDK does. Calls that fail are repeated, as a client repeats the DELETE: the
+/// erasure ends with exactly the state and counts of an undisturbed one.
+#[tokio::test]
+async fn an_erasure_under_conflicts_throttling_and_lost_answers_ends_as_an_undisturbed_one() {
+    use autolearn_testkit::faults::{FaultRates, Faults};
+    let faults = Faults::new(FaultRates::default());
+    let config = faults.sdk_config().await;
+    let store = autolearn_testkit::fresh_table(aws_sdk_dynamodb::Client::new(&config)).await;
+    let bus = autolearn_testkit::ObservedBus::new().await;
+    let at = fixtures::monday_9am();
+    let mut proposal = fixtures::proposal("prop-faults", "session-1", at);
+    let other_evidence = proposal.proposal.evidence.len();
+    for i in 0..9 {
+        let mut execution =
+            fixtures::execution(&format!("faulty-{i}"), &format!("conv-{i}"), at + Duration::minutes(i));
+        execution.contact_id = Some(CONTACT.into());
+        execution.message.body = format!("Message number {i} of the contact");
+        store.create(&execution).await.unwrap();
+        store.create(&fixtures::feedback(&execution, at + Duration::minutes(i))).await.unwrap();
+        let mut evidence = fixtures::proposal("x", "s", at).proposal.evidence.remove(0);
+        evidence.id = execution.execution_id.clone();
+        proposal.proposal.evidence.push(evidence);
+        let reference = ProposalReference {
+            execution_id: execution.execution_id.clone(),
+            proposal_id: "prop-faults".into(),
+        };
+        store.put(&reference).await.unwrap();
+    }
+    store.create(&proposal).await.unwrap();
+
+    faults.set(FaultRates {
+        transaction_conflict: 0.3,
+        transaction_throttled: 0.05,
+        transaction_answer_lost: 0.1,
+        ..FaultRates::default()
+    });
+    let budget = Budget { page: 2, pages: 1 };
+    let mut calls = 0;
+    let last = loop {
+        calls += 1;
+        assert!(calls < 60, "the erasure does not finish under faults");
+        match rules::erase_within(&store, &bus.bus, CONTACT, "admin", Utc::now(), budget).await {
+            Ok(erased) if erased.record.status == ErasureStatus::Completed => break erased,
+            Ok(_) | Err(_) => continue,
+        }
+    };
+    faults.set(FaultRates::default());
+    let injected = &faults.injected;
+    assert!(
+        injected.conflicts() + injected.throttles() + injected.lost_answers() > 0,
+        "no fault was injected"
+    );
+
+    assert_eq!(last.record.executions_erased, 9);
+    assert_eq!(last.record.proposals_redacted, 9);
+    assert!(store.contact_execution_ids(CONTACT, None, 10).await.unwrap().items.is_empty());
+    let redacted = store.proposal("prop-faults").await.unwrap().unwrap();
+    assert_eq!(redacted.proposal.evidence.len(), other_evidence, "the other evidence stays");
+    for i in 0..9 {
+        let id = format!("faulty-{i}");
+        let execution = store.execution(&id).await.unwrap().unwrap();
+        assert!(execution.contact_id.is_none() && execution.message.body.is_empty());
+        assert!(store.feedback(&id).await.unwrap().is_none());
+        assert!(store.proposal_references(&id).await.unwrap().is_empty());
+    }
+    let events = bus.received().await;
+    assert_eq!(
+        events.iter().filter(|event| event["detail-type"] == "ContactErased").count(),
+        1,
+        "{events:#?}"
+    );
+}
