@@ -98,15 +98,9 @@ pub async fn fresh_counted_store() -> (Store, RequestCounter) {
     let counter = RequestCounter::default();
     let config =
         aws_sdk_dynamodb::config::Builder::from(&sdk_config().await).interceptor(counter.clone()).build();
-    let client = aws_sdk_dynamodb::Client::from_conf(config);
-    let table = unique_name("autolearn-test");
-    TableDefinition::from_embedded_template()
-        .expect("template table definition")
-        .create(&client, &table)
-        .await
-        .expect("create table on moto");
+    let store = fresh_table(aws_sdk_dynamodb::Client::from_conf(config)).await;
     counter.reset();
-    (Store::new(client, table), counter)
+    (store, counter)
 }
 
 /// Sample entities for tests, with plausible values a test overrides where it matters.
