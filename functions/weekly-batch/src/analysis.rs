@@ -220,6 +220,7 @@ pub(crate) async fn analyse(deps: &Deps, session: &mut LearningSession) -> Resul
             id: execution.execution_id.clone(),
             conversation_id: execution.conversation_id.clone(),
             text: execution.message.body.clone(),
+            embedding: None,
         })
         .collect();
     let rewritten: BTreeSet<&str> = feedback.iter().map(|item| item.execution_id.as_str()).collect();

@@ -13,7 +13,7 @@ use std::io::{BufRead, Write};
 use serde::{Deserialize, Serialize};
 
 use crate::cluster::{ClusterInput, GapConfig, cluster_texts};
-use crate::features::{SparseVector, Vectorizer};
+use crate::features::{Embedding, SparseVector, Vectorizer};
 use crate::similarity::{QueryScratch, SimilarityConfig, SimilarityIndex};
 
 /// Errors of the command-line functions.
@@ -39,6 +39,10 @@ struct CliMessage {
     id: String,
     conversation_id: String,
     text: String,
+    /// Optional sentence embedding (an array of numbers); `cluster` uses it, `similar`
+    /// does not (yet).
+    #[serde(default)]
+    embedding: Option<Embedding>,
 }
 
 /// What a run did, for the caller's exit message.
@@ -81,13 +85,14 @@ fn describe_json_error(e: &serde_json::Error) -> String {
         Category::Eof => "truncated JSON".to_string(),
         Category::Data => {
             let text = e.to_string();
-            if text.starts_with("missing field") {
-                // "missing field `text` at line 1 column 20": names only the field.
+            if text.starts_with("missing field") || text.starts_with("an embedding") {
+                // "missing field `text` at line 1 column 20", or why a list of numbers is
+                // no embedding: names only the field.
                 text
             } else {
                 format!(
                     "wrong type at column {column}: expected an object with string fields \
-                     id, conversationId and text"
+                     id, conversationId and text, and optionally embedding (an array of numbers)"
                 )
             }
         }
@@ -120,7 +125,12 @@ pub fn run_cluster_cli(
     let vectorizer = Vectorizer::fit(messages.iter().map(|m| m.text.as_str()), cfg.features.clone());
     let inputs: Vec<ClusterInput<'_>> = messages
         .iter()
-        .map(|m| ClusterInput { id: &m.id, conversation_id: &m.conversation_id, text: &m.text })
+        .map(|m| ClusterInput {
+            id: &m.id,
+            conversation_id: &m.conversation_id,
+            text: &m.text,
+            embedding: m.embedding.as_ref(),
+        })
         .collect();
     let mut phase_error = None;
     let clustering = cluster_texts(&inputs, &vectorizer, &BTreeSet::new(), &cfg, &mut |phase| {
@@ -263,6 +273,13 @@ mod tests {
         let err = run_cluster_cli("{\"id\":\"a\",\"text\":\"x\"}".as_bytes(), Vec::new(), std::io::sink())
             .unwrap_err();
         assert!(err.to_string().contains("conversationId"), "{err}");
+        // An embedding that is no direction is refused, naming why.
+        let line = "{\"id\":\"a\",\"conversationId\":\"c\",\"text\":\"x\",\"embedding\":[0,0]}";
+        let err = run_cluster_cli(line.as_bytes(), Vec::new(), std::io::sink()).unwrap_err();
+        assert!(
+            err.to_string().starts_with("line 1: an embedding needs at least one non-zero value"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -26,13 +26,13 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use serde::{Deserialize, Serialize};
 
 use crate::community;
-use crate::features::{FeatureConfig, SparseVector, Vectorizer, content_terms};
+use crate::features::{Embedding, FeatureConfig, SparseVector, Vectorizer, content_terms};
 use crate::proposals::{self, Confidence, Evidence, EvidenceKind, Proposal, ProposalKind};
 use crate::similarity::{NeighborLookup, Postings, QueryScratch, candidates, knn, smooth_by_neighbors};
 use crate::text;
 
 /// An inbound message of a gap execution.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct GapMessage {
     /// Message id.
@@ -41,6 +41,9 @@ pub struct GapMessage {
     pub conversation_id: String,
     /// Message text.
     pub text: String,
+    /// Its sentence embedding, when the batch has a model to compute one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub embedding: Option<Embedding>,
 }
 
 /// Whether a known intent is live or only proposed.
@@ -276,6 +279,9 @@ pub struct ClusterInput<'a> {
     pub conversation_id: &'a str,
     /// Message text.
     pub text: &'a str,
+    /// Its sentence embedding, if any: where two messages both have one, it decides their
+    /// similarity in the message graph (see [`message_communities`]).
+    pub embedding: Option<&'a Embedding>,
 }
 
 /// Clusters texts (see the module documentation), names the clusters and drops those
@@ -537,7 +543,9 @@ fn canonical_key<'a>(m: &ClusterInput<'a>) -> (u64, &'a str, &'a str, &'a str) {
 /// 1. Each message's vector is smoothed with its nearest neighbors' (see [`smooth`]).
 /// 2. Each message's `neighbors` nearest others by smoothed cosine (at least `keep`),
 ///    through an inverted index whose posting lists are bounded: no step compares all
-///    pairs.
+///    pairs. Where both messages have an embedding, the candidates the index found are
+///    ranked by the embeddings' cosine instead: the index still bounds the work, the
+///    model judges meaning where words differ.
 /// 3. Two messages are linked when either is among the other's neighbors, weighted by
 ///    the Jaccard overlap of their neighbor sets (each including itself): messages of
 ///    one topic share neighbors, a message that merely shares a word with another topic
@@ -576,7 +584,8 @@ fn message_communities(
     // times a week should both be one community): √n / 4 neighbors, at least 10, at most
     // `neighbors`.
     let k = (((n as f64).sqrt() / 4.0).round() as usize).clamp(10.min(cfg.neighbors), cfg.neighbors);
-    let lists = knn(&canonical, k, cfg.keep, &lookup);
+    let embeddings: Vec<Option<&Embedding>> = order.iter().map(|&i| inputs[i].embedding).collect();
+    let lists = knn(&canonical, k, cfg.keep, &lookup, &embeddings);
     drop(canonical);
     progress("neighbors found");
     let edges = shared_neighbor_edges(lists);
@@ -864,7 +873,12 @@ pub fn discover_gaps(
 ) -> GapDiscovery {
     let inputs: Vec<ClusterInput<'_>> = gaps
         .iter()
-        .map(|g| ClusterInput { id: &g.id, conversation_id: &g.conversation_id, text: &g.text })
+        .map(|g| ClusterInput {
+            id: &g.id,
+            conversation_id: &g.conversation_id,
+            text: &g.text,
+            embedding: g.embedding.as_ref(),
+        })
         .collect();
     let known_texts: Vec<(usize, String)> = known
         .iter()
@@ -1277,6 +1291,7 @@ mod tests {
                 id: format!("p{i}"),
                 conversation_id: format!("c{i}"),
                 text: format!("Hi, is parking included with the apartment? Unit {i}"),
+                embedding: None,
             })
             .collect();
         let d = discover_gaps(&messages, &known, &BTreeSet::new(), &GapConfig::default());
@@ -1353,6 +1368,7 @@ mod tests {
                         id: format!("m{t}-{i}-{j}"),
                         conversation_id: format!("c{t}-{i}-{j}"),
                         text: template.replace("{p}", p),
+                        embedding: None,
                     });
                 }
             }
@@ -1437,6 +1453,7 @@ mod tests {
                 id: format!("m{i}"),
                 conversation_id: format!("c{i}"),
                 text: format!("Hi! {} thanks", cats[i % 2]),
+                embedding: None,
             })
             .collect();
         let d = discover_gaps(&messages, &known, &BTreeSet::new(), &GapConfig::default());
@@ -1504,6 +1521,7 @@ mod tests {
                 id: format!("m{i}"),
                 conversation_id: format!("c{i}"),
                 text: text.to_string(),
+                embedding: None,
             })
             .collect();
         let d = discover_gaps(&messages, &known, &BTreeSet::new(), &GapConfig::default());
@@ -1535,6 +1553,7 @@ mod tests {
                 id: format!("r{i}"),
                 conversation_id: format!("c{i}"),
                 text: "Is there a referral bonus for referring a friend?".into(),
+                embedding: None,
             })
             .collect();
         let d = discover_gaps(&messages, &known, &BTreeSet::new(), &GapConfig::default());
@@ -1561,6 +1580,7 @@ mod tests {
                 id: format!("x{i}"),
                 conversation_id: format!("c{}", i % 2),
                 text: "Do you rent kayaks at the lake house?".into(),
+                embedding: None,
             })
             .collect();
         let d = discover_gaps(&messages, &[], &BTreeSet::new(), &GapConfig::default());
@@ -1589,5 +1609,82 @@ mod tests {
             };
             prop_assert_eq!(by_id(&a, &input), by_id(&c, &rotated));
         }
+    }
+
+    /// Two requests asked in the same frame, each time with other words for what is asked
+    /// about: the frame links every message to every other, the few words that differ do
+    /// not say which belong together. With the embeddings a model gives them (here: one
+    /// direction per request), each request is one topic.
+    #[test]
+    fn embeddings_decide_which_messages_are_near_where_words_mislead() {
+        let pets = [
+            "keep a pet dog",
+            "have a cat",
+            "bring a pet puppy",
+            "own kittens",
+            "keep my pet hamster",
+            "have a parrot",
+            "bring a pet rabbit",
+            "own a ferret",
+        ];
+        let parking = [
+            "use the garage",
+            "rent a parking carport",
+            "use the driveway",
+            "get a parking spot",
+            "rent a bay for vehicles",
+            "get a parking permit",
+            "use a space for my truck",
+            "rent covered parking",
+        ];
+        let embedded = |topic: usize, i: usize| {
+            // Each request one direction, each message a little off it.
+            let mut values = vec![0.1 * (i % 3) as f32, 0.1 * (i % 2) as f32, 0.0];
+            values[topic] += 1.0;
+            Some(Embedding::new(values).unwrap())
+        };
+        let messages: Vec<GapMessage> = [&pets, &parking]
+            .iter()
+            .enumerate()
+            .flat_map(|(topic, texts)| {
+                texts.iter().enumerate().map(move |(i, text)| GapMessage {
+                    id: format!("t{topic}m{i}"),
+                    conversation_id: format!("t{topic}c{i}"),
+                    text: format!("Hello, a question about my lease: may I {text} at the apartment? Thanks"),
+                    embedding: embedded(topic, i),
+                })
+            })
+            .collect();
+        let topic_of = |id: &str| id.as_bytes()[1];
+        let d = discover_gaps(&messages, &[], &BTreeSet::new(), &GapConfig::default());
+        let mut clustered = 0;
+        for proposal in &d.new_intent_proposals {
+            let topics: BTreeSet<u8> = proposal.evidence.iter().map(|e| topic_of(&e.id)).collect();
+            assert_eq!(
+                topics.len(),
+                1,
+                "{} mixes the requests: {:?}",
+                proposal.intent_name.as_deref().unwrap_or(""),
+                proposal.evidence
+            );
+            clustered += proposal.impact;
+        }
+        assert!(d.new_intent_proposals.len() == 2 && clustered >= 12, "{:?} {:?}", names(&d), d.assignments);
+        // The same messages without embeddings: their words alone do not tell the requests apart.
+        let words_only: Vec<GapMessage> =
+            messages.iter().cloned().map(|m| GapMessage { embedding: None, ..m }).collect();
+        let lexical = discover_gaps(&words_only, &[], &BTreeSet::new(), &GapConfig::default());
+        assert!(
+            lexical.new_intent_proposals.len() < 2
+                || lexical.new_intent_proposals.iter().any(|p| p
+                    .evidence
+                    .iter()
+                    .map(|e| topic_of(&e.id))
+                    .collect::<BTreeSet<_>>()
+                    .len()
+                    > 1),
+            "{:?}",
+            names(&lexical)
+        );
     }
 }

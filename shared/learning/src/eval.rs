@@ -17,7 +17,7 @@ use crate::similarity::{IndexedMessage, QueryScratch, SimilarityConfig, Similari
 use crate::themes::{EditRecord, ThemeConfig, ThemeSubject, detect_themes};
 
 /// A generated message with its planted truth.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct LabeledMessage {
     /// The message.
@@ -103,6 +103,7 @@ pub fn evaluate_clustering(corpus: &[LabeledMessage], cfg: &GapConfig) -> (Clust
             id: &m.message.id,
             conversation_id: &m.message.conversation_id,
             text: &m.message.text,
+            embedding: m.message.embedding.as_ref(),
         })
         .collect();
     let vectorizer = Vectorizer::fit(corpus.iter().map(|m| m.message.text.as_str()), cfg.features.clone());

@@ -55,6 +55,72 @@ pub struct SparseVector {
     pub entries: Vec<(u32, f32)>,
 }
 
+/// A message's sentence embedding (a dense vector from a language model, e.g. Amazon
+/// Titan or Cohere on Bedrock), at unit length, so a dot product is a cosine similarity.
+///
+/// Optional everywhere: lexical vectors find neighbours on their own. Where both messages
+/// have one, their embedding decides how near they are: on real customer text, two
+/// complaints about the same product in different words are near in meaning and far in
+/// words (measured in `docs/learning.md`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "Vec<f32>", into = "Vec<f32>")]
+pub struct Embedding {
+    values: Vec<f32>,
+}
+
+/// Why a list of numbers is no embedding.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EmbeddingError {
+    /// Empty, or all zeros: no direction.
+    #[error("an embedding needs at least one non-zero value")]
+    NoDirection,
+    /// NaN or infinite.
+    #[error("an embedding's values must be finite numbers")]
+    NotFinite,
+}
+
+impl Embedding {
+    /// Scales `values` to unit length.
+    pub fn new(mut values: Vec<f32>) -> Result<Self, EmbeddingError> {
+        if values.iter().any(|v| !v.is_finite()) {
+            return Err(EmbeddingError::NotFinite);
+        }
+        let norm = values.iter().map(|&v| f64::from(v) * f64::from(v)).sum::<f64>().sqrt();
+        if norm == 0.0 || !norm.is_finite() {
+            return Err(EmbeddingError::NoDirection);
+        }
+        for v in &mut values {
+            *v = (f64::from(*v) / norm) as f32;
+        }
+        Ok(Self { values })
+    }
+
+    /// Number of dimensions.
+    pub fn dimensions(&self) -> usize {
+        self.values.len()
+    }
+
+    /// The cosine similarity, or `None` when the two come from models of different
+    /// dimensions (they cannot be compared).
+    pub fn cosine(&self, other: &Embedding) -> Option<f32> {
+        (self.values.len() == other.values.len())
+            .then(|| self.values.iter().zip(&other.values).map(|(a, b)| a * b).sum())
+    }
+}
+
+impl TryFrom<Vec<f32>> for Embedding {
+    type Error = EmbeddingError;
+    fn try_from(values: Vec<f32>) -> Result<Self, Self::Error> {
+        Self::new(values)
+    }
+}
+
+impl From<Embedding> for Vec<f32> {
+    fn from(e: Embedding) -> Self {
+        e.values
+    }
+}
+
 impl SparseVector {
     /// Builds a unit vector from unsorted entries with distinct feature ids.
     pub fn normalized(mut entries: Vec<(u32, f32)>) -> Self {
@@ -298,6 +364,21 @@ mod tests {
             "What is the monthly rent for the two bedroom?",
             "I would like to tour the apartment this weekend",
         ]
+    }
+
+    #[test]
+    fn an_embedding_is_scaled_to_unit_length_and_compares_only_with_its_own_dimensions() {
+        let a = Embedding::new(vec![3.0, 4.0]).unwrap();
+        let b = Embedding::new(vec![4.0, 3.0]).unwrap();
+        assert!((a.cosine(&a).unwrap() - 1.0).abs() < 1e-6);
+        assert!((a.cosine(&b).unwrap() - 0.96).abs() < 1e-6);
+        assert_eq!(a.cosine(&Embedding::new(vec![1.0, 0.0, 0.0]).unwrap()), None);
+        assert_eq!(Embedding::new(vec![0.0, 0.0]), Err(EmbeddingError::NoDirection));
+        assert_eq!(Embedding::new(vec![]), Err(EmbeddingError::NoDirection));
+        assert_eq!(Embedding::new(vec![1.0, f32::NAN]), Err(EmbeddingError::NotFinite));
+        let parsed: Embedding = serde_json::from_str("[0, 2]").unwrap();
+        assert_eq!(serde_json::to_string(&parsed).unwrap(), "[0.0,1.0]");
+        assert!(serde_json::from_str::<Embedding>("[0, 0]").is_err());
     }
 
     #[test]

@@ -12,7 +12,7 @@ use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 
-use crate::features::{FeatureConfig, SparseVector, Vectorizer};
+use crate::features::{Embedding, FeatureConfig, SparseVector, Vectorizer};
 use crate::proposals::{Confidence, Evidence, EvidenceKind, Proposal};
 use crate::text;
 
@@ -204,15 +204,18 @@ pub(crate) struct NeighborLookup {
 }
 
 /// The `k` nearest neighbors of every vector (cosine at least `min_sim` and positive,
-/// best first, ties by index), candidates through an inverted index.
+/// best first, ties by index), candidates through an inverted index. `embeddings` is
+/// empty, or has one entry per vector: a candidate's score is the embeddings' cosine
+/// where both have one of the same model, the vectors' otherwise.
 pub(crate) fn knn(
     vectors: &[SparseVector],
     k: usize,
     min_sim: f32,
     lookup: &NeighborLookup,
+    embeddings: &[Option<&Embedding>],
 ) -> Vec<Vec<(u32, f32)>> {
     let mut out = vec![Vec::new(); vectors.len()];
-    for_each_knn(vectors, k, min_sim, lookup, |doc, near| out[doc] = near);
+    for_each_knn(vectors, k, min_sim, lookup, embeddings, |doc, near| out[doc] = near);
     out
 }
 
@@ -229,6 +232,7 @@ fn for_each_knn(
     k: usize,
     min_sim: f32,
     lookup: &NeighborLookup,
+    embeddings: &[Option<&Embedding>],
     mut visit: impl FnMut(usize, Vec<(u32, f32)>),
 ) {
     let n = vectors.len();
@@ -255,10 +259,18 @@ fn for_each_knn(
         }
         let found = candidates(&postings, v, lookup.features, n, lookup.candidates.max(k + 1), &mut scratch);
         table.load(v);
+        let own = embeddings.get(doc).copied().flatten();
         let mut scored: Vec<(u32, f32)> = found
             .into_iter()
             .filter(|&d| d as usize != doc)
-            .map(|d| (d, vectors[d as usize].entries.iter().map(|&(f, w)| table.get(f) * w).sum::<f32>()))
+            .map(|d| {
+                let dense =
+                    own.zip(embeddings.get(d as usize).copied().flatten()).and_then(|(a, b)| a.cosine(b));
+                let score = dense.unwrap_or_else(|| {
+                    vectors[d as usize].entries.iter().map(|&(f, w)| table.get(f) * w).sum()
+                });
+                (d, score)
+            })
             .filter(|&(_, s)| s >= min_sim && s > 0.0)
             .collect();
         scored.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
@@ -284,7 +296,7 @@ pub(crate) fn smooth_by_neighbors(
 ) -> Vec<SparseVector> {
     let mut out = vec![SparseVector::default(); vectors.len()];
     let mut acc = DenseAccumulator::default();
-    for_each_knn(vectors, k, 0.0, lookup, |doc, near| {
+    for_each_knn(vectors, k, 0.0, lookup, &[], |doc, near| {
         out[doc] = smooth_one(&vectors[doc], &near, vectors, alpha, max_features, &mut acc);
     });
     out
