@@ -1687,4 +1687,58 @@ mod tests {
             names(&lexical)
         );
     }
+
+    /// "Wells" of Wells Fargo would stem to "well", which the rest of the batch writes in
+    /// lowercase ("as well"): counted as one term, it was no name in the batch, linked the
+    /// bank's complaints with card closures and named their topic (`WELL_CARD`).
+    #[test]
+    fn a_name_is_not_inflected_into_the_word_it_resembles() {
+        let fees = [
+            "charged me a late fee on my mortgage payment",
+            "added a late fee to my mortgage again",
+            "took a late fee from my mortgage escrow",
+            "billed a late fee though my mortgage payment was on time",
+            "keeps adding a late fee to the mortgage",
+            "charged a second late fee on the mortgage",
+            "applied a late fee to my mortgage account",
+            "put a late fee on my mortgage statement",
+        ];
+        let cards = [
+            "I want to close my credit card and the rewards account as well",
+            "Please cancel the credit card, and the store card as well",
+            "Close my credit card account and remove the second user as well",
+            "I asked to close the credit card and the annual fee as well",
+            "The credit card must be closed, the rewards as well",
+            "Cancel my credit card and refund the interest as well",
+            "My credit card should be closed and the balance paid as well",
+            "Close the credit card and send the final statement as well",
+            "I need to close the credit card, the authorized user as well",
+            "Shut down my credit card and the online access as well",
+        ];
+        let messages: Vec<GapMessage> = fees
+            .iter()
+            .map(|t| format!("I am upset that Wells Fargo {t}."))
+            .chain(cards.iter().map(|t| t.to_string()))
+            .chain((0..10).map(|i| format!("Can I keep a dog in unit {i}, is there a pet deposit?")))
+            .chain((0..10).map(|i| format!("Is a parking spot in the garage included for apartment {i}?")))
+            .enumerate()
+            .map(|(i, text)| GapMessage {
+                id: format!("m{i}"),
+                conversation_id: format!("c{i}"),
+                text,
+                embedding: None,
+            })
+            .collect();
+        let d = discover_gaps(&messages, &[], &BTreeSet::new(), &GapConfig::default());
+        let names = names(&d);
+        assert!(
+            names.iter().any(|n| n.contains("FEE") || n.contains("MORTGAGE") || n.contains("LATE")),
+            "{names:?}"
+        );
+        assert!(names.iter().all(|n| !n.contains("WELL") && !n.contains("FARGO")), "{names:?}");
+        for proposal in &d.new_intent_proposals {
+            let keywords = proposal.keywords.join(" ");
+            assert!(!keywords.contains("wells") && !keywords.contains("fargo"), "{keywords}");
+        }
+    }
 }
