@@ -30,8 +30,10 @@ from __future__ import annotations
 import argparse
 import collections
 import csv
+import hashlib
 import io
 import json
+import os
 import re
 import subprocess
 import sys
@@ -91,10 +93,14 @@ def chat_length(text: str) -> str:
     return " ".join(text.split()[:CHAT_WORDS])
 
 
-def run_engine(engine: str, args: list[str], texts: list[str], path: str) -> tuple[list[dict], float]:
+def run_engine(engine: str, args: list[str], texts: list[str], path: str, embeddings=None) -> tuple[list[dict], float]:
+    """`embeddings`: optional vectors, one per text, handed to the engine with each message."""
     with open(path, "w", encoding="utf-8") as f:
         for i, t in enumerate(texts):
-            f.write(json.dumps({"id": f"m{i}", "conversationId": f"c{i}", "text": t}) + "\n")
+            line = {"id": f"m{i}", "conversationId": f"c{i}", "text": t}
+            if embeddings is not None:
+                line["embedding"] = [round(float(v), 6) for v in embeddings[i]]
+            f.write(json.dumps(line) + "\n")
     start = time.monotonic()
     with open(path, "rb") as stdin:
         out = subprocess.run([engine, *args], stdin=stdin, capture_output=True, check=False)
@@ -246,22 +252,32 @@ def evaluate(label: str, texts: list[str], truth: list[str], engine: str, work: 
 
 
 def evaluate_embeddings(label: str, texts: list[str], truth: list[str], engine: str, work: str, model, size: int) -> dict:
-    """Optional (`EVAL_EMBEDDINGS=1`): what sentence embeddings would change, on a deterministic
+    """Optional (`EVAL_EMBEDDINGS=1`): what sentence embeddings change, on a deterministic
     subsample (a numpy forward pass of all-MiniLM-L6-v2 over 10,000 messages takes too long on a
-    small machine). Engine, LSA and MiniLM side by side on the same messages."""
+    small machine). The engine alone and given the vectors as embeddings, LSA and MiniLM with
+    KMeans, side by side on the same messages."""
     rng = np.random.default_rng(SEED + 1)
     picked = np.sort(rng.choice(len(texts), size=min(size, len(texts)), replace=False))
     texts = [texts[i] for i in picked]
     truth = [truth[i] for i in picked]
     print(f"\n== {label}, sentence embeddings: subsample of {len(texts)} ==")
     start = time.monotonic()
-    vectors = model.encode(texts)
+    # Encoding is the slow part: the vectors are kept in the work directory, keyed by the texts.
+    cache = f"{work}/minilm-{label}-{hashlib.sha256(json.dumps(texts).encode()).hexdigest()[:16]}.npy"
+    if os.path.exists(cache):
+        vectors = np.load(cache)
+    else:
+        vectors = model.encode(texts)
+        np.save(cache, vectors)
     encode_seconds = time.monotonic() - start
     lines, _ = run_engine(engine, ["cluster"], texts, f"{work}/{label}-subsample.jsonl")
     results = {"engine": clustering_scores(truth, [line["cluster"] for line in lines])}
     lines, _ = run_engine(engine, ["similar", "--k", str(K)], texts, f"{work}/{label}-subsample.jsonl")
     index = {f"m{i}": i for i in range(len(texts))}
     results["engine"]["precision_at_10"] = precision_at_k(truth, [[index[x] for x in l["neighbors"]] for l in lines])
+    # The engine given the same sentence vectors (what Bedrock embeddings give the batch).
+    lines, _ = run_engine(engine, ["cluster"], texts, f"{work}/{label}-subsample-embedded.jsonl", vectors)
+    results["engine_minilm"] = clustering_scores(truth, [line["cluster"] for line in lines])
     x = TfidfVectorizer(stop_words="english", sublinear_tf=True, min_df=2, max_df=0.5).fit_transform(texts)
     lsa = Normalizer(copy=False).fit_transform(TruncatedSVD(100, random_state=SEED).fit_transform(x))
     k = len(set(truth))
@@ -270,9 +286,10 @@ def evaluate_embeddings(label: str, texts: list[str], truth: list[str], engine: 
         results[f"{name}_kmeans_true_k"]["precision_at_10"] = precision_at_k(truth, cosine_neighbors(matrix))
     results["tfidf_cosine"] = {"precision_at_10": precision_at_k(truth, cosine_neighbors(x))}
     print(f"{'method':<24}{'NMI':>7}{'ARI':>7}{'purity':>8}{'topics':>8}{'p@10':>7}")
-    for name, key in (("engine (no k)", "engine"), ("LSA+KMeans (true k)", "lsa_kmeans_true_k"), ("MiniLM+KMeans (true k)", "minilm_kmeans_true_k")):
+    for name, key in (("engine (no k)", "engine"), ("engine + MiniLM (no k)", "engine_minilm"), ("LSA+KMeans (true k)", "lsa_kmeans_true_k"), ("MiniLM+KMeans (true k)", "minilm_kmeans_true_k")):
         s = results[key]
-        print(f"{name:<24}{s['nmi']:>7.3f}{s['ari']:>7.3f}{s['purity']:>8.3f}{s['topics_found']:>6}/8{s['precision_at_10']:>7.3f}")
+        p10 = f"{s['precision_at_10']:>7.3f}" if "precision_at_10" in s else ""
+        print(f"{name:<24}{s['nmi']:>7.3f}{s['ari']:>7.3f}{s['purity']:>8.3f}{s['topics_found']:>6}/8{p10}")
     print(f"{'TF-IDF cosine':<24}{'':>29}{results['tfidf_cosine']['precision_at_10']:>7.3f}")
     print(f"(p@10 of the KMeans rows: cosine neighbours of the same vectors; encoding took {encode_seconds:.0f} s)")
     for s in results.values():
