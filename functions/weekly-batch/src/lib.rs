@@ -55,6 +55,9 @@ pub const ENV_VARS: &[&str] = &[
     analyst::BEDROCK_MODEL_ID,
     analyst::ANALYST_MAX_CALLS,
     analyst::ANALYST_MAX_TOKENS,
+    embeddings::EMBEDDINGS,
+    embeddings::EMBEDDINGS_MODEL_ID,
+    embeddings::EMBEDDINGS_MAX_MESSAGES,
 ];
 
 /// `local@domain`, neither part empty nor holding `@`, whitespace or (when `commas` is
