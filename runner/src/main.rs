@@ -187,6 +187,11 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                     &weekly_batch::analyst::AnalystSettings::from_env()?,
                     &aws,
                 ),
+                // EMBEDDINGS and its budget likewise (none unless EMBEDDINGS=bedrock).
+                embedder: weekly_batch::embeddings::Embedder::new(
+                    &weekly_batch::embeddings::EmbeddingsSettings::from_env()?,
+                    &aws,
+                ),
             };
             let event = weekly_batch::TriggerEvent {
                 detail_type: "BatchLearningRequested".into(),

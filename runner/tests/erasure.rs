@@ -99,6 +99,7 @@ impl Stack {
                 expiry: Default::default(),
             },
             analyst: Default::default(),
+            embedder: Default::default(),
         };
         Self { store, bus, router, deps }
     }

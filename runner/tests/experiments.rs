@@ -76,6 +76,7 @@ async fn the_dashboard_and_the_batch_decide_alike_under_configured_thresholds() 
             expiry: Default::default(),
         },
         analyst: Default::default(),
+        embedder: Default::default(),
     };
     let end = at + Duration::days(6);
     weekly_batch::run::run(&deps, end - Duration::days(7), end, SessionType::Manual, Default::default())

@@ -24,7 +24,7 @@ use autolearn_web::routes::{Operation, health};
 use autolearn_web::{promotion, webhook};
 use regex::Regex;
 use serde_yaml::{Mapping, Value};
-use weekly_batch::analyst;
+use weekly_batch::{analyst, embeddings};
 
 const TEMPLATE: &str = include_str!("../../infra/template.yaml");
 
@@ -593,6 +593,10 @@ fn code_check(variable: &str) -> Option<Check> {
         analyst::BEDROCK_MODEL_ID => |raw| analyst::parse_model_id(raw).is_ok(),
         analyst::ANALYST_MAX_CALLS => |raw| analyst::parse_max_calls(raw).is_ok(),
         analyst::ANALYST_MAX_TOKENS => |raw| analyst::parse_max_tokens(raw).is_ok(),
+        embeddings::EMBEDDINGS => |raw| embeddings::parse_embeddings(raw).is_ok(),
+        // Read only with EMBEDDINGS=bedrock, then checked like this.
+        embeddings::EMBEDDINGS_MODEL_ID => |raw| embeddings::parse_model_id(raw).is_ok(),
+        embeddings::EMBEDDINGS_MAX_MESSAGES => |raw| embeddings::parse_max_messages(raw).is_ok(),
         _ => return None,
     })
 }

@@ -214,13 +214,18 @@ pub(crate) async fn analyse(deps: &Deps, session: &mut LearningSession) -> Resul
         .collect();
 
     let edits: Vec<EditRecord> = feedback.iter().map(edit_record).collect();
+    // Sentence embeddings where the batch has a model for them (masked before they leave);
+    // a message without one stays lexical.
+    let texts: Vec<&str> = gaps.iter().map(|execution| execution.message.body.as_str()).collect();
+    let embedded = deps.embedder.embed(&texts).await;
     let gap_messages: Vec<GapMessage> = gaps
         .iter()
-        .map(|execution| GapMessage {
+        .zip(embedded.embeddings)
+        .map(|(execution, embedding)| GapMessage {
             id: execution.execution_id.clone(),
             conversation_id: execution.conversation_id.clone(),
             text: execution.message.body.clone(),
-            embedding: None,
+            embedding,
         })
         .collect();
     let rewritten: BTreeSet<&str> = feedback.iter().map(|item| item.execution_id.as_str()).collect();
@@ -326,6 +331,9 @@ pub(crate) async fn analyse(deps: &Deps, session: &mut LearningSession) -> Resul
         pending_proposals_refreshed: refreshed.len() as u64,
         worded_by_model: worded.by_model,
         worded_by_rules: worded.by_rules,
+        gaps_embedded: embedded.counts.embedded,
+        gap_embeddings_failed: embedded.counts.failed,
+        gaps_over_embedding_budget: embedded.counts.over_budget,
     };
     let data = report_data::report_data(deps, session, &stored).await?;
     session.summary = Some(report_data::summary_line(&data));

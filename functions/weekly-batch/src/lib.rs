@@ -5,6 +5,7 @@
 
 mod analysis;
 pub mod analyst;
+pub mod embeddings;
 mod experiments;
 mod feedback_set;
 pub mod outbox;
@@ -54,6 +55,9 @@ pub const ENV_VARS: &[&str] = &[
     analyst::BEDROCK_MODEL_ID,
     analyst::ANALYST_MAX_CALLS,
     analyst::ANALYST_MAX_TOKENS,
+    embeddings::EMBEDDINGS,
+    embeddings::EMBEDDINGS_MODEL_ID,
+    embeddings::EMBEDDINGS_MAX_MESSAGES,
 ];
 
 /// `local@domain`, neither part empty nor holding `@`, whitespace or (when `commas` is
@@ -127,6 +131,7 @@ pub struct Config {
     pub recipients: Vec<String>,
     pub settings: Settings,
     pub analyst: analyst::AnalystSettings,
+    pub embeddings: embeddings::EmbeddingsSettings,
     /// How long proposals and their references (customer text) are kept (`RETENTION_DAYS`).
     pub retention: autolearn_model::Retention,
 }
@@ -142,6 +147,7 @@ impl Config {
             recipients,
             settings: Settings::from_env(&dashboard)?,
             analyst: analyst::AnalystSettings::from_env()?,
+            embeddings: embeddings::EmbeddingsSettings::from_env()?,
             retention: config::retention()?,
         })
     }
@@ -210,6 +216,8 @@ pub struct Deps {
     pub settings: Settings,
     /// Who words the proposals (`ANALYST`): the rules, or a model on Bedrock.
     pub analyst: analyst::Analyst,
+    /// Who gives gap discovery sentence embeddings (`EMBEDDINGS`): nobody, or a model on Bedrock.
+    pub embedder: embeddings::Embedder,
 }
 
 /// The parts of an EventBridge event the batch reads.

@@ -5,6 +5,7 @@ use autolearn_model::Store;
 use autolearn_web::telemetry;
 use lambda_runtime::{LambdaEvent, service_fn};
 use weekly_batch::analyst::Analyst;
+use weekly_batch::embeddings::Embedder;
 use weekly_batch::{Config, Deps, Mailer, StopPolicy, TriggerEvent, handle};
 
 /// Time kept in hand before the Lambda deadline: a step must not start with less.
@@ -26,6 +27,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         },
         settings: config.settings,
         analyst: Analyst::new(&config.analyst, &aws),
+        embedder: Embedder::new(&config.embeddings, &aws),
     };
     let deps = &deps;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<TriggerEvent>| async move {

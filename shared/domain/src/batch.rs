@@ -90,6 +90,12 @@ pub struct SessionStats {
     pub worded_by_model: u64,
     /// …and those the rules worded (every one with `ANALYST=rules`, and the model's fallbacks).
     pub worded_by_rules: u64,
+    /// Gap messages a model gave a sentence embedding (`EMBEDDINGS=bedrock`)…
+    pub gaps_embedded: u64,
+    /// …those whose call failed, timed out or answered no valid embedding…
+    pub gap_embeddings_failed: u64,
+    /// …and those beyond the run's budget (`EMBEDDINGS_MAX_MESSAGES`). The last two stay lexical.
+    pub gaps_over_embedding_budget: u64,
 }
 
 #[cfg(test)]

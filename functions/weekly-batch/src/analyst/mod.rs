@@ -88,14 +88,17 @@ pub fn parse_max_tokens(raw: &str) -> Result<u64, ConfigError> {
 
 /// `BEDROCK_MODEL_ID`: a model id or inference profile id (letters, digits, `.`, `:`, `-`, `_`).
 pub fn parse_model_id(raw: &str) -> Result<String, ConfigError> {
+    parse_model_id_of(BEDROCK_MODEL_ID, raw)
+}
+
+/// The variable `name` holding a Bedrock model id or inference profile id (letters, digits,
+/// `.`, `:`, `-`, `_`).
+pub(crate) fn parse_model_id_of(name: &'static str, raw: &str) -> Result<String, ConfigError> {
     let id = raw.trim();
     if !id.is_empty() && id.chars().all(|c| c.is_ascii_alphanumeric() || ".:-_".contains(c)) {
         Ok(id.to_owned())
     } else {
-        Err(ConfigError::Invalid {
-            name: BEDROCK_MODEL_ID,
-            why: format!("{raw:?} is not a Bedrock model id"),
-        })
+        Err(ConfigError::Invalid { name, why: format!("{raw:?} is not a Bedrock model id") })
     }
 }
 

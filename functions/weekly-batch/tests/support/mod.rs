@@ -39,6 +39,7 @@ pub async fn observed_deps() -> (Deps, ObservedBus) {
             expiry: Default::default(),
         },
         analyst: Default::default(),
+        embedder: Default::default(),
     };
     (deps, bus)
 }
