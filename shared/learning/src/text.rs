@@ -281,15 +281,7 @@ pub fn cased_terms(text: &str, mut visit: impl FnMut(String, WordCase)) {
                 } else {
                     WordCase::Other
                 };
-                // A name is not inflected: "Wells" (Fargo) stays "wells", and does not
-                // become the word "well" the rest of the batch writes in lowercase.
-                let term = if *has_digit {
-                    NUMBER_TERM.to_string()
-                } else if case == WordCase::Capitalized {
-                    word.clone()
-                } else {
-                    stem(word)
-                };
+                let term = if *has_digit { NUMBER_TERM.to_string() } else { stem(word) };
                 visit(term, case);
                 word.clear();
                 *start = false;
@@ -555,11 +547,9 @@ mod tests {
     #[test]
     fn terms_fold_case_plurals_apostrophes_and_numbers() {
         assert_eq!(
-            terms("I'd like 2 showings, please! Requests?"),
+            terms("I'd like 2 Showings, please! Requests?"),
             vec!["id", "like", NUMBER_TERM, "showing", "please", "request"]
         );
-        // A word written capitalised inside a sentence is a name, and a name keeps its form.
-        assert_eq!(terms("My bank Wells Fargo, as well"), vec!["my", "bank", "wells", "fargo", "as", "well"]);
         assert_eq!(terms("properties"), vec!["property"]);
         assert_eq!(terms("class bus"), vec!["class", "bus"]);
     }
