@@ -29,7 +29,7 @@ use crate::community;
 use crate::features::{Embedding, FeatureConfig, SparseVector, Vectorizer, content_terms};
 use crate::proposals::{self, Confidence, Evidence, EvidenceKind, Proposal, ProposalKind};
 use crate::similarity::{NeighborLookup, Postings, QueryScratch, candidates, knn, smooth_by_neighbors};
-use crate::text;
+use crate::text::{self, WordCase};
 
 /// An inbound message of a gap execution.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -691,14 +691,28 @@ fn distinctive_terms(
     n: usize,
 ) -> Vec<String> {
     let mut doc_freq: BTreeMap<String, u32> = BTreeMap::new();
+    // Per term, its occurrences inside sentences in this topic and how many of them are
+    // capitalised: a term the batch mostly writes in lowercase may still be a name here
+    // ("Wells" of Wells Fargo in one topic, "as well" everywhere else).
+    let mut case_counts: BTreeMap<String, (u32, u32)> = BTreeMap::new();
     for &m in members {
         let distinct: BTreeSet<String> = topic_terms(inputs[m].text, vectorizer).into_iter().collect();
         for t in distinct {
             *doc_freq.entry(t).or_insert(0) += 1;
         }
+        text::cased_terms(inputs[m].text, |t, case| {
+            if case != WordCase::SentenceStart {
+                let counts = case_counts.entry(t).or_insert((0, 0));
+                counts.0 += 1;
+                counts.1 += u32::from(case == WordCase::Capitalized);
+            }
+        });
     }
+    let name_here =
+        |t: &str| case_counts.get(t).is_some_and(|&(inside, capitalized)| capitalized * 2 > inside);
     let mut scored: Vec<(f32, String)> = doc_freq
         .into_iter()
+        .filter(|(t, _)| !name_here(t))
         .filter_map(|(t, df)| terms.weight(term_id(&t), df, members.len(), 0.0, cfg).map(|w| (w, t)))
         .collect();
     scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
@@ -1686,5 +1700,51 @@ mod tests {
             "{:?}",
             names(&lexical)
         );
+    }
+
+    /// "Wells" of Wells Fargo stems to "well", which the rest of the batch writes in
+    /// lowercase ("as well"): no name in the batch, but one in the topic, where it is
+    /// mostly capitalised (on the complaints it named a topic `WELL_BANK`).
+    #[test]
+    fn a_word_capitalised_inside_a_topic_is_a_name_there_though_not_in_the_batch() {
+        let fees = [
+            "charged me a late fee on my mortgage payment",
+            "added a late fee to my mortgage again",
+            "took a late fee from my mortgage escrow",
+            "billed a late fee though my mortgage payment was on time",
+            "keeps adding a late fee to the mortgage",
+            "charged a second late fee on the mortgage",
+            "applied a late fee to my mortgage account",
+            "put a late fee on my mortgage statement",
+        ];
+        let messages: Vec<GapMessage> = fees
+            .iter()
+            .map(|t| format!("I am upset that Wells Fargo {t}."))
+            .chain((0..14).map(|i| {
+                let also = if i % 3 == 0 { " as well" } else { "" };
+                format!("Can I keep a dog in unit {i}, and is there a pet deposit{also}?")
+            }))
+            .chain((0..14).map(|i| {
+                let also = if i % 3 == 0 { " as well" } else { "" };
+                format!("Is a parking spot in the garage included for apartment {i}{also}?")
+            }))
+            .enumerate()
+            .map(|(i, text)| GapMessage {
+                id: format!("m{i}"),
+                conversation_id: format!("c{i}"),
+                text,
+                embedding: None,
+            })
+            .collect();
+        let d = discover_gaps(&messages, &[], &BTreeSet::new(), &GapConfig::default());
+        let names = names(&d);
+        assert!(
+            names.iter().any(|n| n.contains("FEE") || n.contains("MORTGAGE") || n.contains("LATE")),
+            "{names:?}"
+        );
+        for proposal in &d.new_intent_proposals {
+            let keywords = proposal.keywords.join(" ");
+            assert!(!keywords.contains("well") && !keywords.contains("fargo"), "{keywords}");
+        }
     }
 }
