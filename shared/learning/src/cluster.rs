@@ -712,7 +712,7 @@ fn distinctive_terms(
         |t: &str| case_counts.get(t).is_some_and(|&(inside, capitalized)| capitalized * 2 > inside);
     let mut scored: Vec<(f32, String)> = doc_freq
         .into_iter()
-        .filter(|(t, _)| !name_here(t))
+        .filter(|(t, _)| !name_here(t) && !text::is_discourse_word(t))
         .filter_map(|(t, df)| terms.weight(term_id(&t), df, members.len(), 0.0, cfg).map(|w| (w, t)))
         .collect();
     scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
@@ -732,6 +732,14 @@ fn unique_name(terms: &[String], used: &mut BTreeSet<String>) -> String {
             .collect::<Vec<_>>()
             .join("_")
     };
+    // Another form of a term already in the name adds nothing ("REPORT_REPORTING").
+    let mut distinct: Vec<String> = Vec::with_capacity(terms.len());
+    for t in terms {
+        if !distinct.iter().any(|d| same_word(d, t)) {
+            distinct.push(t.clone());
+        }
+    }
+    let terms = &distinct[..];
     let base = if terms.is_empty() { "UNNAMED".to_string() } else { upper(&terms[..terms.len().min(2)]) };
     let mut name = base.clone();
     if used.contains(&name) && terms.len() >= 3 {
@@ -1746,5 +1754,46 @@ mod tests {
             let keywords = proposal.keywords.join(" ");
             assert!(!keywords.contains("well") && !keywords.contains("fargo"), "{keywords}");
         }
+    }
+
+    /// A word that only links what a writer says ("however") can be distinctive of a small
+    /// topic whose writers share a habit; it never names it (`CARD_HOWEVER` on the
+    /// complaints).
+    #[test]
+    fn a_discourse_word_never_names_a_topic() {
+        let charges = [
+            "card was charged twice",
+            "card shows a double charge",
+            "card was billed two times",
+            "card has a duplicate charge",
+            "card got charged again",
+            "card statement lists the charge twice",
+        ];
+        let messages: Vec<GapMessage> = charges
+            .iter()
+            .map(|t| format!("My card {t}, however the bank does nothing."))
+            .chain((0..14).map(|i| format!("Can I keep a dog in unit {i}, and is there a pet deposit?")))
+            .enumerate()
+            .map(|(i, text)| GapMessage {
+                id: format!("m{i}"),
+                conversation_id: format!("c{i}"),
+                text,
+                embedding: None,
+            })
+            .collect();
+        let d = discover_gaps(&messages, &[], &BTreeSet::new(), &GapConfig::default());
+        assert!(names(&d).iter().any(|n| n.contains("CARD") || n.contains("CHARGE")), "{:?}", names(&d));
+        for proposal in &d.new_intent_proposals {
+            assert!(!proposal.keywords.iter().any(|k| k == "however"), "{:?}", proposal.keywords);
+        }
+    }
+
+    #[test]
+    fn a_name_does_not_repeat_a_term_in_another_form() {
+        let terms = |ts: &[&str]| ts.iter().map(|t| t.to_string()).collect::<Vec<_>>();
+        let mut used = BTreeSet::new();
+        assert_eq!(unique_name(&terms(&["report", "reporting", "credit"]), &mut used), "REPORT_CREDIT");
+        assert_eq!(unique_name(&terms(&["debt", "collection"]), &mut used), "DEBT_COLLECTION");
+        assert_eq!(unique_name(&terms(&["report", "credit"]), &mut used), "REPORT_CREDIT_2");
     }
 }

@@ -238,6 +238,58 @@ pub fn is_stopword(term: &str) -> bool {
     STOPWORDS.binary_search(&term).is_ok()
 }
 
+/// Words that link or qualify what a writer says ("however", "even", "actually") and so
+/// say nothing of what it is about. They stay in the vectors (how people write is part of
+/// who is alike) but never name a topic: on the complaints, small clusters came out as
+/// `CARD_HOWEVER` and `CARD_EVEN`. Sorted, as terms (plurals folded).
+const DISCOURSE_WORDS: &[&str] = &[
+    "actually",
+    "additionally",
+    "already",
+    "although",
+    "anyway",
+    "apparently",
+    "basically",
+    "certainly",
+    "clearly",
+    "currently",
+    "despite",
+    "even",
+    "eventually",
+    "ever",
+    "finally",
+    "furthermore",
+    "however",
+    "instead",
+    "just",
+    "later",
+    "moreover",
+    "never",
+    "nevertheless",
+    "obviously",
+    "otherwise",
+    "perhap",
+    "please",
+    "rather",
+    "really",
+    "recently",
+    "simply",
+    "since",
+    "still",
+    "therefore",
+    "though",
+    "thus",
+    "unfortunately",
+    "whether",
+    "yet",
+];
+
+/// True for a word that links or qualifies ([`DISCOURSE_WORDS`]): never a topic's name
+/// or keyword.
+pub fn is_discourse_word(term: &str) -> bool {
+    DISCOURSE_WORDS.binary_search(&term).is_ok()
+}
+
 /// The placeholder term that replaces every number, so that "2 bedrooms" and "3 bedrooms"
 /// share their features.
 pub const NUMBER_TERM: &str = "<num>";
@@ -506,6 +558,12 @@ mod tests {
     #[test]
     fn stopwords_are_sorted_for_binary_search() {
         assert!(STOPWORDS.windows(2).all(|pair| pair[0] < pair[1]));
+        assert!(DISCOURSE_WORDS.windows(2).all(|pair| pair[0] < pair[1]));
+        // As terms: what `terms` makes of each word.
+        assert!(
+            DISCOURSE_WORDS.iter().all(|w| terms(w) == vec![w.to_string()]),
+            "a discourse word is no term"
+        );
     }
 
     #[test]
