@@ -16,8 +16,6 @@ use std::time::{Duration, Instant};
 use autolearn_learning::features::Embedding;
 use autolearn_web::{ConfigError, config};
 use aws_sdk_bedrockruntime::Client;
-use aws_sdk_bedrockruntime::config::retry::RetryConfig;
-use aws_sdk_bedrockruntime::config::timeout::TimeoutConfig;
 use aws_sdk_bedrockruntime::error::{ProvideErrorMetadata, SdkError};
 use aws_smithy_types::Blob;
 use futures::StreamExt;
@@ -49,8 +47,6 @@ pub const MAX_INPUT_CHARS: usize = 4_000;
 pub const CONCURRENCY: usize = 8;
 /// One call's time, retries (with backoff, on throttling) included.
 const CALL_TIMEOUT: Duration = Duration::from_secs(10);
-/// Tries of one call: the first and two retries, the SDK's standard backoff between them.
-const ATTEMPTS: u32 = 3;
 /// Time all of a run's calls may take: a call not started by then is counted over budget, so
 /// that a slow or throttled model cannot eat the batch's Lambda time.
 const TIME_BUDGET: Duration = Duration::from_secs(5 * 60);
@@ -224,12 +220,8 @@ impl BedrockEmbedder {
         max_messages: u32,
         timeout: Duration,
     ) -> Self {
-        let config = aws_sdk_bedrockruntime::config::Builder::from(sdk)
-            .retry_config(RetryConfig::standard().with_max_attempts(ATTEMPTS))
-            .timeout_config(TimeoutConfig::builder().operation_timeout(timeout).build())
-            .build();
         Self {
-            client: Client::from_conf(config),
+            client: analyst::bedrock_client(sdk, timeout),
             model_id: model_id.to_owned(),
             max_messages,
             time_budget: TIME_BUDGET,

@@ -17,22 +17,12 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use serde_json::{Value, json};
-use support::{deps, proposals_of, run_week, seed_week_with};
+use support::{PLANTED, WITH_PERSONAL_DATA, deps, proposals_of, run_week, seed_week_with};
 use weekly_batch::analyst::{Analyst, BedrockAnalyst};
 
-/// Maintenance requests written by people who sign with their name and contact details.
-const GAPS: [&str; 6] = [
-    "Hi, this is Maria Lopez. My kitchen sink is leaking, can someone come fix it? maria.lopez@example.com",
-    "The kitchen sink leaks under the cabinet, please send maintenance. Call me at 555-123-4567",
-    "Our bathroom sink is leaking again at 12 Oak Street, can maintenance fix it this week?",
-    "The heater is broken and the kitchen sink is leaking. Thanks, Maria Lopez",
-    "Can you send someone to fix the leaking sink in my kitchen? My number is 555-123-4567",
-    "Maintenance request: sink leaking in the kitchen since Monday, maria.lopez@example.com",
-];
 const DRAFT: &str = "Hi Maria, thanks for reaching out! I'd be happy to help with that. We have tours available \
                      most days of the week and our friendly team would love to show you around. Saturday at 10am is open.";
 const SENT: &str = "Hi Maria, Saturday at 10am is open.";
-const PLANTED: [&str; 5] = ["Maria", "Lopez", "maria.lopez@example.com", "555-123-4567", "12 Oak Street"];
 
 /// How the fake model answers a question, by the tool it must answer with.
 #[derive(Debug, Clone)]
@@ -105,7 +95,7 @@ async fn run_with(
         100_000,
         Duration::from_millis(1500),
     ));
-    seed_week_with(&deps.store, 0, &GAPS, DRAFT, SENT).await;
+    seed_week_with(&deps.store, 0, &WITH_PERSONAL_DATA, DRAFT, SENT).await;
     let session = run_week(&deps, 0).await;
     let proposals = proposals_of(&deps.store, &session).await;
     let requests = model.requests.lock().unwrap().clone();

@@ -19,7 +19,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use serde_json::{Value, json};
-use support::{LONG_DRAFT, deps, proposals_of, run_week, seed_week_with};
+use support::{LONG_DRAFT, PLANTED, WITH_PERSONAL_DATA, deps, proposals_of, run_week, seed_week_with};
 use weekly_batch::Deps;
 use weekly_batch::embeddings::{BedrockEmbedder, DIMENSIONS, Embedder};
 
@@ -67,24 +67,9 @@ fn request_of(id: &str) -> usize {
     usize::from(i >= PETS.len())
 }
 
-/// Messages with people's contact details (as the analyst's test): what the model must not see.
-const PERSONAL: [&str; 6] = [
-    "Hi, this is Maria Lopez. My kitchen sink is leaking, can someone come fix it? maria.lopez@example.com",
-    "The kitchen sink leaks under the cabinet, please send maintenance. Call me at 555-123-4567",
-    "Our bathroom sink is leaking again at 12 Oak Street, can maintenance fix it this week?",
-    "The heater is broken and the kitchen sink is leaking. Thanks, Maria Lopez",
-    "Can you send someone to fix the leaking sink in my kitchen? My number is 555-123-4567",
-    "Maintenance request: sink leaking in the kitchen since Monday, maria.lopez@example.com",
-];
-const PLANTED: [&str; 7] = [
-    "Maria",
-    "Lopez",
-    "maria.lopez@example.com",
-    "555-123-4567",
-    "12 Oak Street",
-    "John",
-    "john@example.org",
-];
+/// Besides the shared planted data, a second person's, in a message that differs from another
+/// only by it.
+const ALSO_PLANTED: [&str; 2] = ["John", "john@example.org"];
 
 /// How the fake model answers a text holding one of these words.
 #[derive(Debug, Clone, Default)]
@@ -258,17 +243,17 @@ async fn embeddings_separate_two_requests_whose_words_mislead() {
 
 #[tokio::test]
 async fn no_personal_data_leaves_and_identical_texts_are_sent_once() {
-    let mut week: Vec<String> = PERSONAL.iter().map(|text| (*text).to_owned()).collect();
+    let mut week: Vec<String> = WITH_PERSONAL_DATA.iter().map(|text| (*text).to_owned()).collect();
     // The same message twice, and one that differs only in whom to write to: masked, it is
     // the same text as the last.
-    week.push(PERSONAL[1].to_owned());
+    week.push(WITH_PERSONAL_DATA[1].to_owned());
     week.push("Maintenance request: sink leaking in the kitchen since Monday, john@example.org".into());
     let run = run_with(&week, Faults::default(), 20_000).await;
-    assert_eq!(run.requests.len(), PERSONAL.len(), "identical (masked) texts are sent once");
+    assert_eq!(run.requests.len(), WITH_PERSONAL_DATA.len(), "identical (masked) texts are sent once");
     assert_eq!(run.stats.gaps_embedded, week.len() as u64);
     for request in &run.requests {
         let sent = request.to_string();
-        for planted in PLANTED {
+        for planted in PLANTED.iter().chain(&ALSO_PLANTED) {
             assert!(!sent.contains(planted), "{planted:?} left for the model: {sent}");
         }
     }

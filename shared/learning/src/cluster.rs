@@ -1236,6 +1236,21 @@ mod tests {
         generate_messages(n, seed, 0.1).into_iter().map(|m| m.message).collect()
     }
 
+    /// Discovery on `texts`, one conversation each, with no known intent.
+    fn discover_new_topics(texts: Vec<String>) -> GapDiscovery {
+        let messages: Vec<GapMessage> = texts
+            .into_iter()
+            .enumerate()
+            .map(|(i, text)| GapMessage {
+                id: format!("m{i}"),
+                conversation_id: format!("c{i}"),
+                text,
+                embedding: None,
+            })
+            .collect();
+        discover_gaps(&messages, &[], &BTreeSet::new(), &GapConfig::default())
+    }
+
     fn names(d: &GapDiscovery) -> Vec<String> {
         d.new_intent_proposals.iter().filter_map(|p| p.intent_name.clone()).collect()
     }
@@ -1725,7 +1740,7 @@ mod tests {
             "applied a late fee to my mortgage account",
             "put a late fee on my mortgage statement",
         ];
-        let messages: Vec<GapMessage> = fees
+        let messages: Vec<String> = fees
             .iter()
             .map(|t| format!("I am upset that Wells Fargo {t}."))
             .chain((0..14).map(|i| {
@@ -1736,15 +1751,8 @@ mod tests {
                 let also = if i % 3 == 0 { " as well" } else { "" };
                 format!("Is a parking spot in the garage included for apartment {i}{also}?")
             }))
-            .enumerate()
-            .map(|(i, text)| GapMessage {
-                id: format!("m{i}"),
-                conversation_id: format!("c{i}"),
-                text,
-                embedding: None,
-            })
             .collect();
-        let d = discover_gaps(&messages, &[], &BTreeSet::new(), &GapConfig::default());
+        let d = discover_new_topics(messages);
         let names = names(&d);
         assert!(
             names.iter().any(|n| n.contains("FEE") || n.contains("MORTGAGE") || n.contains("LATE")),
@@ -1769,19 +1777,12 @@ mod tests {
             "card got charged again",
             "card statement lists the charge twice",
         ];
-        let messages: Vec<GapMessage> = charges
+        let messages: Vec<String> = charges
             .iter()
             .map(|t| format!("My card {t}, however the bank does nothing."))
             .chain((0..14).map(|i| format!("Can I keep a dog in unit {i}, and is there a pet deposit?")))
-            .enumerate()
-            .map(|(i, text)| GapMessage {
-                id: format!("m{i}"),
-                conversation_id: format!("c{i}"),
-                text,
-                embedding: None,
-            })
             .collect();
-        let d = discover_gaps(&messages, &[], &BTreeSet::new(), &GapConfig::default());
+        let d = discover_new_topics(messages);
         assert!(names(&d).iter().any(|n| n.contains("CARD") || n.contains("CHARGE")), "{:?}", names(&d));
         for proposal in &d.new_intent_proposals {
             assert!(!proposal.keywords.iter().any(|k| k == "however"), "{:?}", proposal.keywords);

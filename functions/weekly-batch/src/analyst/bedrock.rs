@@ -26,6 +26,16 @@ const ATTEMPTS: u32 = 3;
 /// Tokens the model may answer with: the tools' answers are short.
 const MAX_ANSWER_TOKENS: i32 = 600;
 
+/// A Bedrock runtime client whose every call has `timeout`, retries (with the SDK's standard
+/// backoff, on throttling) included, and [`ATTEMPTS`] tries: the analyst's and the embeddings'.
+pub(crate) fn client(sdk: &aws_config::SdkConfig, timeout: Duration) -> Client {
+    let config = aws_sdk_bedrockruntime::config::Builder::from(sdk)
+        .retry_config(RetryConfig::standard().with_max_attempts(ATTEMPTS))
+        .timeout_config(TimeoutConfig::builder().operation_timeout(timeout).build())
+        .build();
+    Client::from_conf(config)
+}
+
 /// The Bedrock client and what a run may spend.
 #[derive(Debug, Clone)]
 pub struct BedrockAnalyst {
@@ -55,11 +65,7 @@ impl BedrockAnalyst {
         max_tokens: u64,
         timeout: Duration,
     ) -> Self {
-        let config = aws_sdk_bedrockruntime::config::Builder::from(sdk)
-            .retry_config(RetryConfig::standard().with_max_attempts(ATTEMPTS))
-            .timeout_config(TimeoutConfig::builder().operation_timeout(timeout).build())
-            .build();
-        Self { client: Client::from_conf(config), model_id: model_id.to_owned(), max_calls, max_tokens }
+        Self { client: client(sdk, timeout), model_id: model_id.to_owned(), max_calls, max_tokens }
     }
 
     /// A fresh budget for one run.

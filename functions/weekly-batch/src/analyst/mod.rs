@@ -17,6 +17,7 @@ use autolearn_model::{AnalystKind, DraftFeedback, LearningProposal, ProposalKind
 use autolearn_web::{ConfigError, config};
 
 pub use bedrock::BedrockAnalyst;
+pub(crate) use bedrock::client as bedrock_client;
 pub use masking::mask_for_model;
 
 /// `rules` (default) or `bedrock`.

@@ -17,6 +17,19 @@ pub const MAINTENANCE: [&str; 6] = [
     "Maintenance request: sink leaking in the kitchen since Monday",
 ];
 
+/// Maintenance requests written by people who sign with their name and contact details: what
+/// no model call may carry (the analyst's and the embeddings' tests).
+pub const WITH_PERSONAL_DATA: [&str; 6] = [
+    "Hi, this is Maria Lopez. My kitchen sink is leaking, can someone come fix it? maria.lopez@example.com",
+    "The kitchen sink leaks under the cabinet, please send maintenance. Call me at 555-123-4567",
+    "Our bathroom sink is leaking again at 12 Oak Street, can maintenance fix it this week?",
+    "The heater is broken and the kitchen sink is leaking. Thanks, Maria Lopez",
+    "Can you send someone to fix the leaking sink in my kitchen? My number is 555-123-4567",
+    "Maintenance request: sink leaking in the kitchen since Monday, maria.lopez@example.com",
+];
+/// The personal data planted in [`WITH_PERSONAL_DATA`].
+pub const PLANTED: [&str; 5] = ["Maria", "Lopez", "maria.lopez@example.com", "555-123-4567", "12 Oak Street"];
+
 pub fn week_end(week: i64) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 16, 8, 0, 0).unwrap() + Duration::weeks(week)
 }
