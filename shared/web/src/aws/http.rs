@@ -294,4 +294,59 @@ mod tests {
         let error = Http1Connector::new((None, None)).call(get(&url)).await.unwrap_err();
         assert!(error.is_io() || error.as_other() == Some(ErrorKind::TransientError), "{error:?}");
     }
+
+    /// A self-signed certificate for `localhost` and its key, made for this test only (`openssl req
+    /// -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=localhost -addext
+    /// basicConstraints=critical,CA:FALSE`): no
+    /// Mozilla root vouches for it.
+    const SELF_SIGNED_CERT: &str = "-----BEGIN CERTIFICATE-----\n\
+MIIBkzCCATigAwIBAgIUVk634fk6fpaFyZKwJ844oUEUIswwCgYIKoZIzj0EAwIw\n\
+FDESMBAGA1UEAwwJbG9jYWxob3N0MCAXDTI2MTEzMDExNDIwMFoYDzIxMjYxMTA2\n\
+MTE0MjAwWjAUMRIwEAYDVQQDDAlsb2NhbGhvc3QwWTATBgcqhkjOPQIBBggqhkjO\n\
+PQMBBwNCAAQ3nXo9G4u8A7PJFpMfOPLuwylthvV5WFpoIqS7m+AwcSW+kgIvqmt0\n\
+mkIlN2yTYWEJ+qOUeCVedzu8hQLHMSRno2YwZDAdBgNVHQ4EFgQUlxqU2Xwov9HB\n\
+zsu5sKFLjxvOf8AwHwYDVR0jBBgwFoAUlxqU2Xwov9HBzsu5sKFLjxvOf8AwFAYD\n\
+VR0RBA0wC4IJbG9jYWxob3N0MAwGA1UdEwEB/wQCMAAwCgYIKoZIzj0EAwIDSQAw\n\
+RgIhAIz1QGuIkpx4Tp5SVI+DjobspHWLfcshFc/rvAUjEGo/AiEAiyoUwNjB1vHU\n\
+QPN0mW/VJmoZf74w/RqN3MFz/lESD40=\n\
+-----END CERTIFICATE-----";
+    const SELF_SIGNED_KEY: &str = "-----BEGIN PRIVATE KEY-----\n\
+MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg4HeRvxfq1EtHcubT\n\
+RQ/g/VEUBtlwNErY4WSy4+9XuU6hRANCAAQ3nXo9G4u8A7PJFpMfOPLuwylthvV5\n\
+WFpoIqS7m+AwcSW+kgIvqmt0mkIlN2yTYWEJ+qOUeCVedzu8hQLHMSRn\n\
+-----END PRIVATE KEY-----";
+
+    #[tokio::test]
+    async fn https_refuses_a_certificate_no_mozilla_root_vouches_for() {
+        use rustls::pki_types::pem::PemObject;
+        use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+        let cert = CertificateDer::from_pem_slice(SELF_SIGNED_CERT.as_bytes()).unwrap();
+        let key = PrivateKeyDer::from_pem_slice(SELF_SIGNED_KEY.as_bytes()).unwrap();
+        let server =
+            rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+                .with_safe_default_protocol_versions()
+                .unwrap()
+                .with_no_client_auth()
+                .with_single_cert(vec![cert], key)
+                .unwrap();
+        let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(server));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        tokio::spawn(async move {
+            let (socket, _) = listener.accept().await.unwrap();
+            // The handshake fails on the client's side: it refuses the certificate.
+            let _ = acceptor.accept(socket).await;
+        });
+        let error = Http1Connector::new((Some(Duration::from_secs(1)), None))
+            .call(get(&format!("https://localhost:{port}/")))
+            .await
+            .unwrap_err();
+        let refused = error_chain(&error).any(|error| {
+            matches!(
+                error.downcast_ref::<rustls::Error>(),
+                Some(rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer))
+            )
+        });
+        assert!(refused, "{error:?}");
+    }
 }
