@@ -25,7 +25,9 @@
 //!   the poisoning of a connection the SDK's retry logic no longer trusts.
 //!
 //! Not kept: an HTTPS proxy (the SDK's client uses one only when configured in code, which the
-//! project never does).
+//! project never does), the addresses in the connection metadata and the connector-call timing
+//! the SDK's client records for metrics (the project reads neither), and building a connector
+//! when an SDK client is validated rather than on its first request.
 
 use std::borrow::Cow;
 use std::error::Error as StdError;
