@@ -7,7 +7,8 @@ use dashboard_api::{AdminAuth, AppState, Config, SignIn, oidc::OidcProvider, rou
 async fn main() -> Result<(), lambda_http::Error> {
     telemetry::init();
     let config = Config::from_env()?;
-    let aws = autolearn_web::aws::load_from_env().await;
+    // Credentials and region from the variables Lambda sets: no provider chain to link or load.
+    let aws = autolearn_web::aws::from_lambda_env()?;
     let session_key = config.session_key(&aws).await?;
     let state = AppState {
         store: Store::new(aws_sdk_dynamodb::Client::new(&aws), config.table_name)

@@ -465,6 +465,57 @@ mod tests {
         ));
     }
 
+    /// An RSA key made for this test only (`openssl genpkey -algorithm RSA -pkeyopt
+    /// rsa_keygen_bits:2048`, then `openssl rsa -traditional -outform DER`: PKCS#1, base64) and
+    /// its public JWK: Cognito signs its tokens RS256.
+    const RSA_KEY_PKCS1: &str = concat!(
+        "MIIEowIBAAKCAQEAqssAeWu24IwUpysIB0DAcJZ/FomLq/NVuJQdJMx/+rN7BnPwVgBLFf+DJcpawrSo5920WUkJ",
+        "ZwshwF39vvkvd73e2BoCiOmISqbPWQ5RKCNp3VNnFCTmdMZAkFVd3ixzqUK4JyhyuoGbKZbZzING9om4dvbXTPDn",
+        "gMVUJLvb/saulNHCV9jg0BJgoU0ROoxm5Io54+MhPnxS5amDeMrK8czudEd5cBmjO7kBST44kKeYfLW9KSUidp44",
+        "DfVm9sQp7FvyjsnEosGbi4K20ZaWxlL8X1TWQSn6iNQnmAgvOwAmJNF9Gvnkwy9aUGZsVEEb11e4Ab6atoxS7sjD",
+        "FF+EzwIDAQABAoIBAATaO6s3ejyq/jM5r8K0/kK0o+u6ALPj9/2Eh8dx3/j5fHdUd/GZlIiNd+Zs92Msyte7ntIi",
+        "lxfMYysaAImaftTCGkC9jHDjYbHtR1raY0fmqa1WH0mdOsb6kv8GzeHwFWEruhuytH/ECuqFlK6Q1EVQ6GLI5JkV",
+        "Bx7LfHaGt9tnMc7u6kTuNeD9/PV5Y8MfwQyNL9sJGFoQaXDMi58Ja/Pg00VxXXhatVxYPQ/+x4+AUcOeuuGCBQzu",
+        "R8SkM2SWlBUKXeuzQ7qI+dhnTLVe88BufJm7cfTntcQLEF8Ra8Os3guclNc7wNsutnQvbQToVCSUbs2sc68ClwQi",
+        "En2PM+ECgYEA2Knn4zL016Aus76VT/nMR254fiT67F9cyDEoLgEQgebosfGTCOKKtZfofaMNNKS4tocd3+2KmTHp",
+        "uZ2aFIBxv5lLxYVsfx4ZBeiCZDlnj9BDoQVQxcNbmm0MO2i1LDSBeuQ8O/0hVDupT7FHFt4nVwPO2rE0a9fF5IqU",
+        "zh5VwkcCgYEAyc0d84NqYvAdJsXMNTiRWonVu7cTvIyGuY8cXGZCz5nFSAXHj/A/xnLspJ0jmksXITYk20Z6kAMU",
+        "FqW0rwUJdI0FUd+uMTKeohiISA2k1hnGEnQhzeZXfqoaW4fk6Hor8MEvLVgO/zcEB3kxUQQTkzTLxI1pRlEgWATp",
+        "oN61JTkCgYEA1UZq/TsryRXk4wq38AH1FFuqQIImfodgza+V3bMujLDAXmluU1CtOhROx125ohiDuylGPyeVRzfa",
+        "2txIz+WgEvrTm5u7MWZvO2Gk+QOI7ggUimyxFfs4MMsnP1PTA7CrxEzm/iYuqLwR7mCTme8UypL1DFFjSMUeB9pi",
+        "oIM76AECgYB1769KaooZSlTvHPgMPoQMUrObohIhxkrSVUXw5j6zjx2RyvbnMzRCaVXNmpx9Btd8rGT71YO5eGMc",
+        "HTmsc5gkCmqKf9wQmpHFD+tNmNO14Jg2nrJG4BBQUV9YEOKBzyyw5mYI7QbOtrtfFr/wph4+kMNpmm9lDfKGHlDf",
+        "mGhrWQKBgFgAX8rft7Gz+fiI2bIRT5mQKsG1Rh5Rf+6jPIP/YayqUIBtXDdLYYH1njETqFxYKf5BY+DFb3c80aVL",
+        "Lnb3f6db53N++krK+C2yDom26APXnE4o3Po/dL4wHmxVKCBArScMVGQSG5GM3+040I285N4EM6a6Z+DIfDR8ZnBj",
+        "yJ2r",
+    );
+    const RSA_MODULUS: &str = "qssAeWu24IwUpysIB0DAcJZ_FomLq_NVuJQdJMx_-rN7BnPwVgBLFf-DJcpawrSo5920WUkJZwshwF39vvkvd73e2BoCiOmISqbPWQ5RKCNp3VNnFCTmdMZAkFVd3ixzqUK4JyhyuoGbKZbZzING9om4dvbXTPDngMVUJLvb_saulNHCV9jg0BJgoU0ROoxm5Io54-MhPnxS5amDeMrK8czudEd5cBmjO7kBST44kKeYfLW9KSUidp44DfVm9sQp7FvyjsnEosGbi4K20ZaWxlL8X1TWQSn6iNQnmAgvOwAmJNF9Gvnkwy9aUGZsVEEb11e4Ab6atoxS7sjDFF-Ezw";
+
+    #[test]
+    fn an_rs256_token_as_cognito_signs_verifies_and_a_changed_one_does_not() {
+        let keys: JwkSet = serde_json::from_value(json!({"keys": [{
+            "kty": "RSA", "alg": "RS256", "use": "sig", "kid": "rsa-1", "n": RSA_MODULUS, "e": "AQAB",
+        }]}))
+        .unwrap();
+        let mut header = jsonwebtoken::Header::new(Algorithm::RS256);
+        header.kid = Some("rsa-1".into());
+        let signing = jsonwebtoken::EncodingKey::from_rsa_der(
+            &base64::Engine::decode(&base64::engine::general_purpose::STANDARD, RSA_KEY_PKCS1).unwrap(),
+        );
+        let sign = |claims: &Value| jsonwebtoken::encode(&header, claims, &signing).unwrap();
+        let token = sign(&claims());
+        assert_eq!(
+            verify_token(&token, &keys, &expect(), Some("n-1"), NOW),
+            Ok(VerifiedToken { subject: "ann@example.com".into() })
+        );
+        let mut other = claims();
+        other["sub"] = json!("u-2");
+        let other = sign(&other);
+        let parts: Vec<&str> = token.split('.').collect();
+        let forged = format!("{}.{}.{}", parts[0], other.split('.').nth(1).unwrap(), parts[2]);
+        assert_eq!(verify_token(&forged, &keys, &expect(), Some("n-1"), NOW), Err(TokenError::BadSignature));
+    }
+
     fn b64(bytes: &[u8]) -> String {
         use base64::Engine;
         base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)

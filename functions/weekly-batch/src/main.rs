@@ -15,7 +15,8 @@ const DEADLINE_MARGIN: Duration = Duration::from_secs(90);
 async fn main() -> Result<(), lambda_runtime::Error> {
     telemetry::init();
     let config = Config::from_env()?;
-    let aws = autolearn_web::aws::load_from_env().await;
+    // Credentials and region from the variables Lambda sets: no provider chain to link or load.
+    let aws = autolearn_web::aws::from_lambda_env()?;
     let deps = Deps {
         store: Store::new(aws_sdk_dynamodb::Client::new(&aws), config.table_name)
             .with_retention(config.retention),

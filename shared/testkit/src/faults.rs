@@ -106,10 +106,10 @@ impl Faults {
     }
 
     /// The SDK config of the emulator, with these faults under every client made from it (over
-    /// a plain HTTP client: the emulator listens on http://127.0.0.1).
+    /// the functions' HTTP client, here on plain http: the emulator listens on http://127.0.0.1).
     pub async fn sdk_config(&self) -> aws_config::SdkConfig {
         let config = crate::sdk_config().await;
-        let inner = aws_smithy_http_client::Builder::new().build_http();
+        let inner = autolearn_web::aws::http_client();
         config.into_builder().http_client(self.http_client(inner)).build()
     }
 

@@ -80,3 +80,44 @@ async fn a_key_source_reads_the_secret_and_refuses_a_short_key_naming_its_variab
     // The key itself is never printed.
     assert_eq!(format!("{:?}", KeySource::Value("a-local-key-0123456789".into())), "KeySource::Value(..)");
 }
+
+/// The functions' SDK config on Lambda's variables, with `AWS_ENDPOINT_URL` pointing at the
+/// emulator: the functions' HTTP client and credentials reach it.
+#[tokio::test]
+async fn the_lambda_config_reads_and_writes_through_aws_endpoint_url() {
+    let endpoint = std::env::var("AWS_ENDPOINT_URL")
+        .expect("AWS_ENDPOINT_URL is not set: run the tests with `scripts/with-moto.sh cargo test`");
+    let vars = |name: &str| match name {
+        "AWS_REGION" => Some("us-east-1".to_owned()),
+        "AWS_ACCESS_KEY_ID" => Some("testing".to_owned()),
+        "AWS_SECRET_ACCESS_KEY" => Some("testing".to_owned()),
+        "AWS_SESSION_TOKEN" => Some("testing-session".to_owned()),
+        "AWS_ENDPOINT_URL" => Some(endpoint.clone()),
+        _ => None,
+    };
+    let aws = autolearn_web::aws::from_vars(vars).unwrap();
+    assert_eq!(aws.region().map(|region| region.as_ref()), Some("us-east-1"));
+    assert_eq!(aws.endpoint_url(), Some(endpoint.as_str()));
+    let client = aws_sdk_secretsmanager::Client::new(&aws);
+    let name = format!("autolearn-lambda-config-{}", Utc::now().timestamp_nanos_opt().unwrap());
+    client.create_secret().name(&name).secret_string("value-0123456789").send().await.unwrap();
+    let read = client.get_secret_value().secret_id(&name).send().await.unwrap();
+    assert_eq!(read.secret_string(), Some("value-0123456789"));
+}
+
+#[test]
+fn the_lambda_config_needs_the_credentials_and_region_lambda_sets() {
+    use autolearn_web::ConfigError;
+    let only =
+        |set: &'static [&'static str]| move |name: &str| set.contains(&name).then(|| "value".to_owned());
+    let missing = |set| autolearn_web::aws::from_vars(only(set)).unwrap_err();
+    assert_eq!(missing(&["AWS_REGION"]), ConfigError::Missing("AWS_ACCESS_KEY_ID"));
+    assert_eq!(missing(&["AWS_REGION", "AWS_ACCESS_KEY_ID"]), ConfigError::Missing("AWS_SECRET_ACCESS_KEY"));
+    assert_eq!(missing(&["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"]), ConfigError::Missing("AWS_REGION"));
+    // Without a session token or an endpoint: long-term keys, AWS's own endpoints.
+    let aws =
+        autolearn_web::aws::from_vars(only(&["AWS_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"]))
+            .unwrap();
+    assert_eq!(aws.endpoint_url(), None);
+    assert!(aws.credentials_provider().is_some());
+}
