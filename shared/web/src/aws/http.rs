@@ -7,8 +7,8 @@
 //! `opt-level = "z"`). This client keeps what the functions use of it:
 //!
 //! - **HTTP/1.1 only.** DynamoDB, EventBridge, SES, Secrets Manager and Bedrock's `Converse`
-//!   (the calls the project makes) answer over HTTP/1.1; no ALPN is offered, so a server speaks
-//!   HTTP/1.1. Plain `http://` works too, for the local emulator.
+//!   and `InvokeModel` (the calls the project makes) answer over HTTP/1.1; no ALPN is offered,
+//!   so a server speaks HTTP/1.1. Plain `http://` works too, for the local emulator.
 //! - **Mozilla's roots, compiled in** (the `webpki-roots` crate), as trust anchors ready to use:
 //!   nothing read from disk or parsed at cold start. The platform's store, what the SDK's client
 //!   loads by default (`rustls-native-certs`), is read from disk when the first SDK client is
