@@ -4,13 +4,40 @@
 
 mod common;
 
-use autolearn_model::{ErasureStatus, ProposalReference, keys};
+use autolearn_model::{ErasureStatus, LearningProposal, ProposalReference, Store, keys};
 use autolearn_testkit::fixtures;
 use chrono::{Duration, Utc};
 use common::Dash;
 use dashboard_api::contacts::rules::{self, Budget};
 
 const CONTACT: &str = "contact-with-many-items";
+
+/// Message `i` of the contact (execution `id`, its own conversation), with feedback when asked,
+/// quoted as evidence by `proposal`, with the reference item the batch writes for it.
+async fn seed_quoted_message(
+    store: &Store,
+    proposal: &mut LearningProposal,
+    id: &str,
+    i: i64,
+    feedback: bool,
+) {
+    let at = fixtures::monday_9am() + Duration::minutes(i);
+    let mut execution = fixtures::execution(id, &format!("conv-{i}"), at);
+    execution.contact_id = Some(CONTACT.into());
+    execution.message.body = format!("Message number {i} of the contact");
+    store.create(&execution).await.unwrap();
+    if feedback {
+        store.create(&fixtures::feedback(&execution, at)).await.unwrap();
+    }
+    let mut evidence = fixtures::proposal("x", "s", at).proposal.evidence.remove(0);
+    evidence.id = execution.execution_id.clone();
+    proposal.proposal.evidence.push(evidence);
+    let reference = ProposalReference {
+        execution_id: execution.execution_id.clone(),
+        proposal_id: proposal.proposal_id.clone(),
+    };
+    store.put(&reference).await.unwrap();
+}
 
 #[tokio::test]
 async fn a_large_erasure_continues_page_by_page_from_its_recorded_cursor() {
@@ -19,22 +46,7 @@ async fn a_large_erasure_continues_page_by_page_from_its_recorded_cursor() {
     let mut proposal = fixtures::proposal("prop-many", "session-1", at);
     proposal.proposal.evidence.clear();
     for i in 0..7 {
-        let mut execution =
-            fixtures::execution(&format!("many-{i}"), &format!("conv-{i}"), at + Duration::minutes(i));
-        execution.contact_id = Some(CONTACT.into());
-        execution.message.body = format!("Message number {i} of the contact with many items");
-        dash.store.create(&execution).await.unwrap();
-        if i % 2 == 0 {
-            dash.store.create(&fixtures::feedback(&execution, at + Duration::minutes(i))).await.unwrap();
-        }
-        let mut evidence = fixtures::proposal("x", "s", at).proposal.evidence.remove(0);
-        evidence.id = execution.execution_id.clone();
-        proposal.proposal.evidence.push(evidence);
-        let reference = ProposalReference {
-            execution_id: execution.execution_id.clone(),
-            proposal_id: "prop-many".into(),
-        };
-        dash.store.put(&reference).await.unwrap();
+        seed_quoted_message(&dash.store, &mut proposal, &format!("many-{i}"), i, i % 2 == 0).await;
     }
     dash.store.create(&proposal).await.unwrap();
     let budget = Budget { page: 2, pages: 1 };
@@ -119,20 +131,7 @@ async fn an_erasure_under_conflicts_throttling_and_lost_answers_ends_as_an_undis
     let mut proposal = fixtures::proposal("prop-faults", "session-1", at);
     let other_evidence = proposal.proposal.evidence.len();
     for i in 0..9 {
-        let mut execution =
-            fixtures::execution(&format!("faulty-{i}"), &format!("conv-{i}"), at + Duration::minutes(i));
-        execution.contact_id = Some(CONTACT.into());
-        execution.message.body = format!("Message number {i} of the contact");
-        store.create(&execution).await.unwrap();
-        store.create(&fixtures::feedback(&execution, at + Duration::minutes(i))).await.unwrap();
-        let mut evidence = fixtures::proposal("x", "s", at).proposal.evidence.remove(0);
-        evidence.id = execution.execution_id.clone();
-        proposal.proposal.evidence.push(evidence);
-        let reference = ProposalReference {
-            execution_id: execution.execution_id.clone(),
-            proposal_id: "prop-faults".into(),
-        };
-        store.put(&reference).await.unwrap();
+        seed_quoted_message(&store, &mut proposal, &format!("faulty-{i}"), i, true).await;
     }
     store.create(&proposal).await.unwrap();
 
