@@ -32,7 +32,10 @@ class MiniLM:
         return (x - mean) / np.sqrt(var + 1e-12) * self.w[f"{name}.weight"] + self.w[f"{name}.bias"]
 
     def _linear(self, x: np.ndarray, name: str) -> np.ndarray:
-        return x @ self.w[f"{name}.weight"].T + self.w[f"{name}.bias"]
+        # One 2-D product (one BLAS call) rather than numpy's loop over the batch's rows.
+        shape = x.shape
+        y = x.reshape(-1, shape[-1]) @ self.w[f"{name}.weight"].T + self.w[f"{name}.bias"]
+        return y.reshape(*shape[:-1], y.shape[-1])
 
     def _batch(self, texts: list[str]) -> np.ndarray:
         encodings = self.tokenizer.encode_batch(texts)
@@ -51,22 +54,27 @@ class MiniLM:
         x = self._layer_norm(x, "embeddings.LayerNorm")
         batch, dim = len(texts), x.shape[-1]
         head = dim // HEADS
-        padding = (1.0 - mask)[:, None, None, :] * -1e9
+        padding = (1.0 - mask)[:, None, None, :] * np.float32(-1e9)
+        # A float64 scalar (np.sqrt's) would promote every later array to float64 (NEP 50).
+        scale = np.float32(1.0 / np.sqrt(head))
         for layer in range(LAYERS):
             p = f"encoder.layer.{layer}"
 
             def heads(name: str) -> np.ndarray:
-                return self._linear(x, f"{p}.attention.self.{name}").reshape(batch, length, HEADS, head).transpose(0, 2, 1, 3)
+                # Contiguous, so the per-head products below go to BLAS, not numpy's generic loop.
+                projected = self._linear(x, f"{p}.attention.self.{name}").reshape(batch, length, HEADS, head)
+                return np.ascontiguousarray(projected.transpose(0, 2, 1, 3))
 
             q, k, v = heads("query"), heads("key"), heads("value")
-            scores = q @ k.transpose(0, 1, 3, 2) / np.sqrt(head) + padding
+            scores = q @ np.ascontiguousarray(k.transpose(0, 1, 3, 2)) * scale + padding
             scores = np.exp(scores - scores.max(-1, keepdims=True))
             scores /= scores.sum(-1, keepdims=True)
             context = (scores @ v).transpose(0, 2, 1, 3).reshape(batch, length, dim)
             x = self._layer_norm(x + self._linear(context, f"{p}.attention.output.dense"), f"{p}.attention.output.LayerNorm")
             hidden = self._linear(x, f"{p}.intermediate.dense")
-            hidden = 0.5 * hidden * (1.0 + erf(hidden / np.sqrt(2.0)))  # exact GELU, as BERT
+            hidden = 0.5 * hidden * (1.0 + erf(hidden * np.float32(1.0 / np.sqrt(2.0))))  # exact GELU, as BERT
             x = self._layer_norm(x + self._linear(hidden, f"{p}.output.dense"), f"{p}.output.LayerNorm")
+        assert x.dtype == np.float32
         pooled = (x * mask[..., None]).sum(1) / mask.sum(1, keepdims=True)
         return pooled / np.linalg.norm(pooled, axis=1, keepdims=True)
 
