@@ -165,8 +165,8 @@ def cosine_neighbors(matrix, k: int = K) -> list[list[int]]:
 
 
 def bad_name_share(names: list[str], texts: list[str]) -> tuple[float, list[str]]:
-    """Share of names with a proper noun (capitalised mid-sentence in most occurrences) or a
-    redaction mask (XXXX) among their words."""
+    """Share of names with a proper noun (capitalised or an acronym mid-sentence in most
+    occurrences) or a redaction mask (XXXX) among their words."""
     capital = collections.Counter()
     total = collections.Counter()
     for t in texts:
@@ -176,7 +176,8 @@ def bad_name_share(names: list[str], texts: list[str]) -> tuple[float, list[str]
                 continue
             low = w.lower()
             total[low] += 1
-            if prev not in ".!?" and w[0].isupper() and not w.isupper():
+            # Capitalised ("Fargo") or an acronym ("PNC"): how names are written.
+            if prev not in ".!?" and w[0].isupper() and len(w) >= 2:
                 capital[low] += 1
     bad = []
     for name in names:

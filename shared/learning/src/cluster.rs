@@ -692,8 +692,9 @@ fn distinctive_terms(
 ) -> Vec<String> {
     let mut doc_freq: BTreeMap<String, u32> = BTreeMap::new();
     // Per term, its occurrences inside sentences in this topic and how many of them are
-    // capitalised: a term the batch mostly writes in lowercase may still be a name here
-    // ("Wells" of Wells Fargo in one topic, "as well" everywhere else).
+    // written as names are (capitalised or as acronyms): a term the batch mostly writes in
+    // lowercase may still be a name here ("Wells" of Wells Fargo in one topic, "as well"
+    // everywhere else), and an acronym ("PNC") is one wherever it is distinctive.
     let mut case_counts: BTreeMap<String, (u32, u32)> = BTreeMap::new();
     for &m in members {
         let distinct: BTreeSet<String> = topic_terms(inputs[m].text, vectorizer).into_iter().collect();
@@ -704,7 +705,7 @@ fn distinctive_terms(
             if case != WordCase::SentenceStart {
                 let counts = case_counts.entry(t).or_insert((0, 0));
                 counts.0 += 1;
-                counts.1 += u32::from(case == WordCase::Capitalized);
+                counts.1 += u32::from(case.is_name_like());
             }
         });
     }
@@ -1786,6 +1787,35 @@ mod tests {
         assert!(names(&d).iter().any(|n| n.contains("CARD") || n.contains("CHARGE")), "{:?}", names(&d));
         for proposal in &d.new_intent_proposals {
             assert!(!proposal.keywords.iter().any(|k| k == "however"), "{:?}", proposal.keywords);
+        }
+    }
+
+    /// Banks and agencies are often written as acronyms ("PNC", "USAA"): like names written
+    /// capitalised, they never name a topic (on the complaints: `PNC_BANK`, `USAA_TAKE`).
+    #[test]
+    fn an_acronym_never_names_a_topic() {
+        let closures = [
+            "closed my checking account without notice",
+            "froze my checking account and kept the deposit",
+            "closed the checking account I opened last year",
+            "locked my checking account after a deposit",
+            "shut down my checking account with no reason",
+            "closed both checking accounts overnight",
+            "froze the checking account holding my paycheck deposit",
+            "closed my checking account and mailed a check",
+        ];
+        let messages: Vec<String> = closures
+            .iter()
+            .map(|t| format!("I am upset that PNC {t}."))
+            .chain((0..14).map(|i| format!("Can I keep a dog in unit {i}, and is there a pet deposit?")))
+            .chain((0..14).map(|i| format!("Is a parking spot in the garage included for apartment {i}?")))
+            .collect();
+        let d = discover_new_topics(messages);
+        let names = names(&d);
+        assert!(names.iter().any(|n| n.contains("CHECKING") || n.contains("ACCOUNT")), "{names:?}");
+        assert!(!names.iter().any(|n| n.contains("PNC")), "{names:?}");
+        for proposal in &d.new_intent_proposals {
+            assert!(!proposal.keywords.iter().any(|k| k == "pnc"), "{:?}", proposal.keywords);
         }
     }
 

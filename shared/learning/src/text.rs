@@ -312,8 +312,23 @@ pub enum WordCase {
     /// Inside a sentence, with an initial capital and lowercase letters after it
     /// ("Fargo", "PayPal"): how names are written.
     Capitalized,
-    /// Inside a sentence, any other way ("rent", "ATM", "xxxx").
+    /// Inside a sentence, two or more letters all in capitals ("PNC", "USAA", "ATM"): how
+    /// organisations, laws and products are abbreviated, and how some people shout ("I
+    /// DID NOT"), though not for most of a word's occurrences in a batch.
+    Acronym,
+    /// Inside a sentence, any other way ("rent", "I", "x2").
     Other,
+}
+
+impl WordCase {
+    /// Written as a name is: capitalised ("Fargo") or as an acronym ("PNC"). A term written
+    /// so in most of its occurrences inside a topic's sentences never names the topic.
+    /// (Only capitalised words count as names for the vectors, `Vectorizer::is_name`: with
+    /// acronyms too, the topic profiles lost terms such as "FCRA", and full-length NMI on
+    /// the complaints fell from 0.273 to 0.234.)
+    pub fn is_name_like(self) -> bool {
+        matches!(self, WordCase::Capitalized | WordCase::Acronym)
+    }
 }
 
 /// The terms of [`terms`], each with how its word was written: the evidence that a term
@@ -330,6 +345,8 @@ pub fn cased_terms(text: &str, mut visit: impl FnMut(String, WordCase)) {
                     WordCase::SentenceStart
                 } else if first_upper && has_lower {
                     WordCase::Capitalized
+                } else if first_upper && !*has_digit && word.chars().nth(1).is_some() {
+                    WordCase::Acronym
                 } else {
                     WordCase::Other
                 };
@@ -554,6 +571,26 @@ pub fn stable_hash(bytes: &[u8]) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn word_case_tells_capitalised_words_and_acronyms_from_the_rest() {
+        let mut seen = Vec::new();
+        cased_terms("My PNC card and the ATM at Wells Fargo. USAA is fine, I said x2 OK", |t, c| {
+            seen.push((t, c))
+        });
+        let case_of = |term: &str| seen.iter().find(|(t, _)| t == term).map(|&(_, c)| c);
+        assert_eq!(case_of("my"), Some(WordCase::SentenceStart));
+        assert_eq!(case_of("usaa"), Some(WordCase::SentenceStart));
+        assert_eq!(case_of("pnc"), Some(WordCase::Acronym));
+        assert_eq!(case_of("atm"), Some(WordCase::Acronym));
+        assert_eq!(case_of("ok"), Some(WordCase::Acronym));
+        assert_eq!(case_of("well"), Some(WordCase::Capitalized));
+        assert_eq!(case_of("fargo"), Some(WordCase::Capitalized));
+        // One capital letter is a pronoun, and a word with a digit is a number.
+        assert_eq!(case_of("i"), Some(WordCase::Other));
+        assert_eq!(case_of(NUMBER_TERM), Some(WordCase::Other));
+        assert_eq!(case_of("card"), Some(WordCase::Other));
+    }
 
     #[test]
     fn stopwords_are_sorted_for_binary_search() {
