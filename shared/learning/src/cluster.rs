@@ -155,6 +155,12 @@ pub struct GapConfig {
     pub max_postings: usize,
     /// Candidates compared exactly per lookup.
     pub candidates: usize,
+    /// Candidates compared per lookup for a message with an embedding. The index proposes
+    /// them by shared words; the embeddings' cosine, one dense product each, decides. The
+    /// nearest in meaning are often far down the words' ranking, so a larger pool finds
+    /// them: on 5,000 complaints at chat length, 100 candidates gave NMI 0.275, 400 gave
+    /// 0.351 and every embedded message as a candidate (no index) 0.348.
+    pub embedding_candidates: usize,
     /// A cluster needs messages from at least this many distinct conversations.
     pub min_conversations: usize,
     /// Intent-example proposals need this many distinct conversations.
@@ -196,6 +202,7 @@ impl Default for GapConfig {
             candidate_features: 16,
             max_postings: 128,
             candidates: 100,
+            embedding_candidates: 400,
             min_conversations: 3,
             min_example_conversations: 2,
             medium_confidence_conversations: 5,
@@ -650,6 +657,7 @@ impl NeighborLookup {
             features: cfg.candidate_features,
             postings: cfg.max_postings,
             candidates: cfg.candidates,
+            embedding_candidates: cfg.embedding_candidates,
             dimension_bits: cfg.features.dimension_bits,
         }
     }

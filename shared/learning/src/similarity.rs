@@ -199,6 +199,9 @@ pub(crate) struct NeighborLookup {
     pub postings: usize,
     /// Candidates compared exactly.
     pub candidates: usize,
+    /// Candidates compared for a vector with an embedding (see
+    /// `GapConfig::embedding_candidates`); `candidates` for the others.
+    pub embedding_candidates: usize,
     /// Feature space size (bits).
     pub dimension_bits: u32,
 }
@@ -257,9 +260,10 @@ fn for_each_knn(
             visit(doc, Vec::new());
             continue;
         }
-        let found = candidates(&postings, v, lookup.features, n, lookup.candidates.max(k + 1), &mut scratch);
-        table.load(v);
         let own = embeddings.get(doc).copied().flatten();
+        let pool = if own.is_some() { lookup.embedding_candidates } else { lookup.candidates };
+        let found = candidates(&postings, v, lookup.features, n, pool.max(k + 1), &mut scratch);
+        table.load(v);
         let mut scored: Vec<(u32, f32)> = found
             .into_iter()
             .filter(|&d| d as usize != doc)
@@ -446,6 +450,8 @@ impl SimilarityIndex {
             features: cfg.index_features,
             postings: cfg.max_postings,
             candidates: cfg.rerank_candidates,
+            // This index holds no embeddings.
+            embedding_candidates: cfg.rerank_candidates,
             dimension_bits: cfg.features.dimension_bits,
         };
         let vectors = if cfg.smoothing > 0.0 && cfg.smoothing_neighbors > 0 {
@@ -626,6 +632,46 @@ mod tests {
         assert!(ids.contains("m2"), "{top:?}");
         assert!(top.iter().all(|(id, _)| id != "m4" && id != "m6"), "{top:?}");
         assert!(top.windows(2).all(|w| w[0].1 >= w[1].1));
+    }
+
+    /// A message's nearest in meaning may share fewer words with it than many others do:
+    /// only a pool larger than the words' best few reaches it, and the embeddings rank it
+    /// first. Messages without embeddings keep the smaller pool.
+    #[test]
+    fn an_embedded_message_compares_a_larger_pool_of_candidates() {
+        let mut texts = vec!["my card was charged twice for one purchase".to_string()];
+        // Ten messages sharing more of its words, one sharing a single word.
+        texts.extend((0..10).map(|i| format!("my card was charged for purchase number {i}")));
+        texts.push("that purchase shows up as a double on my statement".to_string());
+        let vectorizer = Vectorizer::fit(texts.iter().map(String::as_str), FeatureConfig::default());
+        let vectors: Vec<SparseVector> = texts.iter().map(|t| vectorizer.transform(t)).collect();
+        // In meaning, the query and the last message are one request; the others are apart.
+        let unit = |i: usize| {
+            let mut v = vec![0.0; texts.len()];
+            v[i] = 1.0;
+            Embedding::new(v).expect("non-zero")
+        };
+        let mut embeddings: Vec<Embedding> = (0..texts.len()).map(unit).collect();
+        embeddings[0] = Embedding::new({
+            let mut v = vec![0.0; texts.len()];
+            v[0] = 1.0;
+            v[texts.len() - 1] = 1.0;
+            v
+        })
+        .expect("non-zero");
+        let with: Vec<Option<&Embedding>> = embeddings.iter().map(Some).collect();
+        let lookup = |embedding_candidates| NeighborLookup {
+            features: 16,
+            postings: 128,
+            candidates: 3,
+            embedding_candidates,
+            dimension_bits: FeatureConfig::default().dimension_bits,
+        };
+        let last = (texts.len() - 1) as u32;
+        let near = |lists: Vec<Vec<(u32, f32)>>| lists[0].iter().map(|&(d, _)| d).collect::<Vec<_>>();
+        assert_eq!(near(knn(&vectors, 1, 0.0, &lookup(20), &with)), vec![last]);
+        assert_ne!(near(knn(&vectors, 1, 0.0, &lookup(3), &with)), vec![last]);
+        assert_ne!(near(knn(&vectors, 1, 0.0, &lookup(20), &[])), vec![last]);
     }
 
     #[test]
