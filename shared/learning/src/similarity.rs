@@ -646,19 +646,14 @@ mod tests {
         let vectorizer = Vectorizer::fit(texts.iter().map(String::as_str), FeatureConfig::default());
         let vectors: Vec<SparseVector> = texts.iter().map(|t| vectorizer.transform(t)).collect();
         // In meaning, the query and the last message are one request; the others are apart.
-        let unit = |i: usize| {
+        let last = texts.len() - 1;
+        let direction = |axes: &[usize]| {
             let mut v = vec![0.0; texts.len()];
-            v[i] = 1.0;
+            axes.iter().for_each(|&a| v[a] = 1.0);
             Embedding::new(v).expect("non-zero")
         };
-        let mut embeddings: Vec<Embedding> = (0..texts.len()).map(unit).collect();
-        embeddings[0] = Embedding::new({
-            let mut v = vec![0.0; texts.len()];
-            v[0] = 1.0;
-            v[texts.len() - 1] = 1.0;
-            v
-        })
-        .expect("non-zero");
+        let embeddings: Vec<Embedding> =
+            (0..texts.len()).map(|i| if i == 0 { direction(&[0, last]) } else { direction(&[i]) }).collect();
         let with: Vec<Option<&Embedding>> = embeddings.iter().map(Some).collect();
         let lookup = |embedding_candidates| NeighborLookup {
             features: 16,
@@ -667,8 +662,8 @@ mod tests {
             embedding_candidates,
             dimension_bits: FeatureConfig::default().dimension_bits,
         };
-        let last = (texts.len() - 1) as u32;
-        let near = |lists: Vec<Vec<(u32, f32)>>| lists[0].iter().map(|&(d, _)| d).collect::<Vec<_>>();
+        let near =
+            |lists: Vec<Vec<(u32, f32)>>| lists[0].iter().map(|&(d, _)| d as usize).collect::<Vec<_>>();
         assert_eq!(near(knn(&vectors, 1, 0.0, &lookup(20), &with)), vec![last]);
         assert_ne!(near(knn(&vectors, 1, 0.0, &lookup(3), &with)), vec![last]);
         assert_ne!(near(knn(&vectors, 1, 0.0, &lookup(20), &[])), vec![last]);
