@@ -2,7 +2,9 @@
 //! the bus observed through a rule that targets an SQS queue.
 
 use autolearn_model::{Counter, Execution, Store};
-use autolearn_testkit::http::{Reply, TEST_SECRET, event_with, sample_body, send, signed_event};
+use autolearn_testkit::http::{
+    Reply, TEST_SECRET, event_with, sample_body, send, send_concurrently, signed_event,
+};
 use autolearn_testkit::{ObservedBus, RequestCounter, fixtures, fresh_counted_store};
 use autolearn_web::idempotency::REPLAYED_HEADER;
 use autolearn_web::routes::health;
@@ -13,8 +15,6 @@ use axum::http::StatusCode;
 use chrono::NaiveDate;
 use feedback_webhook::{AppState, SERVICE, routes};
 use serde_json::{Value, json};
-use std::sync::Arc;
-use tokio::sync::Semaphore;
 
 const SAMPLE: &str = "events/post-feedback.json";
 const DRAFT: &str = "I'd be happy to help with that! The 2-bed on Elm Street is available. \
@@ -207,25 +207,11 @@ async fn duplicate_deliveries_count_once() {
     body["sentText"] = json!(sent);
     let text = body.to_string();
 
-    // 100 in flight at once: each opens its own connection to the moto server, whose listen
-    // backlog (128) drops the connects beyond it on a busy machine, and the SDK's 3.1 s
-    // connect timeout then fails a delivery for a reason of the emulator's, not the webhook's.
-    let in_flight = Arc::new(Semaphore::new(100));
-    let deliveries: Vec<_> = (0..1000)
-        .map(|_| {
-            let router = webhook.router.clone();
-            let text = text.clone();
-            let in_flight = Arc::clone(&in_flight);
-            tokio::spawn(async move {
-                let _permit = in_flight.acquire_owned().await.expect("the semaphore is never closed");
-                send(&router, signed_event(SAMPLE, &text, TEST_SECRET)).await
-            })
-        })
-        .collect();
+    let deliveries =
+        send_concurrently(&webhook.router, (0..1000).map(|_| signed_event(SAMPLE, &text, TEST_SECRET))).await;
     let mut first = None;
     let mut replayed = 0;
-    for delivery in deliveries {
-        let reply = delivery.await.unwrap();
+    for reply in deliveries {
         assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
         if reply.headers.get(REPLAYED_HEADER).is_some() {
             replayed += 1;

@@ -1,7 +1,9 @@
 //! `POST /v1/executions` driven with the API Gateway v2 samples in `events/`, against moto.
 
 use autolearn_model::{Counter, ExecutionStatus, Store};
-use autolearn_testkit::http::{Reply, TEST_SECRET, event_with, sample_body, send, signed_event};
+use autolearn_testkit::http::{
+    Reply, TEST_SECRET, event_with, sample_body, send, send_concurrently, signed_event,
+};
 use autolearn_testkit::{RequestCounter, fixtures, fresh_counted_store};
 use autolearn_web::idempotency::REPLAYED_HEADER;
 use autolearn_web::routes::health;
@@ -165,15 +167,11 @@ async fn replays_return_the_first_response_and_change_nothing() {
     let first = tracker.post(MATCHED, &body).await;
     assert_eq!(first.status, StatusCode::CREATED);
 
-    let replays: Vec<_> = (0..1000)
-        .map(|_| {
-            let router = tracker.router.clone();
-            let text = body.to_string();
-            tokio::spawn(async move { send(&router, signed_event(MATCHED, &text, TEST_SECRET)).await })
-        })
-        .collect();
+    let text = body.to_string();
+    let replays =
+        send_concurrently(&tracker.router, (0..1000).map(|_| signed_event(MATCHED, &text, TEST_SECRET)))
+            .await;
     for replay in replays {
-        let replay = replay.await.unwrap();
         assert_eq!(replay.status, StatusCode::CREATED, "{}", replay.text);
         assert_eq!(replay.body, first.body);
         assert_eq!(replay.headers.get(REPLAYED_HEADER).unwrap(), "true");
@@ -211,19 +209,13 @@ async fn the_same_id_with_another_body_is_a_conflict() {
 async fn concurrent_executions_on_one_intent_count_exactly() {
     let tracker = Tracker::new().await;
     tracker.seed_config().await;
-    let tasks: Vec<_> = (0..200)
-        .map(|i| {
-            let mut body = sample_body(MATCHED);
-            body["executionId"] = json!(format!("exec-{i:03}"));
-            body["conversationId"] = json!(format!("conv-{}", i % 37));
-            let router = tracker.router.clone();
-            tokio::spawn(
-                async move { send(&router, signed_event(MATCHED, &body.to_string(), TEST_SECRET)).await },
-            )
-        })
-        .collect();
-    for task in tasks {
-        let reply = task.await.unwrap();
+    let requests = (0..200).map(|i| {
+        let mut body = sample_body(MATCHED);
+        body["executionId"] = json!(format!("exec-{i:03}"));
+        body["conversationId"] = json!(format!("conv-{}", i % 37));
+        signed_event(MATCHED, &body.to_string(), TEST_SECRET)
+    });
+    for reply in send_concurrently(&tracker.router, requests).await {
         assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
     }
     assert_eq!(tracker.store.intent("intent-showing").await.unwrap().unwrap().usage.hit_count, 200);
