@@ -3,8 +3,8 @@
 # the release profile (`make build`'s) but keeps the symbols (CARGO_PROFILE_RELEASE_STRIP=false)
 # so that cargo bloat (`cargo install cargo-bloat --locked`) can attribute the code to crates, then
 # strips a copy (binutils `strip`, what the profile's `strip = true` does at link time) and prints
-# its size and its gzip -9 size (about what it adds to the deployment zip). Not part of
-# `make test`. Numbers: docs/performance.md.
+# its size and its gzip -9 size (about what it adds to the deployment zip), and the sizes of its
+# largest sections (`size -A`). Not part of `make test`. Numbers: docs/performance.md.
 #
 #   scripts/binary-sizes.sh [N]     the N largest crates per function (default 12)
 set -euo pipefail
@@ -29,4 +29,16 @@ echo "| binary | stripped | gzip -9 |"
 echo "|---|---:|---:|"
 for binary in "${functions[@]}" cold-start-hello; do
   printf '| %s | %s | %s |\n' "$binary" "$(stat -c %s "$out/$binary")" "$(gzip -9 -c "$out/$binary" | wc -c)"
+done
+echo
+echo "sections of the stripped binaries (size -A, bytes):"
+sections=(.text .rodata .data.rel.ro .eh_frame .eh_frame_hdr .gcc_except_table .rela.dyn)
+printf '| binary |'; printf ' %s |' "${sections[@]}"; echo
+printf '|---|'; printf -- '---:|%.0s' "${sections[@]}"; echo
+for binary in "${functions[@]}" cold-start-hello; do
+  printf '| %s |' "$binary"
+  for section in "${sections[@]}"; do
+    printf ' %s |' "$(size -A "$out/$binary" | awk -v s="$section" '$1 == s { print $2; f = 1 } END { if (!f) print 0 }')"
+  done
+  echo
 done
