@@ -59,7 +59,12 @@ EOF
   fi
 fi
 
-# 3. sam build (samconfig.toml opts in to the rust-cargolambda beta feature).
+# 3. The deployable functions' compiler flags (non-PIE executables): sam runs cargo-lambda with this
+# environment, and cargo-lambda adds its -C target-cpu to RUSTFLAGS.
+# shellcheck source=release-flags.sh
+source "$root/scripts/release-flags.sh"
+
+# 4. sam build (samconfig.toml opts in to the rust-cargolambda beta feature).
 cd "$root/infra"
 template=template.yaml
 if [[ "$arch" == x86_64 ]]; then
