@@ -834,10 +834,22 @@ fn gap_evidence(m: &ClusterInput<'_>) -> Evidence {
 }
 
 /// Two terms of one word: equal, or one is the other with a short ending ("allow" and
-/// "allowed", "park" and "parking"; the stemmer folds plurals only).
+/// "allowed", "park" and "parking"; the stemmer folds plurals only), or both are one root
+/// with different endings ("reporting" and "reported").
 fn same_word(a: &str, b: &str) -> bool {
-    let (short, long) = if a.len() <= b.len() { (a, b) } else { (b, a) };
-    short == long || (short.len() >= 4 && long.len() - short.len() <= 3 && long.starts_with(short))
+    let extends = |a: &str, b: &str| {
+        let (short, long) = if a.len() <= b.len() { (a, b) } else { (b, a) };
+        short == long || (short.len() >= 4 && long.len() - short.len() <= 3 && long.starts_with(short))
+    };
+    // The root without a verb ending, where at least 4 letters remain.
+    let root = |t: &'_ str| -> String {
+        ["ing", "ed"]
+            .iter()
+            .find_map(|ending| t.strip_suffix(ending).filter(|r| r.len() >= 4))
+            .unwrap_or(t)
+            .to_owned()
+    };
+    extends(a, b) || extends(&root(a), &root(b))
 }
 
 /// What a topic of the batch is about.
@@ -1834,5 +1846,8 @@ mod tests {
         assert_eq!(unique_name(&terms(&["report", "reporting", "credit"]), &mut used), "REPORT_CREDIT");
         assert_eq!(unique_name(&terms(&["debt", "collection"]), &mut used), "DEBT_COLLECTION");
         assert_eq!(unique_name(&terms(&["report", "credit"]), &mut used), "REPORT_CREDIT_2");
+        assert_eq!(unique_name(&terms(&["reporting", "reported", "agency"]), &mut used), "REPORTING_AGENCY");
+        assert_eq!(unique_name(&terms(&["charging", "charged", "fee"]), &mut used), "CHARGING_FEE");
+        assert_eq!(unique_name(&terms(&["bed", "bedroom"]), &mut used), "BED_BEDROOM");
     }
 }
