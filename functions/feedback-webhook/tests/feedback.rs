@@ -5,7 +5,7 @@ use autolearn_model::{Counter, Execution, Store};
 use autolearn_testkit::http::{
     Reply, TEST_SECRET, event_with, sample_body, send, send_concurrently, signed_event,
 };
-use autolearn_testkit::{ObservedBus, RequestCounter, fixtures, fresh_counted_store};
+use autolearn_testkit::{ObservedBus, RequestCounter, fixtures, fresh_counted_store, run_concurrently};
 use autolearn_web::idempotency::REPLAYED_HEADER;
 use autolearn_web::routes::health;
 use autolearn_web::signature::WebhookAuth;
@@ -402,17 +402,12 @@ async fn conflicts_throttling_and_lost_answers_lose_no_send_and_count_none_twice
         transaction_answer_lost: 0.05,
         ..FaultRates::default()
     });
-    let tasks: Vec<_> = bodies
-        .iter()
-        .cloned()
-        .map(|body| {
-            let router = router.clone();
-            tokio::spawn(async move { post_until_accepted(&router, &body).await })
-        })
-        .collect();
+    let tasks = bodies.iter().cloned().map(|body| {
+        let router = router.clone();
+        async move { post_until_accepted(&router, &body).await }
+    });
     let mut unavailable = 0;
-    for task in tasks {
-        let (reply, refused) = task.await.unwrap();
+    for (reply, refused) in run_concurrently(tasks).await {
         assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
         unavailable += refused;
     }

@@ -4,7 +4,7 @@ use autolearn_model::{Counter, ExecutionStatus, Store};
 use autolearn_testkit::http::{
     Reply, TEST_SECRET, event_with, sample_body, send, send_concurrently, signed_event,
 };
-use autolearn_testkit::{RequestCounter, fixtures, fresh_counted_store};
+use autolearn_testkit::{RequestCounter, fixtures, fresh_counted_store, run_concurrently};
 use autolearn_web::idempotency::REPLAYED_HEADER;
 use autolearn_web::routes::health;
 use autolearn_web::signature::WebhookAuth;
@@ -436,17 +436,12 @@ async fn conflicts_throttling_and_lost_answers_lose_nothing_and_count_nothing_tw
             body
         })
         .collect();
-    let tasks: Vec<_> = bodies
-        .iter()
-        .cloned()
-        .map(|body| {
-            let router = tracker.router.clone();
-            tokio::spawn(async move { post_until_accepted(&router, &body).await })
-        })
-        .collect();
+    let tasks = bodies.iter().cloned().map(|body| {
+        let router = tracker.router.clone();
+        async move { post_until_accepted(&router, &body).await }
+    });
     let mut unavailable = 0;
-    for task in tasks {
-        let (reply, refused) = task.await.unwrap();
+    for (reply, refused) in run_concurrently(tasks).await {
         assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
         unavailable += refused;
     }

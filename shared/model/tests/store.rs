@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 
 use autolearn_model::*;
-use autolearn_testkit::{fixtures, fresh_store};
+use autolearn_testkit::{fixtures, fresh_store, run_concurrently};
 use chrono::Duration;
 
 #[tokio::test]
@@ -111,28 +111,20 @@ async fn concurrent_increments_end_exact() {
     let day = at.date_naive();
     store.create(&fixtures::intent("i1", "PETS", at)).await.unwrap();
 
-    let tasks: Vec<_> = (0..200)
-        .map(|i| {
-            let store = store.clone();
-            tokio::spawn(async move {
-                let shard = counters::shard_for(&format!("e{i}"), keys::COUNTER_SHARDS);
-                store
-                    .add_to_counters(
-                        day,
-                        shard,
-                        &[(Counter::Executions, 1), (Counter::Skill("pets".into()), 2)],
-                    )
-                    .await
-                    .unwrap();
-                let mut transaction = Transaction::new();
-                transaction.add_usage(ConfigItem::intent("i1"), &[(Usage::Hit, 1)]).unwrap();
-                store.commit(transaction).await.unwrap();
-            })
-        })
-        .collect();
-    for task in tasks {
-        task.await.unwrap();
-    }
+    let tasks = (0..200).map(|i| {
+        let store = store.clone();
+        async move {
+            let shard = counters::shard_for(&format!("e{i}"), keys::COUNTER_SHARDS);
+            store
+                .add_to_counters(day, shard, &[(Counter::Executions, 1), (Counter::Skill("pets".into()), 2)])
+                .await
+                .unwrap();
+            let mut transaction = Transaction::new();
+            transaction.add_usage(ConfigItem::intent("i1"), &[(Usage::Hit, 1)]).unwrap();
+            store.commit(transaction).await.unwrap();
+        }
+    });
+    run_concurrently(tasks).await;
 
     let counters = store.daily_counters(&[day, day.succ_opt().unwrap()]).await.unwrap();
     assert_eq!(counters[0].get(&Counter::Executions), 200);

@@ -104,6 +104,36 @@ pub async fn fresh_counted_store() -> (Store, RequestCounter) {
 }
 
 /// Sample entities for tests, with plausible values a test overrides where it matters.
+/// How many tasks [`run_concurrently`] keeps in flight. Each request a task makes may open
+/// its own connection to the moto server, whose listen backlog (werkzeug's 128) drops the
+/// connects beyond it on a busy machine; the SDK's 3.1 s connect timeout then fails the
+/// request for a reason of the emulator's, not the code's under test (a 1,000-request test
+/// failed 2 runs of 3 that way).
+pub const MAX_IN_FLIGHT: usize = 100;
+
+/// Runs the tasks concurrently on the runtime, at most [`MAX_IN_FLIGHT`] at a time, and
+/// returns their outputs in the tasks' order.
+pub async fn run_concurrently<T: Send + 'static>(
+    tasks: impl IntoIterator<Item = impl std::future::Future<Output = T> + Send + 'static>,
+) -> Vec<T> {
+    let in_flight = Arc::new(tokio::sync::Semaphore::new(MAX_IN_FLIGHT));
+    let handles: Vec<_> = tasks
+        .into_iter()
+        .map(|task| {
+            let in_flight = Arc::clone(&in_flight);
+            tokio::spawn(async move {
+                let _permit = in_flight.acquire_owned().await.expect("the semaphore is never closed");
+                task.await
+            })
+        })
+        .collect();
+    let mut outputs = Vec::with_capacity(handles.len());
+    for handle in handles {
+        outputs.push(handle.await.expect("a task panicked"));
+    }
+    outputs
+}
+
 pub mod fixtures {
     use autolearn_model::*;
     use chrono::{DateTime, TimeZone, Utc};
@@ -313,34 +343,18 @@ pub mod http {
         pub text: String,
     }
 
-    /// How many requests [`send_concurrently`] keeps in flight. Each opens its own connection
-    /// to the moto server, whose listen backlog (werkzeug's 128) drops the connects beyond it
-    /// on a busy machine; the SDK's 3.1 s connect timeout then fails a request for a reason of
-    /// the emulator's, not the handler's (a 1,000-request test failed 2 runs of 3 that way).
-    pub const MAX_IN_FLIGHT: usize = 100;
-
-    /// Sends the requests through the router concurrently, at most [`MAX_IN_FLIGHT`] at a
-    /// time, and returns the replies in the requests' order.
+    /// Sends the requests through the router concurrently, at most
+    /// [`MAX_IN_FLIGHT`](crate::MAX_IN_FLIGHT) at a time, and returns the replies in the
+    /// requests' order.
     pub async fn send_concurrently(
         router: &Router,
         requests: impl IntoIterator<Item = lambda_http::Request>,
     ) -> Vec<Reply> {
-        let in_flight = std::sync::Arc::new(tokio::sync::Semaphore::new(MAX_IN_FLIGHT));
-        let tasks: Vec<_> = requests
-            .into_iter()
-            .map(|request| {
-                let (router, in_flight) = (router.clone(), std::sync::Arc::clone(&in_flight));
-                tokio::spawn(async move {
-                    let _permit = in_flight.acquire_owned().await.expect("the semaphore is never closed");
-                    send(&router, request).await
-                })
-            })
-            .collect();
-        let mut replies = Vec::with_capacity(tasks.len());
-        for task in tasks {
-            replies.push(task.await.expect("a request task panicked"));
-        }
-        replies
+        let tasks = requests.into_iter().map(|request| {
+            let router = router.clone();
+            async move { send(&router, request).await }
+        });
+        crate::run_concurrently(tasks).await
     }
 
     /// Sends a request through a router and reads the response.
