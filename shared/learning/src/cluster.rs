@@ -717,8 +717,7 @@ fn distinctive_terms(
             }
         });
     }
-    let name_here =
-        |t: &str| case_counts.get(t).is_some_and(|&(inside, capitalized)| capitalized * 2 > inside);
+    let name_here = |t: &str| case_counts.get(t).is_some_and(|&(inside, name_like)| name_like * 2 > inside);
     let mut scored: Vec<(f32, String)> = doc_freq
         .into_iter()
         .filter(|(t, _)| !name_here(t) && !text::is_discourse_word(t))
@@ -842,14 +841,10 @@ fn same_word(a: &str, b: &str) -> bool {
         short == long || (short.len() >= 4 && long.len() - short.len() <= 3 && long.starts_with(short))
     };
     // The root without a verb ending, where at least 4 letters remain.
-    let root = |t: &'_ str| -> String {
-        ["ing", "ed"]
-            .iter()
-            .find_map(|ending| t.strip_suffix(ending).filter(|r| r.len() >= 4))
-            .unwrap_or(t)
-            .to_owned()
-    };
-    extends(a, b) || extends(&root(a), &root(b))
+    fn root(t: &str) -> &str {
+        ["ing", "ed"].iter().find_map(|ending| t.strip_suffix(ending).filter(|r| r.len() >= 4)).unwrap_or(t)
+    }
+    extends(a, b) || extends(root(a), root(b))
 }
 
 /// What a topic of the batch is about.
