@@ -280,6 +280,8 @@ def evaluate_embeddings(label: str, texts: list[str], truth: list[str], engine: 
     # The engine given the same sentence vectors (what Bedrock embeddings give the batch).
     lines, _ = run_engine(engine, ["cluster"], texts, f"{work}/{label}-subsample-embedded.jsonl", vectors)
     results["engine_minilm"] = clustering_scores(truth, [line["cluster"] for line in lines])
+    lines, _ = run_engine(engine, ["similar", "--k", str(K)], texts, f"{work}/{label}-subsample-embedded.jsonl", vectors)
+    results["engine_minilm"]["precision_at_10"] = precision_at_k(truth, [[index[x] for x in l["neighbors"]] for l in lines])
     x = TfidfVectorizer(stop_words="english", sublinear_tf=True, min_df=2, max_df=0.5).fit_transform(texts)
     lsa = Normalizer(copy=False).fit_transform(TruncatedSVD(100, random_state=SEED).fit_transform(x))
     k = len(set(truth))

@@ -249,6 +249,9 @@ pub(crate) async fn analyse(deps: &Deps, session: &mut LearningSession) -> Resul
                 id: execution.execution_id.clone(),
                 conversation_id: execution.conversation_id.clone(),
                 text: execution.message.body.clone(),
+                // The evidence queries are the proposals' example texts, and `min_score`
+                // is a cosine of words: the index answers them by words alone.
+                embedding: None,
             })
             .collect::<Vec<_>>(),
     );

@@ -39,8 +39,8 @@ struct CliMessage {
     id: String,
     conversation_id: String,
     text: String,
-    /// Optional sentence embedding (an array of numbers); `cluster` uses it, `similar`
-    /// does not (yet).
+    /// Optional sentence embedding (an array of numbers): `cluster` compares messages
+    /// that have one by it, `similar` ranks their candidates by it.
     #[serde(default)]
     embedding: Option<Embedding>,
 }
@@ -177,6 +177,7 @@ pub fn run_similar_cli(
         // No evidence is produced here, so no masked copies are kept.
         vec![String::new(); messages.len()],
         vectors,
+        messages.iter().map(|m| m.embedding.clone()).collect(),
     );
     if large {
         writeln!(progress, "indexed")?;
@@ -253,6 +254,37 @@ mod tests {
             assert!(neighbors.iter().all(|n| n != &line["id"]));
         }
         assert!(lines.iter().filter(|l| !l["neighbors"].as_array().unwrap().is_empty()).count() > 150);
+    }
+
+    /// The `embedding` of each line reaches the index: the message the words rank second
+    /// comes first when the embeddings say it means the same.
+    #[test]
+    fn similar_cli_ranks_by_the_embeddings_it_is_given() {
+        let lines = [
+            ("a", "is there parking for my car at the building", [1.0, 0.0, 0.0]),
+            ("b", "is there parking for my bike at the building", [0.0, 1.0, 0.0]),
+            ("c", "can I leave my car in the garage overnight", [1.0, 0.0, 0.1]),
+            ("d", "what is the rent for the two bedroom", [0.0, 0.0, 1.0]),
+        ];
+        let first_neighbor_of_a = |with_embeddings: bool| {
+            let input: String = lines
+                .iter()
+                .map(|(id, text, embedding)| {
+                    let mut line = serde_json::json!({"id": id, "conversationId": id, "text": text});
+                    if with_embeddings {
+                        line["embedding"] = serde_json::json!(embedding);
+                    }
+                    line.to_string() + "\n"
+                })
+                .collect();
+            let mut out = Vec::new();
+            run_similar_cli(1, input.as_bytes(), &mut out, std::io::sink()).unwrap();
+            let first: serde_json::Value =
+                serde_json::from_slice(out.split(|&b| b == b'\n').next().unwrap()).unwrap();
+            first["neighbors"][0].as_str().unwrap().to_string()
+        };
+        assert_eq!(first_neighbor_of_a(false), "b");
+        assert_eq!(first_neighbor_of_a(true), "c");
     }
 
     #[test]

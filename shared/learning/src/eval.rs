@@ -122,6 +122,7 @@ pub fn evaluate_retrieval(corpus: &[LabeledMessage], k: usize, max_queries: usiz
             id: m.message.id.clone(),
             conversation_id: m.message.conversation_id.clone(),
             text: m.message.text.clone(),
+            embedding: m.message.embedding.clone(),
         })
         .collect();
     let index = SimilarityIndex::build_with(&messages, SimilarityConfig::default());
