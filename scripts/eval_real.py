@@ -252,6 +252,44 @@ def evaluate(label: str, texts: list[str], truth: list[str], engine: str, work: 
     return results
 
 
+def evaluate_week(label: str, texts: list[str], truth: list[str], engine: str, work: str, size: int) -> dict:
+    """What an admin reads: the new-intent proposals of one week of `size` messages (a
+    deterministic subsample), as the weekly batch makes them when no intent is known yet
+    (each message its own conversation, so every cluster has enough conversations). A
+    proposal is coherent when at least 70 % of its messages are one topic; LSA + KMeans
+    given the true k on the same week for comparison."""
+    rng = np.random.default_rng(SEED + 2)
+    picked = np.sort(rng.choice(len(texts), size=min(size, len(texts)), replace=False))
+    texts = [texts[i] for i in picked]
+    truth = [truth[i] for i in picked]
+    lines, _ = run_engine(engine, ["cluster"], texts, f"{work}/{label}-week.jsonl")
+    engine = clustering_scores(truth, [line["cluster"] for line in lines])
+    x = TfidfVectorizer(stop_words="english", sublinear_tf=True, min_df=2, max_df=0.5).fit_transform(texts)
+    lsa = Normalizer(copy=False).fit_transform(TruncatedSVD(100, random_state=SEED).fit_transform(x))
+    km = clustering_scores(truth, list(KMeans(n_clusters=len(set(truth)), n_init=10, random_state=SEED).fit_predict(lsa)))
+    result = {}
+    print(f"\n== {label}, one week: {len(texts)} messages, {len(set(truth))} topics ==")
+    for name, scores in (("engine (no k)", engine), ("LSA+KMeans (true k)", km)):
+        coherent = [d for d in scores["detail"] if d[3] >= TOPIC_PURITY]
+        result[name] = {
+            "proposals": scores["clusters"],
+            "coherent": len(coherent),
+            "topics_covered": len({d[2] for d in coherent}),
+            "coverage": scores["coverage"],
+            "purity": scores["purity"],
+            "nmi": scores["nmi"],
+        }
+        r = result[name]
+        print(f"{name:<22} {r['proposals']:>3} proposals, {r['coherent']:>3} coherent (≥ 70 % one topic) covering "
+              f"{r['topics_covered']} topics; messages in a proposal {r['coverage']:.0%}, purity {r['purity']:.3f}, NMI {r['nmi']:.3f}")
+    share, bad = bad_name_share([d[1] for d in engine["detail"]], texts)
+    result["engine (no k)"]["proper_noun_names"] = share
+    print("engine proposals (size, name, majority topic, purity):")
+    for n, name, topic, purity in engine["detail"]:
+        print(f"  {n:>5}  {name:<32} {topic:<16} {purity:.2f}")
+    return result
+
+
 def evaluate_embeddings(label: str, texts: list[str], truth: list[str], engine: str, work: str, model, size: int) -> dict:
     """Optional (`EVAL_EMBEDDINGS=1`): what sentence embeddings change, on the sampled messages
     or a deterministic subsample of `size` (the numpy forward pass of all-MiniLM-L6-v2 takes
@@ -309,6 +347,7 @@ def main() -> None:
     parser.add_argument("--only", choices=["chat", "full"], help="evaluate one length only")
     parser.add_argument("--engine-only", action="store_true", help="skip the baselines")
     parser.add_argument("--embeddings", metavar="MODEL_DIR", help="also compare all-MiniLM-L6-v2 sentence embeddings (scripts/minilm.py)")
+    parser.add_argument("--week", type=int, default=600, help="messages of the one-week view (0 skips it)")
     parser.add_argument("--embeddings-sample", type=int, default=SAMPLE, help="messages per length for the embeddings comparison (a deterministic subsample when fewer than sampled)")
     args = parser.parse_args()
     model = None
@@ -327,6 +366,8 @@ def main() -> None:
         if args.only and args.only != label:
             continue
         report[label] = evaluate(label, texts, truth, args.engine, args.work, args.engine_only)
+        if args.week:
+            report[label]["week"] = evaluate_week(label, texts, truth, args.engine, args.work, args.week)
         if model is not None:
             report[label]["embeddings"] = evaluate_embeddings(label, texts, truth, args.engine, args.work, model, args.embeddings_sample)
     with open(f"{args.work}/results.json", "w", encoding="utf-8") as f:
