@@ -77,7 +77,8 @@ enum Command {
         #[arg(long)]
         create_resources: bool,
     },
-    /// Cluster messages: JSON lines {"id", "conversationId", "text"} on stdin, one
+    /// Cluster messages: JSON lines {"id", "conversationId", "text"} on stdin (each may add
+    /// an "embedding": [numbers], compared where two messages have one), one
     /// {"id", "cluster"} line per input on stdout (cluster is null when left unclustered).
     Cluster,
     /// Nearest neighbours: the same input, one {"id", "neighbors": [ids, best first]} line each.
