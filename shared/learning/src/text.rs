@@ -713,6 +713,18 @@ mod tests {
     }
 
     #[test]
+    fn masking_and_links_follow_unicode_spaces_and_word_boundaries() {
+        // Unicode white space (no-break and thin spaces) separates a phone number's groups as
+        // an ASCII space does.
+        let text = "Call +44\u{a0}20\u{a0}7946\u{a0}0958 or (555)\u{2009}123\u{2009}4567, ça marche?";
+        assert_eq!(mask_personal_data(text), "Call [phone] or [phone], ça marche?");
+        // A link starts at a Unicode word boundary, also in text with non-ASCII letters.
+        let text = "Voilà: https://example.com/café et www.exemple.fr. Mais éhttps://x.com non.";
+        assert_eq!(links(text), vec!["https://example.com/café", "www.exemple.fr"]);
+        assert_eq!(numbers("Le loyer: 1 850 € — voir https://a.fr/2024 ou ℡ 555-123-4567"), vec!["1", "850"]);
+    }
+
+    #[test]
     fn one_line_collapses_and_truncates() {
         assert_eq!(one_line("a\n b  c", 10), "a b c");
         assert_eq!(one_line("abcdefghijkl", 5), "abcd…");
