@@ -4,7 +4,7 @@
 //! Everything here is a pure function of its input.
 
 use std::borrow::Cow;
-use std::sync::LazyLock;
+use std::sync::{LazyLock, OnceLock};
 
 use regex::Regex;
 use unicode_normalization::{IsNormalized, UnicodeNormalization};
@@ -486,34 +486,62 @@ static EMAIL: LazyLock<Regex> = LazyLock::new(|| {
         .expect("email pattern compiles")
 });
 
-static PHONE: LazyLock<Regex> = LazyLock::new(|| {
-    // North-American style numbers with optional country code, and international numbers
-    // written with a leading "+". Bounded by non-digits so longer digit runs (order numbers)
-    // are not cut into a "phone".
-    Regex::new(
-        r"(?x)
-        (?:
-            (?:(?:\+|(?-u:\b))1[\s.\-]?)?\(\d{3}\)\s?\d{3}[\s.\-]?\d{4}
-          | (?:\+|(?-u:\b))(?:1[\s.\-]?)?\d{3}[\s.\-]?\d{3}[\s.\-]?\d{4}
-          | (?:\+|(?-u:\b))\d{1,3}[\s.\-]\d{2,4}[\s.\-]\d{3,4}[\s.\-]\d{3,4}
-        )
-        (?-u:\b)",
+/// North-American style numbers with optional country code, and international numbers
+/// written with a leading "+". Bounded by non-digits so longer digit runs (order numbers)
+/// are not cut into a "phone".
+const PHONE_PATTERN: &str = r"(?x)
+    (?:
+        (?:(?:\+|(?-u:\b))1[\s.\-]?)?\(\d{3}\)\s?\d{3}[\s.\-]?\d{4}
+      | (?:\+|(?-u:\b))(?:1[\s.\-]?)?\d{3}[\s.\-]?\d{3}[\s.\-]?\d{4}
+      | (?:\+|(?-u:\b))\d{1,3}[\s.\-]\d{2,4}[\s.\-]\d{3,4}[\s.\-]\d{3,4}
     )
-    .expect("phone pattern compiles")
-});
+    (?-u:\b)";
 
-static STREET_ADDRESS: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
-        r"(?x)
-        (?-u:\b)\d{1,6}(?:st|nd|rd|th|[A-Za-z])?\s+
-        (?:[A-Za-z][A-Za-z'\-]*\.?\s+){0,3}
-        (?i:street|st|avenue|ave|road|rd|boulevard|blvd|lane|ln|drive|dr|court|ct|way|place|pl
-            |terrace|ter|circle|cir|parkway|pkwy|highway|hwy|square|sq)
-        (?-u:\b)\.?
-        (?:,?\s*(?i:apt|apartment|unit|suite|ste)\.?\s*\#?\s*[A-Za-z0-9\-]+|,?\s*\#\s*[A-Za-z0-9\-]+)?",
-    )
-    .expect("address pattern compiles")
-});
+/// A house number, up to three words and a street type, with an optional apartment.
+const STREET_ADDRESS_PATTERN: &str = r"(?x)
+    (?-u:\b)\d{1,6}(?:st|nd|rd|th|[A-Za-z])?\s+
+    (?:[A-Za-z][A-Za-z'\-]*\.?\s+){0,3}
+    (?i:street|st|avenue|ave|road|rd|boulevard|blvd|lane|ln|drive|dr|court|ct|way|place|pl
+        |terrace|ter|circle|cir|parkway|pkwy|highway|hwy|square|sq)
+    (?-u:\b)\.?
+    (?:,?\s*(?i:apt|apartment|unit|suite|ste)\.?\s*\#?\s*[A-Za-z0-9\-]+|,?\s*\#\s*[A-Za-z0-9\-]+)?";
+
+/// The phone and address patterns bound their digits (`\d`: any script's) with ASCII word
+/// boundaries, which the fast engine (the lazy DFA) searches in any text; a Unicode `\b`
+/// makes it give up at the first non-ASCII byte. But an ASCII boundary sees none beside a
+/// digit of another script ("٥٥٥-١٢٣-٤٥٦٧"), so such a number went unmasked. Text with
+/// such a digit takes the same patterns with Unicode boundaries.
+struct DigitPatterns {
+    pattern: &'static str,
+    ascii_bounded: OnceLock<Regex>,
+    /// Compiled on first use: most deployments never see such a digit.
+    unicode_bounded: OnceLock<Regex>,
+}
+
+impl DigitPatterns {
+    const fn new(pattern: &'static str) -> Self {
+        Self { pattern, ascii_bounded: OnceLock::new(), unicode_bounded: OnceLock::new() }
+    }
+
+    /// The pattern to search `text` with.
+    fn for_text(&self, text: &str) -> &Regex {
+        let other_digits = !text.is_ascii() && text.chars().any(|c| c.is_numeric() && !c.is_ascii());
+        if other_digits { self.unicode_bounded() } else { self.ascii_bounded() }
+    }
+
+    fn ascii_bounded(&self) -> &Regex {
+        self.ascii_bounded.get_or_init(|| Regex::new(self.pattern).expect("pattern compiles"))
+    }
+
+    fn unicode_bounded(&self) -> &Regex {
+        self.unicode_bounded
+            .get_or_init(|| Regex::new(&self.pattern.replace(r"(?-u:\b)", r"\b")).expect("pattern compiles"))
+    }
+}
+
+static PHONE: DigitPatterns = DigitPatterns::new(PHONE_PATTERN);
+
+static STREET_ADDRESS: DigitPatterns = DigitPatterns::new(STREET_ADDRESS_PATTERN);
 
 static URL: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?i)\b(?:https?://|www\.)[^\s<>()]+").expect("url pattern compiles"));
@@ -534,9 +562,21 @@ pub const ADDRESS_MASK: &str = "[address]";
 /// placeholders contain no digits and no `@`, so masking masked text changes nothing.
 pub fn mask_personal_data(text: &str) -> String {
     let masked = EMAIL.replace_all(text, EMAIL_MASK);
-    let masked = PHONE.replace_all(&masked, PHONE_MASK);
-    let masked = STREET_ADDRESS.replace_all(&masked, ADDRESS_MASK);
+    let masked = PHONE.for_text(&masked).replace_all(&masked, PHONE_MASK);
+    let masked = STREET_ADDRESS.for_text(&masked).replace_all(&masked, ADDRESS_MASK);
     masked.into_owned()
+}
+
+/// Every form in which autolearn may have stored `text` masked, so that erasure finds each
+/// copy: [`mask_personal_data`]'s first, then, where it differs, the form earlier versions
+/// stored, whose phone and address patterns saw no number written in another script's
+/// digits.
+pub fn masked_forms(text: &str) -> Vec<String> {
+    let current = mask_personal_data(text);
+    let masked = EMAIL.replace_all(text, EMAIL_MASK);
+    let masked = PHONE.ascii_bounded().replace_all(&masked, PHONE_MASK);
+    let earlier = STREET_ADDRESS.ascii_bounded().replace_all(&masked, ADDRESS_MASK).into_owned();
+    if earlier == current { vec![current] } else { vec![current, earlier] }
 }
 
 /// Email addresses in the text, lowercased, in order of appearance.
@@ -544,9 +584,14 @@ pub fn emails(text: &str) -> Vec<String> {
     EMAIL.find_iter(text).map(|m| m.as_str().to_lowercase()).collect()
 }
 
-/// Phone numbers in the text, reduced to their digits, in order of appearance.
+/// Phone numbers in the text, reduced to their digits (in the script they are written in),
+/// in order of appearance.
 pub fn phones(text: &str) -> Vec<String> {
-    PHONE.find_iter(text).map(|m| m.as_str().chars().filter(char::is_ascii_digit).collect()).collect()
+    PHONE
+        .for_text(text)
+        .find_iter(text)
+        .map(|m| m.as_str().chars().filter(|c| c.is_numeric()).collect())
+        .collect()
 }
 
 /// Links (`http://`, `https://` or `www.`) in the text, lowercased, with trailing
@@ -710,6 +755,26 @@ mod tests {
         assert_eq!(phones(text), vec!["5551234567"]);
         assert_eq!(links(text), vec!["https://example.com/tour"]);
         assert_eq!(numbers(text), vec!["$1,200", "3"]);
+    }
+
+    /// Phone numbers and house numbers written in another script's digits are masked as
+    /// ASCII ones are (here Arabic-Indic and Devanagari), and the ASCII text around them is
+    /// masked as before.
+    #[test]
+    fn numbers_in_other_scripts_digits_are_masked() {
+        let text = "اتصل بي على ٥٥٥-١٢٣-٤٥٦٧ أو 555-987-6543، العنوان ١٢ Main Street";
+        let masked = mask_personal_data(text);
+        assert_eq!(masked, "اتصل بي على [phone] أو [phone]، العنوان [address]");
+        assert_eq!(mask_personal_data("फ़ोन +९१ ९८७६ ५४३ २१०"), "फ़ोन [phone]");
+        assert_eq!(phones("कॉल ५५५-१२३-४५६७ please").len(), 1);
+        // Still bounded: a longer run of digits is no phone number.
+        assert_eq!(mask_personal_data("order ١٢٣٤٥٥٥١٢٣٤٥٦٧٨٩"), "order ١٢٣٤٥٥٥١٢٣٤٥٦٧٨٩");
+        // Copies stored before are still found: the earlier form comes second.
+        assert_eq!(
+            masked_forms(text),
+            vec![masked, "اتصل بي على ٥٥٥-١٢٣-٤٥٦٧ أو [phone]، العنوان ١٢ Main Street".to_owned()]
+        );
+        assert_eq!(masked_forms("call 555-123-4567"), vec!["call [phone]".to_owned()]);
     }
 
     #[test]

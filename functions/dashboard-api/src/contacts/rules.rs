@@ -21,7 +21,7 @@
 //! again if the bus refused it).
 
 use autolearn_bus::{ContactErased, Event, EventBus};
-use autolearn_learning::text::{mask_personal_data, one_line};
+use autolearn_learning::text::{masked_forms, one_line};
 use autolearn_model::{
     DraftFeedback, DynamicIntent, ErasureRecord, ErasureStatus, Evidence, Execution, OutboxEntry,
     OutboxSubject, ProposalId, ProposalReference, ProposalStatus, Store, StoreError, Transaction, all_pages,
@@ -83,8 +83,9 @@ fn check_erasure_id(id: &str) -> Result<(), ContactError> {
 /// and cut to one line (a new intent's description quotes its first example).
 #[derive(Debug, Clone)]
 struct Quoted {
-    masked: String,
-    quote: String,
+    /// The message masked as the learning copies it, in every form a version of it may have
+    /// stored (`masked_forms`), with the one-line quote of each.
+    forms: Vec<(String, String)>,
 }
 
 impl Quoted {
@@ -93,18 +94,27 @@ impl Quoted {
         if body.is_empty() {
             return None;
         }
-        let masked = mask_personal_data(&execution.message.body);
-        let quote = one_line(&masked, DESCRIPTION_QUOTE_CHARS);
-        Some(Self { masked, quote })
+        let forms = masked_forms(&execution.message.body)
+            .into_iter()
+            .map(|masked| {
+                let quote = one_line(&masked, DESCRIPTION_QUOTE_CHARS);
+                (masked, quote)
+            })
+            .collect();
+        Some(Self { forms })
+    }
+
+    fn is_copy(&self, example: &str) -> bool {
+        self.forms.iter().any(|(masked, _)| masked == example)
     }
 
     fn quoted_by(&self, examples: &[String]) -> Vec<String> {
-        examples.iter().filter(|example| **example == self.masked).cloned().collect()
+        examples.iter().filter(|example| self.is_copy(example)).cloned().collect()
     }
 
     /// The examples without this text.
     fn without(&self, examples: &[String]) -> Vec<String> {
-        examples.iter().filter(|example| **example != self.masked).cloned().collect()
+        examples.iter().filter(|example| !self.is_copy(example)).cloned().collect()
     }
 
     /// A description with any quote of this text (in double quotes, as the batch writes a new
@@ -112,7 +122,7 @@ impl Quoted {
     /// mangle other words.
     fn redact(&self, description: &str) -> String {
         let mut redacted = description.to_owned();
-        for text in [&self.masked, &self.quote] {
+        for text in self.forms.iter().flat_map(|(masked, quote)| [masked, quote]) {
             let quoted = format!("\"{text}\"");
             if !text.is_empty() && redacted.contains(&quoted) {
                 redacted = redacted.replace(&quoted, &format!("\"{ERASED}\""));
@@ -496,14 +506,31 @@ mod tests {
         let mut execution = autolearn_testkit_free_execution();
         execution.message.body = "Where can I park my van, call 555-201-3344".into();
         let quoted = Quoted::of(&execution).unwrap();
-        let description = format!("People ask about park, van, e.g. \"{}\"", quoted.quote);
+        let (masked, quote) = quoted.forms[0].clone();
+        let description = format!("People ask about park, van, e.g. \"{quote}\"");
         assert_eq!(quoted.redact(&description), "People ask about park, van, e.g. \"[erased]\"");
-        assert_eq!(quoted.without(&[quoted.masked.clone(), "other".into()]), vec!["other".to_owned()]);
+        assert_eq!(quoted.without(&[masked, "other".into()]), vec!["other".to_owned()]);
         execution.message.body = "park".into();
         let short = Quoted::of(&execution).unwrap();
         assert_eq!(short.redact("People ask about park, parking"), "People ask about park, parking");
         execution.message.body = "  ".into();
         assert!(Quoted::of(&execution).is_none());
+    }
+
+    /// A message with a phone number in another script's digits was copied unmasked before
+    /// such numbers were masked: erasure finds that copy too.
+    #[test]
+    fn copies_masked_by_earlier_versions_are_found() {
+        let mut execution = autolearn_testkit_free_execution();
+        execution.message.body = "هل يوجد موقف؟ اتصل ٥٥٥-١٢٣-٤٥٦٧".into();
+        let quoted = Quoted::of(&execution).unwrap();
+        let current = "هل يوجد موقف؟ اتصل [phone]".to_owned();
+        let earlier = execution.message.body.clone();
+        let examples = vec![current.clone(), earlier.clone(), "other".to_owned()];
+        assert_eq!(quoted.quoted_by(&examples), vec![current, earlier.clone()]);
+        assert_eq!(quoted.without(&examples), vec!["other".to_owned()]);
+        let description = format!("People ask, e.g. \"{earlier}\"");
+        assert_eq!(quoted.redact(&description), "People ask, e.g. \"[erased]\"");
     }
 
     fn autolearn_testkit_free_execution() -> Execution {
