@@ -561,9 +561,14 @@ pub const ADDRESS_MASK: &str = "[address]";
 /// Used on every customer message kept as evidence. Masking is idempotent: the
 /// placeholders contain no digits and no `@`, so masking masked text changes nothing.
 pub fn mask_personal_data(text: &str) -> String {
+    mask_with(text, DigitPatterns::for_text)
+}
+
+/// Masks with the phone and address pattern that `pattern` picks for the text.
+fn mask_with(text: &str, pattern: fn(&'static DigitPatterns, &str) -> &'static Regex) -> String {
     let masked = EMAIL.replace_all(text, EMAIL_MASK);
-    let masked = PHONE.for_text(&masked).replace_all(&masked, PHONE_MASK);
-    let masked = STREET_ADDRESS.for_text(&masked).replace_all(&masked, ADDRESS_MASK);
+    let masked = pattern(&PHONE, &masked).replace_all(&masked, PHONE_MASK);
+    let masked = pattern(&STREET_ADDRESS, &masked).replace_all(&masked, ADDRESS_MASK);
     masked.into_owned()
 }
 
@@ -573,9 +578,7 @@ pub fn mask_personal_data(text: &str) -> String {
 /// digits.
 pub fn masked_forms(text: &str) -> Vec<String> {
     let current = mask_personal_data(text);
-    let masked = EMAIL.replace_all(text, EMAIL_MASK);
-    let masked = PHONE.ascii_bounded().replace_all(&masked, PHONE_MASK);
-    let earlier = STREET_ADDRESS.ascii_bounded().replace_all(&masked, ADDRESS_MASK).into_owned();
+    let earlier = mask_with(text, |patterns, _| patterns.ascii_bounded());
     if earlier == current { vec![current] } else { vec![current, earlier] }
 }
 
