@@ -187,6 +187,14 @@ def bad_name_share(names: list[str], texts: list[str]) -> tuple[float, list[str]
     return (len(bad) / len(names) if names else 0.0), bad
 
 
+def tfidf_lsa(texts: list[str]):
+    """The baselines' vectors: TF-IDF (English stop words, sublinear tf) and its LSA (100
+    dimensions, unit length)."""
+    x = TfidfVectorizer(stop_words="english", sublinear_tf=True, min_df=2, max_df=0.5).fit_transform(texts)
+    lsa = Normalizer(copy=False).fit_transform(TruncatedSVD(100, random_state=SEED).fit_transform(x))
+    return x, lsa
+
+
 def evaluate(label: str, texts: list[str], truth: list[str], engine: str, work: str, engine_only: bool = False) -> dict:
     print(f"\n== {label}: {len(texts)} messages, median {int(np.median([len(t.split()) for t in texts]))} words ==")
     results: dict[str, dict] = {}
@@ -211,9 +219,7 @@ def evaluate(label: str, texts: list[str], truth: list[str], engine: str, work: 
         for size, name, topic, purity in e["detail"][:12]:
             print(f"  {size:>5}  {name:<32} {topic:<16} {purity:.2f}")
         return results
-    tfidf = TfidfVectorizer(stop_words="english", sublinear_tf=True, min_df=2, max_df=0.5)
-    x = tfidf.fit_transform(texts)
-    lsa = Normalizer(copy=False).fit_transform(TruncatedSVD(100, random_state=SEED).fit_transform(x))
+    x, lsa = tfidf_lsa(texts)
     km = KMeans(n_clusters=len(set(truth)), n_init=10, random_state=SEED).fit_predict(lsa)
     results["kmeans_true_k"] = clustering_scores(truth, list(km))
     hd = HDBSCAN(min_cluster_size=15, copy=True).fit_predict(lsa)
@@ -264,8 +270,7 @@ def evaluate_week(label: str, texts: list[str], truth: list[str], engine: str, w
     truth = [truth[i] for i in picked]
     lines, _ = run_engine(engine, ["cluster"], texts, f"{work}/{label}-week.jsonl")
     engine = clustering_scores(truth, [line["cluster"] for line in lines])
-    x = TfidfVectorizer(stop_words="english", sublinear_tf=True, min_df=2, max_df=0.5).fit_transform(texts)
-    lsa = Normalizer(copy=False).fit_transform(TruncatedSVD(100, random_state=SEED).fit_transform(x))
+    x, lsa = tfidf_lsa(texts)
     km = clustering_scores(truth, list(KMeans(n_clusters=len(set(truth)), n_init=10, random_state=SEED).fit_predict(lsa)))
     result = {}
     print(f"\n== {label}, one week: {len(texts)} messages, {len(set(truth))} topics ==")
@@ -320,8 +325,7 @@ def evaluate_embeddings(label: str, texts: list[str], truth: list[str], engine: 
     results["engine_minilm"] = clustering_scores(truth, [line["cluster"] for line in lines])
     lines, _ = run_engine(engine, ["similar", "--k", str(K)], texts, f"{work}/{label}-subsample-embedded.jsonl", vectors)
     results["engine_minilm"]["precision_at_10"] = precision_at_k(truth, [[index[x] for x in l["neighbors"]] for l in lines])
-    x = TfidfVectorizer(stop_words="english", sublinear_tf=True, min_df=2, max_df=0.5).fit_transform(texts)
-    lsa = Normalizer(copy=False).fit_transform(TruncatedSVD(100, random_state=SEED).fit_transform(x))
+    x, lsa = tfidf_lsa(texts)
     k = len(set(truth))
     for name, matrix in (("lsa", lsa), ("minilm", vectors)):
         results[f"{name}_kmeans_true_k"] = clustering_scores(truth, list(KMeans(n_clusters=k, n_init=10, random_state=SEED).fit_predict(matrix)))
