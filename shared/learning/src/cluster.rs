@@ -341,7 +341,9 @@ pub fn cluster_texts(
     let mut assignment = vec![None; inputs.len()];
     for (index, (members, conversations)) in kept.into_iter().enumerate() {
         let keywords = distinctive_terms(inputs, vectorizer, &members, &terms, cfg, cfg.max_keywords.max(3));
-        let name = unique_name(&keywords, &mut used);
+        let name = unique_name(&keywords, &mut used, |a, b| {
+            written_reversed(a, b, members.iter().take(WORD_ORDER_SAMPLE).map(|&m| inputs[m].text))
+        });
         for &m in &members {
             assignment[m] = Some(index);
         }
@@ -727,9 +729,36 @@ fn distinctive_terms(
     scored.into_iter().take(n).map(|(_, t)| t).collect()
 }
 
+/// How many of a topic's members (most central first) show in which order people write
+/// the two words of its name: enough to tell, and a bound on the work for large topics.
+const WORD_ORDER_SAMPLE: usize = 500;
+
+/// Whether `texts` write `b` right before `a` (adjacent content words, the stop words
+/// between them left out) more often than `a` right before `b`. Names take the strongest
+/// terms in order of strength ("loan", then "student"); an admin reads `STUDENT_LOAN`
+/// as what customers wrote, `LOAN_STUDENT` as a puzzle.
+fn written_reversed<'a>(a: &str, b: &str, texts: impl Iterator<Item = &'a str>) -> bool {
+    let (mut forward, mut reversed) = (0usize, 0usize);
+    for t in texts {
+        for pair in content_terms(t).windows(2) {
+            if pair[0] == a && pair[1] == b {
+                forward += 1;
+            } else if pair[0] == b && pair[1] == a {
+                reversed += 1;
+            }
+        }
+    }
+    reversed > forward
+}
+
 /// An UPPER_SNAKE name from the two strongest terms, made unique with a third term or a
-/// number suffix.
-fn unique_name(terms: &[String], used: &mut BTreeSet<String>) -> String {
+/// number suffix. The two are in the order people write them when they write them
+/// together (`written_reversed(first, second)` swaps them), otherwise strongest first.
+fn unique_name(
+    terms: &[String],
+    used: &mut BTreeSet<String>,
+    written_reversed: impl Fn(&str, &str) -> bool,
+) -> String {
     let upper = |ts: &[String]| -> String {
         ts.iter()
             .map(|t| {
@@ -746,6 +775,9 @@ fn unique_name(terms: &[String], used: &mut BTreeSet<String>) -> String {
         if !distinct.iter().any(|d| same_word(d, t)) {
             distinct.push(t.clone());
         }
+    }
+    if distinct.len() >= 2 && written_reversed(&distinct[0], &distinct[1]) {
+        distinct.swap(0, 1);
     }
     let terms = &distinct[..];
     let base = if terms.is_empty() { "UNNAMED".to_string() } else { upper(&terms[..terms.len().min(2)]) };
@@ -1868,11 +1900,58 @@ mod tests {
     fn a_name_does_not_repeat_a_term_in_another_form() {
         let terms = |ts: &[&str]| ts.iter().map(|t| t.to_string()).collect::<Vec<_>>();
         let mut used = BTreeSet::new();
-        assert_eq!(unique_name(&terms(&["report", "reporting", "credit"]), &mut used), "REPORT_CREDIT");
-        assert_eq!(unique_name(&terms(&["debt", "collection"]), &mut used), "DEBT_COLLECTION");
-        assert_eq!(unique_name(&terms(&["report", "credit"]), &mut used), "REPORT_CREDIT_2");
-        assert_eq!(unique_name(&terms(&["reporting", "reported", "agency"]), &mut used), "REPORTING_AGENCY");
-        assert_eq!(unique_name(&terms(&["charging", "charged", "fee"]), &mut used), "CHARGING_FEE");
-        assert_eq!(unique_name(&terms(&["bed", "bedroom"]), &mut used), "BED_BEDROOM");
+        let mut name = |ts: &[&str]| unique_name(&terms(ts), &mut used, |_, _| false);
+        assert_eq!(name(&["report", "reporting", "credit"]), "REPORT_CREDIT");
+        assert_eq!(name(&["debt", "collection"]), "DEBT_COLLECTION");
+        assert_eq!(name(&["report", "credit"]), "REPORT_CREDIT_2");
+        assert_eq!(name(&["reporting", "reported", "agency"]), "REPORTING_AGENCY");
+        assert_eq!(name(&["charging", "charged", "fee"]), "CHARGING_FEE");
+        assert_eq!(name(&["bed", "bedroom"]), "BED_BEDROOM");
+    }
+
+    #[test]
+    fn a_name_reads_in_the_order_people_write_its_words() {
+        let texts = [
+            "My student loan servicer lost my payment",
+            "The student loans were transferred to a new servicer",
+            "a loan for a student is what I asked about",
+            "Who services federal student loans now?",
+        ];
+        assert!(written_reversed("loan", "student", texts.iter().copied()));
+        assert!(!written_reversed("student", "loan", texts.iter().copied()));
+        // Never written together: no order to follow.
+        assert!(!written_reversed("servicer", "payment", texts.iter().copied()));
+
+        let terms = |ts: &[&str]| ts.iter().map(|t| t.to_string()).collect::<Vec<_>>();
+        let reversed = |a: &str, b: &str| written_reversed(a, b, texts.iter().copied());
+        let mut used = BTreeSet::new();
+        assert_eq!(
+            unique_name(&terms(&["loan", "student", "servicer"]), &mut used, reversed),
+            "STUDENT_LOAN"
+        );
+        // Unique with the third term, the first two still in reading order.
+        assert_eq!(
+            unique_name(&terms(&["loan", "student", "servicer"]), &mut used, reversed),
+            "STUDENT_LOAN_SERVICER"
+        );
+        assert_eq!(unique_name(&terms(&["servicer", "payment"]), &mut used, reversed), "SERVICER_PAYMENT");
+
+        // In discovery: a topic of student-loan messages is named as its customers write it.
+        let d = discover_new_topics(
+            [
+                "my student loan servicer put my loan in forbearance",
+                "the loan servicer for my student loan misapplied payments",
+                "student loan payments were applied to the wrong loan",
+                "I consolidated my student loan and the loan servicer lost it",
+                "why did my student loan servicer raise the loan payment",
+                "the student loan forgiveness form was lost by the loan servicer",
+            ]
+            .iter()
+            .map(|t| t.to_string())
+            .collect(),
+        );
+        let names = names(&d);
+        assert!(names.iter().any(|n| n.starts_with("STUDENT_LOAN")), "{names:?}");
+        assert!(!names.iter().any(|n| n.starts_with("LOAN_STUDENT")), "{names:?}");
     }
 }
