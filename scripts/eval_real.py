@@ -258,23 +258,32 @@ def evaluate(label: str, texts: list[str], truth: list[str], engine: str, work: 
     return results
 
 
-def evaluate_week(label: str, texts: list[str], truth: list[str], engine: str, work: str, size: int) -> dict:
+def evaluate_week(label: str, texts: list[str], truth: list[str], engine: str, work: str, size: int, vectors=None) -> dict:
     """What an admin reads: the new-intent proposals of one week of `size` messages (a
     deterministic subsample), as the weekly batch makes them when no intent is known yet
     (each message its own conversation, so every cluster has enough conversations). A
     proposal is coherent when at least 70 % of its messages are one topic; LSA + KMeans
-    given the true k on the same week for comparison."""
+    given the true k on the same week for comparison. With `vectors` (sentence embeddings,
+    one per text) also the engine given them, as `EMBEDDINGS=bedrock` gives the batch, and
+    KMeans on them given the true k."""
     rng = np.random.default_rng(SEED + 2)
     picked = np.sort(rng.choice(len(texts), size=min(size, len(texts)), replace=False))
     texts = [texts[i] for i in picked]
     truth = [truth[i] for i in picked]
+    k = len(set(truth))
     lines, _ = run_engine(engine, ["cluster"], texts, f"{work}/{label}-week.jsonl")
-    engine = clustering_scores(truth, [line["cluster"] for line in lines])
+    rows = [("engine (no k)", clustering_scores(truth, [line["cluster"] for line in lines]))]
+    if vectors is not None:
+        week_vectors = vectors[picked]
+        lines, _ = run_engine(engine, ["cluster"], texts, f"{work}/{label}-week-embedded.jsonl", week_vectors)
+        rows.append(("engine + MiniLM (no k)", clustering_scores(truth, [line["cluster"] for line in lines])))
     x, lsa = tfidf_lsa(texts)
-    km = clustering_scores(truth, list(KMeans(n_clusters=len(set(truth)), n_init=10, random_state=SEED).fit_predict(lsa)))
+    rows.append(("LSA+KMeans (true k)", clustering_scores(truth, list(KMeans(n_clusters=k, n_init=10, random_state=SEED).fit_predict(lsa)))))
+    if vectors is not None:
+        rows.append(("MiniLM+KMeans (true k)", clustering_scores(truth, list(KMeans(n_clusters=k, n_init=10, random_state=SEED).fit_predict(week_vectors)))))
     result = {}
-    print(f"\n== {label}, one week: {len(texts)} messages, {len(set(truth))} topics ==")
-    for name, scores in (("engine (no k)", engine), ("LSA+KMeans (true k)", km)):
+    print(f"\n== {label}, one week{' with sentence embeddings' if vectors is not None else ''}: {len(texts)} messages, {k} topics ==")
+    for name, scores in rows:
         coherent = [d for d in scores["detail"] if d[3] >= TOPIC_PURITY]
         result[name] = {
             "proposals": scores["clusters"],
@@ -285,17 +294,18 @@ def evaluate_week(label: str, texts: list[str], truth: list[str], engine: str, w
             "nmi": scores["nmi"],
         }
         r = result[name]
-        print(f"{name:<22} {r['proposals']:>3} proposals, {r['coherent']:>3} coherent (≥ 70 % one topic) covering "
+        print(f"{name:<24} {r['proposals']:>3} proposals, {r['coherent']:>3} coherent (≥ 70 % one topic) covering "
               f"{r['topics_covered']} topics; messages in a proposal {r['coverage']:.0%}, purity {r['purity']:.3f}, NMI {r['nmi']:.3f}")
-    share, bad = bad_name_share([d[1] for d in engine["detail"]], texts)
-    result["engine (no k)"]["proper_noun_names"] = share
-    print("engine proposals (size, name, majority topic, purity):")
-    for n, name, topic, purity in engine["detail"]:
-        print(f"  {n:>5}  {name:<32} {topic:<16} {purity:.2f}")
+    for name, scores in rows:
+        if name.startswith("engine"):
+            result[name]["proper_noun_names"], _ = bad_name_share([d[1] for d in scores["detail"]], texts)
+            print(f"{name} proposals (size, name, majority topic, purity):")
+            for n, proposal, topic, purity in scores["detail"]:
+                print(f"  {n:>5}  {proposal:<32} {topic:<16} {purity:.2f}")
     return result
 
 
-def evaluate_embeddings(label: str, texts: list[str], truth: list[str], engine: str, work: str, model, size: int) -> dict:
+def evaluate_embeddings(label: str, texts: list[str], truth: list[str], engine: str, work: str, model, size: int, week: int) -> dict:
     """Optional (`EVAL_EMBEDDINGS=1`): what sentence embeddings change, on the sampled messages
     or a deterministic subsample of `size` (the numpy forward pass of all-MiniLM-L6-v2 takes
     about 10 minutes per 5,000 chat-length messages and 20 per 5,000 full-length ones on 2
@@ -340,6 +350,8 @@ def evaluate_embeddings(label: str, texts: list[str], truth: list[str], engine: 
     print(f"(p@10 of the KMeans rows: cosine neighbours of the same vectors; encoding took {encode_seconds:.0f} s)")
     for s in results.values():
         s.pop("detail", None)
+    if week:
+        results["week"] = evaluate_week(label, texts, truth, engine, work, week, vectors)
     return results
 
 
@@ -373,7 +385,7 @@ def main() -> None:
         if args.week:
             report[label]["week"] = evaluate_week(label, texts, truth, args.engine, args.work, args.week)
         if model is not None:
-            report[label]["embeddings"] = evaluate_embeddings(label, texts, truth, args.engine, args.work, model, args.embeddings_sample)
+            report[label]["embeddings"] = evaluate_embeddings(label, texts, truth, args.engine, args.work, model, args.embeddings_sample, args.week)
     with open(f"{args.work}/results.json", "w", encoding="utf-8") as f:
         json.dump(report, f, indent=2)
     print(f"\nresults: {args.work}/results.json")
