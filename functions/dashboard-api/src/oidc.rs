@@ -16,6 +16,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use autolearn_web::ApiError;
+use autolearn_web::https::HttpsClient;
 
 /// The algorithms accepted in a token header (asymmetric only: never `none` nor an HMAC).
 pub const ALGORITHMS: &[Algorithm] = &[
@@ -203,7 +204,7 @@ const JWKS_MIN_REFRESH: Duration = Duration::from_secs(30);
 #[derive(Debug)]
 pub struct OidcProvider {
     pub settings: OidcSettings,
-    http: reqwest::Client,
+    http: HttpsClient,
     discovery: tokio::sync::OnceCell<Discovery>,
     jwks: tokio::sync::RwLock<Option<(Instant, Arc<JwkSet>)>>,
 }
@@ -215,25 +216,22 @@ struct TokenResponse {
 
 impl OidcProvider {
     pub fn new(settings: OidcSettings) -> Self {
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(5))
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .expect("the HTTP client builds");
+        // Redirects are not followed: an issuer's endpoints answer where discovery says.
+        let http = HttpsClient::new(Duration::from_secs(5));
         Self { settings, http, discovery: Default::default(), jwks: Default::default() }
     }
 
     async fn get_json<T: serde::de::DeserializeOwned>(&self, url: &str) -> Result<T, TokenError> {
         let response = self
             .http
-            .get(url)
-            .send()
+            .get_json(url)
             .await
             .map_err(|error| TokenError::Provider(format!("GET {url}: {error}")))?;
-        if !response.status().is_success() {
-            return Err(TokenError::Provider(format!("GET {url} answered {}", response.status())));
+        if !response.status.is_success() {
+            return Err(TokenError::Provider(format!("GET {url} answered {}", response.status)));
         }
-        response.json().await.map_err(|error| TokenError::Provider(format!("GET {url}: {error}")))
+        serde_json::from_slice(&response.body)
+            .map_err(|error| TokenError::Provider(format!("GET {url}: {error}")))
     }
 
     /// The discovery document, fetched once.
@@ -308,23 +306,22 @@ impl OidcProvider {
         verifier: &str,
     ) -> Result<String, TokenError> {
         let endpoint = self.discovery().await?.token_endpoint.clone();
+        let fields = [
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", redirect_uri),
+            ("client_id", self.settings.client_id.as_str()),
+            ("code_verifier", verifier),
+        ];
         let response = self
             .http
-            .post(&endpoint)
-            .form(&[
-                ("grant_type", "authorization_code"),
-                ("code", code),
-                ("redirect_uri", redirect_uri),
-                ("client_id", self.settings.client_id.as_str()),
-                ("code_verifier", verifier),
-            ])
-            .send()
+            .post_form(&endpoint, &fields)
             .await
             .map_err(|error| TokenError::Provider(format!("token endpoint: {error}")))?;
-        let status = response.status();
+        let status = response.status;
         if !status.is_success() {
             // The body may say why (invalid_grant); it carries no token, so it may be shown.
-            let body: Value = response.json().await.unwrap_or(Value::Null);
+            let body: Value = serde_json::from_slice(&response.body).unwrap_or(Value::Null);
             let reason = body.get("error").and_then(Value::as_str).unwrap_or("no reason given");
             let answer = format!("the token endpoint answered {status}: {reason}");
             return Err(if status.is_client_error() {
@@ -333,9 +330,7 @@ impl OidcProvider {
                 TokenError::Provider(answer)
             });
         }
-        let tokens: TokenResponse = response
-            .json()
-            .await
+        let tokens: TokenResponse = serde_json::from_slice(&response.body)
             .map_err(|error| TokenError::Provider(format!("token endpoint: {error}")))?;
         tokens.id_token.ok_or_else(|| TokenError::Provider("the token endpoint returned no id_token".into()))
     }

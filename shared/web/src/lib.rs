@@ -6,6 +6,7 @@ pub mod bounds;
 pub mod config;
 pub mod error;
 pub mod extract;
+pub mod https;
 pub mod idempotency;
 pub mod json;
 pub mod openapi;

@@ -120,19 +120,28 @@ struct Http1Connector {
 
 impl Http1Connector {
     fn new((connect_timeout, read_timeout): Timeouts) -> Self {
-        let mut tcp = TcpConnector::new();
-        tcp.enforce_http(false);
-        tcp.set_nodelay(true);
-        tcp.set_connect_timeout(connect_timeout);
-        let https = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_tls_config(TLS.clone())
-            .https_or_http()
-            .enable_http1()
-            .wrap_connector(tcp);
-        // The pool timer makes idle connections expire (90 s, hyper's default).
-        let client = Client::builder(TokioExecutor::new()).pool_timer(TokioTimer::new()).build(https);
-        Self { client, read_timeout }
+        Self { client: pooled_client(connect_timeout), read_timeout }
     }
+}
+
+/// A hyper client over the project's TLS stack: HTTP/1.1, `https://` or plain `http://`,
+/// TCP_NODELAY, the given connect timeout, idle connections kept in a pool (expiring after
+/// 90 s, hyper's default). The SDK's connectors and [`crate::https::HttpsClient`] both use it.
+pub(crate) fn pooled_client<B>(connect_timeout: Option<Duration>) -> Client<HttpsConnector<TcpConnector>, B>
+where
+    B: hyper::body::Body + Send + 'static,
+    B::Data: Send,
+{
+    let mut tcp = TcpConnector::new();
+    tcp.enforce_http(false);
+    tcp.set_nodelay(true);
+    tcp.set_connect_timeout(connect_timeout);
+    let https = hyper_rustls::HttpsConnectorBuilder::new()
+        .with_tls_config(TLS.clone())
+        .https_or_http()
+        .enable_http1()
+        .wrap_connector(tcp);
+    Client::builder(TokioExecutor::new()).pool_timer(TokioTimer::new()).build(https)
 }
 
 impl HttpConnector for Http1Connector {
