@@ -1910,6 +1910,96 @@ mod tests {
     }
 
     #[test]
+    fn a_mail_clients_signature_neither_joins_nor_names_topics() {
+        // Three requests; a phone's signature on messages of every one of them, and by
+        // chance on 5 of the 12 parking questions. Read as words, it made one topic of the
+        // 10 signed messages, named `PARKING_PHONE`.
+        let signed = |text: &str| format!("{text} - sent from my phone");
+        let parking = [
+            "is there a parking garage or is it street parking only?",
+            "where can guests park? is there guest parking?",
+            "do I get an assigned parking spot for my car?",
+            "is parking included with the apartment? I have one car",
+            "can I get a second parking spot for my other car?",
+            "how much is a parking spot in the garage per month?",
+            "is there visitor parking for my guests?",
+            "is street parking easy to find around the building?",
+            "can I park a motorcycle in the parking garage?",
+            "is the parking garage covered?",
+            "do you have ev charging in the parking garage?",
+            "is parking assigned or first come first served?",
+        ];
+        let pets = [
+            "are dogs allowed? I have a small terrier",
+            "what's your pet policy? we have a 40lb dog",
+            "can I bring my dog? he is a very calm lab",
+            "are pets allowed in the one bedroom? just one small dog",
+            "is there a pet deposit for a dog?",
+            "do you allow two dogs in the apartment?",
+            "is the building dog friendly?",
+            "any breed restrictions for dogs?",
+            "is there a dog park nearby for residents?",
+            "how much is monthly pet rent for a dog?",
+            "can my dog stay in the unit while I'm at work?",
+            "are large dogs allowed here?",
+            "do you charge extra for a second dog?",
+            "is there a weight limit for dogs?",
+            "my dog is very quiet, is he allowed?",
+            "we have an older dog, are pets ok in the building?",
+            "is there a pet fee for a puppy?",
+            "are dogs allowed on the balcony?",
+            "does the lease allow a dog and a cat?",
+            "where can I walk my dog near the building?",
+        ];
+        let repairs = [
+            "the kitchen sink has been leaking since yesterday, can someone fix it?",
+            "the AC is not working in my unit, can maintenance repair it?",
+            "there is a leak under the bathroom sink, water everywhere",
+            "the dishwasher in my unit is broken again, please fix it",
+            "the toilet is clogged and needs a repair asap",
+            "the heater in my unit stopped working, can someone repair it",
+            "my kitchen sink is clogged, can maintenance fix it?",
+            "the garbage disposal is broken, please send someone to repair it",
+            "there is a leak in the ceiling of my unit",
+            "the bathroom fan in my unit is broken",
+            "the oven does not heat up, can someone fix it?",
+            "the shower drain is clogged in my unit",
+            "the front door lock of my unit is broken, please repair",
+            "the fridge in my unit is leaking water",
+            "the washing machine is broken, can maintenance fix it",
+            "the window in my bedroom is broken and will not close",
+            "the hot water is not working in my unit",
+            "the smoke detector in my unit keeps beeping, please fix it",
+            "the bathtub faucet is leaking, can someone repair it",
+            "the light fixture in the kitchen is broken",
+        ];
+        let mut texts: Vec<String> = Vec::new();
+        texts.extend(parking.iter().enumerate().map(|(i, t)| if i < 5 { signed(t) } else { t.to_string() }));
+        texts
+            .extend(pets.iter().enumerate().map(|(i, t)| if i % 7 == 0 { signed(t) } else { t.to_string() }));
+        texts.extend(
+            repairs.iter().enumerate().map(|(i, t)| if i % 10 == 0 { signed(t) } else { t.to_string() }),
+        );
+        assert_eq!(texts.iter().filter(|t| t.ends_with("phone")).count(), 10);
+        let d = discover_new_topics(texts);
+        let parking_topic = d
+            .new_intent_proposals
+            .iter()
+            .find(|p| p.keywords.iter().any(|k| k == "parking"))
+            .unwrap_or_else(|| panic!("{:?}", names(&d)));
+        for chance in ["phone", "sent"] {
+            assert!(!parking_topic.keywords.iter().any(|k| k == chance), "{:?}", parking_topic.keywords);
+        }
+        assert!(
+            parking_topic.intent_name.as_deref().is_some_and(|n| n.contains("PARKING")),
+            "{:?}",
+            names(&d)
+        );
+        // The parking questions alone: no signed question about pets or repairs.
+        assert_eq!(parking_topic.impact, 12, "{:?}", parking_topic.evidence);
+    }
+
+    #[test]
     fn a_name_reads_in_the_order_people_write_its_words() {
         let texts = [
             "My student loan servicer lost my payment",

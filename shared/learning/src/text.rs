@@ -360,10 +360,63 @@ impl WordCase {
     }
 }
 
+/// How far from the end of a text a mail client's signature is looked for (bytes).
+const SIGNATURE_TAIL: usize = 80;
+
+/// Mail apps that sign "Sent from <app> …" (a phone signs "Sent from my <device>").
+const MAIL_APPS: &[&str] = &["aol", "gmail", "mail", "outlook", "yahoo"];
+
+/// The text without the signature its mail client appended, if it ends with one: "Sent
+/// from my iPhone", "- sent from my phone", "Sent from Yahoo Mail on Android", "Get
+/// Outlook for iOS". The signature stands apart from what was written: on a line of its
+/// own, or after a sentence's end or a dash; "the money was sent from my account" is no
+/// signature. Such a line says which device sent the message, never what it is about, yet
+/// it is the same in every message from that kind of device: counted as words it links
+/// messages of every topic and names topics (`PARKING_PHONE` in the CI demo). Learning
+/// reads the text without it; what an admin is shown keeps it.
+pub fn without_signature(text: &str) -> &str {
+    let end = text.trim_end().len();
+    let mut from = end.saturating_sub(SIGNATURE_TAIL);
+    while !text.is_char_boundary(from) {
+        from -= 1;
+    }
+    // ASCII lowercase keeps every byte offset.
+    let tail = text[from..end].to_ascii_lowercase();
+    let found = ["sent from ", "get outlook for "].iter().filter_map(|&marker| {
+        let at = tail.rfind(marker)?;
+        let rest = tail[at + marker.len()..].trim_end_matches(['.', '!']);
+        if rest.contains(['\n', '?', '!', '.', ',']) {
+            return None;
+        }
+        let words: Vec<&str> = rest.split_whitespace().collect();
+        let signs = match (marker, words.first().copied()) {
+            ("get outlook for ", _) => (1..=2).contains(&words.len()),
+            (_, Some("my")) => (2..=5).contains(&words.len()),
+            (_, Some(app)) => MAIL_APPS.contains(&app) && words.len() <= 5,
+            _ => false,
+        };
+        let start = from + at;
+        let body = text[..start].trim_end();
+        let on_its_own_line = text[body.len()..start].contains('\n');
+        let apart = on_its_own_line
+            || body
+                .chars()
+                .next_back()
+                .is_none_or(|c| matches!(c, '.' | '!' | '?' | '-' | '\u{2013}' | '\u{2014}' | '|' | '~'));
+        (signs && apart).then_some(start)
+    });
+    match found.min() {
+        Some(start) => text[..start].trim_end().trim_end_matches(['-', '\u{2013}', '\u{2014}', '|', '~']),
+        None => text,
+    }
+}
+
 /// The terms of [`terms`], each with how its word was written: the evidence that a term
 /// is a name (of a person, an organisation, a brand, a place), which is written
-/// capitalised inside sentences wherever it occurs.
+/// capitalised inside sentences wherever it occurs. A mail client's signature at the end
+/// is not read ([`without_signature`]).
 pub fn cased_terms(text: &str, mut visit: impl FnMut(String, WordCase)) {
+    let text = without_signature(text);
     let mut word = String::new();
     let (mut has_digit, mut first_upper, mut has_lower) = (false, false, false);
     let mut sentence_start = true;
@@ -647,6 +700,36 @@ pub fn stable_hash(bytes: &[u8]) -> u64 {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_mail_clients_signature_is_left_out() {
+        use super::without_signature as body;
+        for (signed, written) in [
+            ("is there a parking garage? - sent from my phone", "is there a parking garage? "),
+            ("Is there parking?\n\nSent from my iPhone", "Is there parking?"),
+            ("thanks\nSent from my Samsung Galaxy smartphone.", "thanks"),
+            ("The sink leaks. Sent from Yahoo Mail on Android", "The sink leaks."),
+            ("Can I bring my dog? \u{2014} Get Outlook for iOS", "Can I bring my dog? "),
+            ("Sent from my iPhone", ""),
+            ("My rent is late. Sent from my T-Mobile 4G LTE Device", "My rent is late."),
+        ] {
+            assert_eq!(body(signed), written, "{signed:?}");
+        }
+        for unsigned in [
+            "the money was sent from my account",
+            "I was sent from my bank to you",
+            "who sent from my account? nobody",
+            "Sent from my account. The payment bounced twice",
+            "It was sent from the office. Sent from a branch near me",
+            "Get outlook for the quarter please",
+            "¿Hay estacionamiento? Enviado desde mi iPhone",
+            "",
+        ] {
+            assert_eq!(body(unsigned), unsigned, "{unsigned:?}");
+        }
+        // Learning reads the terms without it.
+        assert_eq!(terms("Is there parking? - sent from my phone"), terms("Is there parking?"));
+    }
+
     use super::*;
 
     #[test]
