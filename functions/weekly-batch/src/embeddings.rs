@@ -14,6 +14,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
 
 use autolearn_learning::features::Embedding;
+use autolearn_learning::text;
 use autolearn_web::{ConfigError, config};
 use aws_sdk_bedrockruntime::Client;
 use aws_sdk_bedrockruntime::error::{ProvideErrorMetadata, SdkError};
@@ -340,9 +341,12 @@ impl BedrockEmbedder {
     }
 }
 
-/// What is sent for a message: masked, trimmed, at most [`MAX_INPUT_CHARS`] characters.
+/// What is sent for a message: the sender's own words, as discovery reads them (no thread an
+/// email reply quotes, no mail client's signature: `text::own_words`), masked, trimmed, at
+/// most [`MAX_INPUT_CHARS`] characters. Replies that quote the same answer would otherwise
+/// be near in meaning whatever each asks.
 fn model_input(text: &str) -> String {
-    let masked = mask_for_model(text);
+    let masked = mask_for_model(text::own_words(text));
     let trimmed = masked.trim();
     match trimmed.char_indices().nth(MAX_INPUT_CHARS) {
         Some((end, _)) => trimmed[..end].to_owned(),
@@ -422,6 +426,9 @@ mod tests {
         let long = "é".repeat(MAX_INPUT_CHARS + 10);
         assert_eq!(model_input(&long).chars().count(), MAX_INPUT_CHARS);
         assert_eq!(model_input("   "), "");
+        // What the customer wrote, not the answer the reply quotes nor the phone's signature.
+        let reply = "Is parking included?\nSent from my iPhone\n\nOn Mon, Nov 30, 2026 at 9:12 AM Pine Hills <leasing@example.com> wrote:\n> Thanks for reaching out!";
+        assert_eq!(model_input(reply), "Is parking included?");
     }
 
     #[test]

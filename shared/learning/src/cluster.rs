@@ -1909,13 +1909,9 @@ mod tests {
         assert_eq!(name(&["bed", "bedroom"]), "BED_BEDROOM");
     }
 
-    #[test]
-    fn a_mail_clients_signature_neither_joins_nor_names_topics() {
-        // Three requests; a phone's signature on messages of every one of them, and by
-        // chance on 5 of the 12 parking questions. Read as words, it made one topic of the
-        // 10 signed messages, named `PARKING_PHONE`.
-        let signed = |text: &str| format!("{text} - sent from my phone");
-        let parking = [
+    /// Three requests of a leasing office: 12 parking questions, 20 about pets, 20 repairs.
+    fn three_requests() -> [Vec<&'static str>; 3] {
+        let parking = vec![
             "is there a parking garage or is it street parking only?",
             "where can guests park? is there guest parking?",
             "do I get an assigned parking spot for my car?",
@@ -1929,7 +1925,7 @@ mod tests {
             "do you have ev charging in the parking garage?",
             "is parking assigned or first come first served?",
         ];
-        let pets = [
+        let pets = vec![
             "are dogs allowed? I have a small terrier",
             "what's your pet policy? we have a 40lb dog",
             "can I bring my dog? he is a very calm lab",
@@ -1951,7 +1947,7 @@ mod tests {
             "does the lease allow a dog and a cat?",
             "where can I walk my dog near the building?",
         ];
-        let repairs = [
+        let repairs = vec![
             "the kitchen sink has been leaking since yesterday, can someone fix it?",
             "the AC is not working in my unit, can maintenance repair it?",
             "there is a leak under the bathroom sink, water everywhere",
@@ -1973,6 +1969,45 @@ mod tests {
             "the bathtub faucet is leaking, can someone repair it",
             "the light fixture in the kitchen is broken",
         ];
+        [parking, pets, repairs]
+    }
+
+    #[test]
+    fn replies_quoting_the_same_answer_are_grouped_by_what_they_ask() {
+        // Half of each request's messages are email replies that quote the office's
+        // standard answer below the customer's question.
+        let quoting = |text: &str| {
+            format!(
+                "{text}\n\nOn Mon, Nov 30, 2026 at 9:12 AM Pine Hills Leasing <leasing@example.com> wrote:\n\
+                 > Thanks for reaching out to Pine Hills! We are happy to help with any question about\n\
+                 > your apartment, the building and the neighborhood. Reply to this email any time.\n"
+            )
+        };
+        let requests = three_requests();
+        let texts: Vec<String> = requests
+            .iter()
+            .flat_map(|request| {
+                request.iter().enumerate().map(|(i, t)| if i % 2 == 0 { quoting(t) } else { t.to_string() })
+            })
+            .collect();
+        let d = discover_new_topics(texts);
+        let mut sizes: Vec<u64> = d.new_intent_proposals.iter().map(|p| p.impact).collect();
+        sizes.sort_unstable();
+        assert!(sizes.len() >= 3 && sizes.iter().all(|&n| n <= 21), "{:?} {sizes:?}", names(&d));
+        for proposal in &d.new_intent_proposals {
+            for word in ["thanks", "reply", "neighborhood", "wrote"] {
+                assert!(!proposal.keywords.iter().any(|k| k == word), "{:?}", proposal.keywords);
+            }
+        }
+    }
+
+    #[test]
+    fn a_mail_clients_signature_neither_joins_nor_names_topics() {
+        // Three requests; a phone's signature on messages of every one of them, and by
+        // chance on 5 of the 12 parking questions. Read as words, it made one topic of the
+        // 10 signed messages, named `PARKING_PHONE`.
+        let signed = |text: &str| format!("{text} - sent from my phone");
+        let [parking, pets, repairs] = three_requests();
         let mut texts: Vec<String> = Vec::new();
         texts.extend(parking.iter().enumerate().map(|(i, t)| if i < 5 { signed(t) } else { t.to_string() }));
         texts

@@ -411,12 +411,59 @@ pub fn without_signature(text: &str) -> &str {
     }
 }
 
+/// The part of a message its sender wrote: without the earlier messages an email reply
+/// quotes below it ([`without_quoted_thread`]) and without the signature its mail client
+/// appended ([`without_signature`]). Learning reads only this; what an admin is shown, and
+/// what erasure matches, is the message as it came.
+pub fn own_words(text: &str) -> &str {
+    without_signature(without_quoted_thread(text))
+}
+
+/// The text above the earlier messages an email reply quotes. The quote starts at the
+/// first line that is an attribution ("On Mon, Nov 30, 2026 at 9:12 AM Ann <ann@x.com>
+/// wrote:", also wrapped before "wrote:"), Outlook's "-----Original Message-----" or its
+/// header ("From: …" with "Sent: " or "Date: " in the next three lines), or a line quoted
+/// with ">" after which every other line is quoted or blank. A reply quotes the agent's
+/// own answer: read as the customer's words, the same reply text would link every
+/// message that answers it, whatever each asks. A text with nothing above the quote is
+/// kept whole; a text of one line is never a quote.
+pub fn without_quoted_thread(text: &str) -> &str {
+    if !text.contains('\n') {
+        return text;
+    }
+    let lines: Vec<(usize, &str)> = text
+        .split_inclusive('\n')
+        .scan(0, |offset, line| {
+            let start = *offset;
+            *offset += line.len();
+            Some((start, line.trim()))
+        })
+        .collect();
+    let lower = |line: &str| line.to_ascii_lowercase();
+    let starts_quote = |i: usize| -> bool {
+        let line = lower(lines[i].1);
+        let next = |k: usize| lines.get(i + k).map(|(_, l)| lower(l)).unwrap_or_default();
+        let attribution = line.starts_with("on ")
+            && (line.ends_with("wrote:") || (line.len() <= 200 && next(1).ends_with("wrote:")));
+        let original = line.starts_with("--") && line.contains("original message");
+        let header = line.starts_with("from:")
+            && (1..=3).any(|k| next(k).starts_with("sent:") || next(k).starts_with("date:"));
+        let quoted =
+            line.starts_with('>') && lines[i..].iter().all(|(_, l)| l.is_empty() || l.starts_with('>'));
+        attribution || original || header || quoted
+    };
+    match (0..lines.len()).find(|&i| starts_quote(i)) {
+        Some(i) if !text[..lines[i].0].trim().is_empty() => text[..lines[i].0].trim_end(),
+        _ => text,
+    }
+}
+
 /// The terms of [`terms`], each with how its word was written: the evidence that a term
 /// is a name (of a person, an organisation, a brand, a place), which is written
-/// capitalised inside sentences wherever it occurs. A mail client's signature at the end
-/// is not read ([`without_signature`]).
+/// capitalised inside sentences wherever it occurs. Only the sender's own words are read
+/// ([`own_words`]).
 pub fn cased_terms(text: &str, mut visit: impl FnMut(String, WordCase)) {
-    let text = without_signature(text);
+    let text = own_words(text);
     let mut word = String::new();
     let (mut has_digit, mut first_upper, mut has_lower) = (false, false, false);
     let mut sentence_start = true;
@@ -700,6 +747,35 @@ pub fn stable_hash(bytes: &[u8]) -> u64 {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn an_email_reply_is_read_without_the_thread_it_quotes() {
+        use super::without_quoted_thread as above;
+        let gmail = "Is parking included?\n\nOn Mon, Nov 30, 2026 at 9:12 AM Leasing <leasing@example.com> wrote:\n> Thanks for reaching out!\n> We have viewing slots on Monday.";
+        assert_eq!(above(gmail), "Is parking included?");
+        let wrapped = "Can I bring my dog?\r\n\r\nOn Mon, Nov 30, 2026 at 9:12 AM Leasing Office <leasing@example.com>\r\nwrote:\r\n\r\n> Happy to help";
+        assert_eq!(above(wrapped), "Can I bring my dog?");
+        let outlook =
+            "The sink leaks.\n\n-----Original Message-----\nFrom: Leasing\nSent: Monday\nSubject: RE: repair";
+        assert_eq!(above(outlook), "The sink leaks.");
+        let header = "The sink leaks.\n\nFrom: Leasing Office <l@example.com>\nSent: Monday, November 30, 2026 9:12 AM\nTo: Ann\nSubject: RE: repair\n\nThanks for your message";
+        assert_eq!(above(header), "The sink leaks.");
+        assert_eq!(above("Yes please\n> Would you like a showing?\n>\n> Best"), "Yes please");
+        for own in [
+            "On Monday the heater broke and I wrote: please fix",
+            "From: the 3rd floor\nThe sink leaks",
+            "> 2 people live here\nis that ok?",
+            "> hi\n> there",
+            "Thanks\n\nOn Monday I can come by",
+            "",
+        ] {
+            assert_eq!(above(own), own, "{own:?}");
+        }
+        // With the signature above the quote: the customer's own words only.
+        let both = "Is parking included?\nSent from my iPhone\n\nOn Mon, Nov 30, 2026, Leasing wrote:\n> Hi";
+        assert_eq!(super::own_words(both), "Is parking included?");
+        assert_eq!(terms(both), terms("Is parking included?"));
+    }
+
     #[test]
     fn a_mail_clients_signature_is_left_out() {
         use super::without_signature as body;
