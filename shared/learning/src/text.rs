@@ -439,17 +439,29 @@ pub fn without_quoted_thread(text: &str) -> &str {
             Some((start, line.trim()))
         })
         .collect();
-    let lower = |line: &str| line.to_ascii_lowercase();
+    // Compared without allocating: an email can have hundreds of lines, and every reading of
+    // its terms looks for the quote.
+    let starts = |line: &str, prefix: &str| {
+        line.len() >= prefix.len() && line.as_bytes()[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes())
+    };
+    let ends = |line: &str, suffix: &str| {
+        line.len() >= suffix.len()
+            && line.as_bytes()[line.len() - suffix.len()..].eq_ignore_ascii_case(suffix.as_bytes())
+    };
+    // Lines from here on are all quoted or blank.
+    let quoted_tail = lines
+        .iter()
+        .rposition(|(_, l)| !(l.is_empty() || l.starts_with('>')))
+        .map_or(0, |last_own| last_own + 1);
     let starts_quote = |i: usize| -> bool {
-        let line = lower(lines[i].1);
-        let next = |k: usize| lines.get(i + k).map(|(_, l)| lower(l)).unwrap_or_default();
-        let attribution = line.starts_with("on ")
-            && (line.ends_with("wrote:") || (line.len() <= 200 && next(1).ends_with("wrote:")));
-        let original = line.starts_with("--") && line.contains("original message");
-        let header = line.starts_with("from:")
-            && (1..=3).any(|k| next(k).starts_with("sent:") || next(k).starts_with("date:"));
-        let quoted =
-            line.starts_with('>') && lines[i..].iter().all(|(_, l)| l.is_empty() || l.starts_with('>'));
+        let line = lines[i].1;
+        let next = |k: usize| lines.get(i + k).map_or("", |&(_, l)| l);
+        let attribution =
+            starts(line, "on ") && (ends(line, "wrote:") || (line.len() <= 200 && ends(next(1), "wrote:")));
+        let original = line.starts_with("--") && line.to_ascii_lowercase().contains("original message");
+        let header =
+            starts(line, "from:") && (1..=3).any(|k| starts(next(k), "sent:") || starts(next(k), "date:"));
+        let quoted = line.starts_with('>') && i >= quoted_tail;
         attribution || original || header || quoted
     };
     match (0..lines.len()).find(|&i| starts_quote(i)) {
