@@ -759,9 +759,11 @@ pub fn stable_hash(bytes: &[u8]) -> u64 {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     #[test]
     fn an_email_reply_is_read_without_the_thread_it_quotes() {
-        use super::without_quoted_thread as above;
+        let above = without_quoted_thread;
         let gmail = "Is parking included?\n\nOn Mon, Nov 30, 2026 at 9:12 AM Leasing <leasing@example.com> wrote:\n> Thanks for reaching out!\n> We have viewing slots on Monday.";
         assert_eq!(above(gmail), "Is parking included?");
         let wrapped = "Can I bring my dog?\r\n\r\nOn Mon, Nov 30, 2026 at 9:12 AM Leasing Office <leasing@example.com>\r\nwrote:\r\n\r\n> Happy to help";
@@ -784,13 +786,13 @@ mod tests {
         }
         // With the signature above the quote: the customer's own words only.
         let both = "Is parking included?\nSent from my iPhone\n\nOn Mon, Nov 30, 2026, Leasing wrote:\n> Hi";
-        assert_eq!(super::own_words(both), "Is parking included?");
+        assert_eq!(own_words(both), "Is parking included?");
         assert_eq!(terms(both), terms("Is parking included?"));
     }
 
     #[test]
     fn a_mail_clients_signature_is_left_out() {
-        use super::without_signature as body;
+        let body = without_signature;
         for (signed, written) in [
             ("is there a parking garage? - sent from my phone", "is there a parking garage? "),
             ("Is there parking?\n\nSent from my iPhone", "Is there parking?"),
@@ -817,8 +819,6 @@ mod tests {
         // Learning reads the terms without it.
         assert_eq!(terms("Is there parking? - sent from my phone"), terms("Is there parking?"));
     }
-
-    use super::*;
 
     #[test]
     fn word_case_tells_capitalised_words_and_acronyms_from_the_rest() {
