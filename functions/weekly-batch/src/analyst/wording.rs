@@ -7,6 +7,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use autolearn_learning::text::one_line as one_line_text;
+use autolearn_learning::text::own_words;
 use autolearn_model::{DraftFeedback, LearningProposal, ProposalKind};
 
 use super::masking::mask_for_model;
@@ -134,8 +135,10 @@ pub fn question(stored: &LearningProposal) -> Option<(Prompt, Value, String)> {
         }
         ProposalKind::NewIntent => {
             let mut question = format!("Keywords: {}\nMessages:\n", proposal.keywords.join(", "));
+            // What each customer wrote: not the answer an email reply quotes below it, nor a
+            // phone's signature (`text::own_words`, what discovery read of it).
             for example in proposal.examples.iter().take(EXAMPLES) {
-                question.push_str(&format!("- {example}\n"));
+                question.push_str(&format!("- {}\n", own_words(example)));
             }
             let schema = json!({
                 "type": "object",
@@ -198,6 +201,22 @@ pub fn apply(stored: &mut LearningProposal, prompt: Prompt, answer: Value) -> Re
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_new_intent_is_asked_about_what_customers_wrote() {
+        let mut stored = autolearn_testkit::fixtures::proposal("p-1", "s-1", chrono::Utc::now());
+        stored.proposal.examples = vec![
+            "Is parking included?\nSent from my iPhone\n\nOn Mon, Nov 30, 2026 at 9:12 AM Pine Hills \
+             <leasing@example.com> wrote:\n> Thanks for reaching out! We have viewing slots on Monday."
+                .into(),
+            "Can I park a second car?".into(),
+        ];
+        let (_, _, question) = question(&stored).expect("a new intent is worded");
+        assert!(question.contains("- Is parking included?\n- Can I park a second car?\n"), "{question}");
+        for quoted in ["viewing slots", "iPhone", "wrote"] {
+            assert!(!question.contains(quoted), "{quoted:?} in {question}");
+        }
+    }
 
     #[test]
     fn answers_are_parsed_strictly() {
