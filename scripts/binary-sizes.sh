@@ -6,7 +6,8 @@
 # its size and its gzip -9 size (about what it adds to the deployment zip), and the sizes of its
 # largest sections (`size -A`). Built with `make build`'s compiler flags (scripts/release-flags.sh)
 # for this machine's target, named explicitly as cargo-lambda does. Not part of `make test`.
-# Numbers: docs/performance.md.
+# Then, when `make build` has run, the same for what it shipped (target/lambda/NAME/bootstrap,
+# arm64). Numbers: docs/performance.md.
 #
 #   scripts/binary-sizes.sh [N]     the N largest crates per function (default 12)
 set -euo pipefail
@@ -49,3 +50,23 @@ for binary in "${functions[@]}" cold-start-hello; do
   done
   echo
 done
+# What `make build` shipped, when it has run: the functions for the template's architecture
+# (arm64), stripped by the release profile, as sam packages them.
+shipped=()
+for function in "${functions[@]}"; do
+  [[ -f "$target/lambda/$function/bootstrap" ]] && shipped+=("$function")
+done
+if ((${#shipped[@]})); then
+  echo
+  echo "what make build left in $target/lambda (bytes):"
+  echo "| function | architecture | stripped | gzip -9 | .text | .rodata | .eh_frame | .gcc_except_table |"
+  echo "|---|---|---:|---:|---:|---:|---:|---:|"
+  section() { size -A "$1" | awk -v s="$2" '$1 == s { print $2; f = 1 } END { if (!f) print 0 }'; }
+  for function in "${shipped[@]}"; do
+    file="$target/lambda/$function/bootstrap"
+    printf '| %s | %s | %s | %s | %s | %s | %s | %s |\n' "$function" \
+      "$(file -b "$file" | cut -d, -f2 | sed 's/^ *//')" "$(stat -c %s "$file")" \
+      "$(gzip -9 -c "$file" | wc -c)" "$(section "$file" .text)" "$(section "$file" .rodata)" \
+      "$(section "$file" .eh_frame)" "$(section "$file" .gcc_except_table)"
+  done
+fi
