@@ -27,10 +27,16 @@ const CONTACT: &str = "contact-erase-me-7731";
 const OTHER: &str = "contact-keep-4410";
 
 /// The erased contact's messages: gaps about maintenance, like the others' below, so the batch
-/// clusters them into one new intent. Each is unique to this contact.
+/// clusters them into one new intent. Each is unique to this contact. Both are email replies:
+/// a new intent quotes what they wrote above the signature and the thread, and erasure must
+/// find that copy.
 const THEIR_GAPS: [&str; 2] = [
-    "Zephyrine here, the kitchen sink is leaking again, can someone come fix it?",
-    "Zephyrine again: the kitchen sink leak is worse, please send maintenance today",
+    "Zephyrine here, the kitchen sink is leaking again, can someone come fix it?\n\nSent from my iPhone\n\n\
+     On Mon, Nov 16, 2026 at 9:12 AM Pine Hills Leasing <leasing@example.com> wrote:\n\
+     > Thanks for reaching out! We will send someone this week.",
+    "Zephyrine again: the kitchen sink leak is worse, please send maintenance today\n\n\
+     -----Original Message-----\nFrom: Pine Hills Leasing\nSent: Tuesday, November 17, 2026 8:02 AM\n\
+     Thanks for reaching out! We will send someone this week.",
 ];
 const OTHER_GAPS: [&str; 4] = [
     "My kitchen sink is leaking, can someone come fix it?",
@@ -262,6 +268,17 @@ async fn a_contact_is_exported_then_erased_leaving_counts_and_other_evidence() {
         "the new intent quotes the contact: {:#?}",
         new_intent.proposal.examples
     );
+    // ... in their own words: neither the thread their replies quote nor a signature.
+    for text in new_intent
+        .proposal
+        .examples
+        .iter()
+        .chain(new_intent.proposal.evidence.iter().filter_map(|e| e.text.as_ref()))
+    {
+        for quoted in ["Sent from", "wrote:", "Original Message", "Thanks for reaching out", "[email]"] {
+            assert!(!text.contains(quoted), "{text:?}");
+        }
+    }
     let applied = stack.admin("POST", &format!("/v1/proposals/{}/apply", new_intent.proposal_id)).await;
     assert_eq!(applied.status, 200, "{}", applied.text);
     let intent_id = applied.body["effect"]["id"].as_str().unwrap().to_owned();

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use autolearn_learning::cluster::{GapConfig, GapMessage, KnownIntent, KnownIntentStatus, discover_gaps};
 use autolearn_learning::proposals::{absorb, rank};
 use autolearn_learning::similarity::{IndexedMessage, SimilarityConfig, SimilarityIndex, enrich};
-use autolearn_learning::text::{mask_personal_data, one_line};
+use autolearn_learning::text::{mask_personal_data, masked_own_words, one_line};
 use autolearn_learning::themes::{EditRecord, IntentAnswers, ThemeConfig, theme_proposals};
 use autolearn_model::{
     Confidence, DraftFeedback, DynamicIntent, Evidence, EvidenceKind, Execution, LearningProposal,
@@ -135,7 +135,7 @@ fn pending_support_proposal(pending: &Proposal, message_ids: &[String], gaps: &[
                 kind: EvidenceKind::GapMessage,
                 id: gap.execution_id.clone(),
                 conversation_id: gap.conversation_id.clone(),
-                text: Some(mask_personal_data(&gap.message.body)),
+                text: Some(masked_own_words(&gap.message.body)),
                 score: None,
                 note: None,
                 edit: None,
@@ -157,7 +157,7 @@ fn edit_record(feedback: &DraftFeedback) -> EditRecord {
 }
 
 /// The executions a stored proposal quotes: those of its evidence, and the gap messages its
-/// examples are (an example is a gap message, masked).
+/// examples are (an example is a gap message's own words, masked).
 fn quoted_executions(proposal: &Proposal, masked_gaps: &BTreeMap<String, Vec<&str>>) -> BTreeSet<String> {
     let mut ids: BTreeSet<String> = proposal.evidence.iter().map(|evidence| evidence.id.clone()).collect();
     for example in &proposal.examples {
@@ -177,7 +177,7 @@ async fn write_references<'a>(
 ) -> Result<(), StoreError> {
     let mut masked_gaps: BTreeMap<String, Vec<&str>> = BTreeMap::new();
     for gap in gaps {
-        masked_gaps.entry(mask_personal_data(&gap.message.body)).or_default().push(&gap.execution_id);
+        masked_gaps.entry(masked_own_words(&gap.message.body)).or_default().push(&gap.execution_id);
     }
     for stored in proposals {
         for execution_id in quoted_executions(&stored.proposal, &masked_gaps) {

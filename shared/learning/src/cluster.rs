@@ -857,7 +857,7 @@ fn gap_evidence(m: &ClusterInput<'_>) -> Evidence {
         kind: EvidenceKind::GapMessage,
         id: m.id.to_string(),
         conversation_id: m.conversation_id.to_string(),
-        text: Some(text::mask_personal_data(m.text)),
+        text: Some(text::masked_own_words(m.text)),
         score: None,
         note: None,
         edit: None,
@@ -1182,7 +1182,7 @@ pub fn discover_gaps(
         if chosen.is_empty() {
             continue;
         }
-        let examples: Vec<String> = chosen.iter().map(|&m| text::mask_personal_data(&gaps[m].text)).collect();
+        let examples: Vec<String> = chosen.iter().map(|&m| text::masked_own_words(&gaps[m].text)).collect();
         let keys: Vec<String> = chosen.iter().map(|&m| example_key(intent, &gaps[m].text)).collect();
         let fingerprint = proposals::fingerprint(ProposalKind::IntentExample, intent, &keys.join("|"));
         let mut rejection_keys = vec![fingerprint.clone()];
@@ -1245,7 +1245,7 @@ pub fn discover_gaps(
                 cluster.members.len(),
                 cluster.conversations
             ),
-            examples: chosen.iter().map(|&m| text::mask_personal_data(inputs[m].text)).collect(),
+            examples: chosen.iter().map(|&m| text::masked_own_words(inputs[m].text)).collect(),
             keywords: cluster.keywords.clone(),
             playbook_text: None,
             confidence: if cluster.conversations >= cfg.medium_confidence_conversations {
@@ -1999,6 +1999,19 @@ mod tests {
                 assert!(!proposal.keywords.iter().any(|k| k == word), "{:?}", proposal.keywords);
             }
         }
+        // What the admin reads is each customer's question, quoted or not: the examples and
+        // the evidence are requests as written, never the office's answer or its address.
+        let questions: Vec<&str> = requests.iter().flatten().copied().collect();
+        for proposal in &d.new_intent_proposals {
+            let shown = proposal
+                .evidence
+                .iter()
+                .filter_map(|e| e.text.as_deref())
+                .chain(proposal.examples.iter().map(String::as_str));
+            for text in shown {
+                assert!(questions.contains(&text), "{text:?}");
+            }
+        }
     }
 
     #[test]
@@ -2032,6 +2045,12 @@ mod tests {
         );
         // The parking questions alone: no signed question about pets or repairs.
         assert_eq!(parking_topic.impact, 12, "{:?}", parking_topic.evidence);
+        // Shown without the signature.
+        for text in
+            parking_topic.examples.iter().chain(parking_topic.evidence.iter().filter_map(|e| e.text.as_ref()))
+        {
+            assert!(parking.contains(&text.as_str()), "{text:?}");
+        }
     }
 
     #[test]

@@ -440,7 +440,7 @@ impl SimilarityIndex {
             vectorizer,
             messages.iter().map(|m| m.id.clone()).collect(),
             messages.iter().map(|m| m.conversation_id.clone()).collect(),
-            messages.iter().map(|m| text::mask_personal_data(&m.text)).collect(),
+            messages.iter().map(|m| text::masked_own_words(&m.text)).collect(),
             vectors,
             messages.iter().map(|m| m.embedding.clone()).collect(),
         )
@@ -645,7 +645,14 @@ mod tests {
 
     fn corpus() -> Vec<IndexedMessage> {
         vec![
-            message("m1", "c1", "Is there parking for residents? Call me at 555-201-3344"),
+            // An email reply: a signature and the thread it quotes below the question.
+            message(
+                "m1",
+                "c1",
+                "Is there parking for residents? Call me at 555-201-3344\nSent from my iPhone\n\n\
+                 On Mon, Nov 30, 2026 at 9:12 AM Pine Hills Leasing <leasing@example.com> wrote:\n\
+                 > Thanks for reaching out to Pine Hills!",
+            ),
             message("m2", "c2", "Do you have a parking spot available for my car?"),
             message("m3", "c3", "How much is a parking space per month?"),
             message("m4", "c3", "Can I bring my cat to the apartment?"),
@@ -755,7 +762,8 @@ mod tests {
         assert_eq!(proposal.confidence, Confidence::High);
         let texts: Vec<&str> = proposal.evidence.iter().filter_map(|e| e.text.as_deref()).collect();
         assert!(texts.iter().all(|t| !t.contains("555")), "{texts:?}");
-        assert!(texts.iter().any(|t| t.contains("[phone]")), "{texts:?}");
+        // The reply as its sender wrote it, masked: no signature, no quoted thread.
+        assert!(texts.contains(&"Is there parking for residents? Call me at [phone]"), "{texts:?}");
     }
 
     #[test]

@@ -406,17 +406,28 @@ pub fn without_signature(text: &str) -> &str {
         (signs && apart).then_some(start)
     });
     match found.min() {
-        Some(start) => text[..start].trim_end().trim_end_matches(['-', '\u{2013}', '\u{2014}', '|', '~']),
+        Some(start) => {
+            text[..start].trim_end().trim_end_matches(['-', '\u{2013}', '\u{2014}', '|', '~']).trim_end()
+        }
         None => text,
     }
 }
 
 /// The part of a message its sender wrote: without the earlier messages an email reply
 /// quotes below it ([`without_quoted_thread`]) and without the signature its mail client
-/// appended ([`without_signature`]). Learning reads only this; what an admin is shown, and
-/// what erasure matches, is the message as it came.
+/// appended ([`without_signature`]). Learning reads only this, and quotes only this, masked
+/// ([`masked_own_words`]).
 pub fn own_words(text: &str) -> &str {
     without_signature(without_quoted_thread(text))
+}
+
+/// A message as the learning quotes it in what it proposes (a new intent's examples, the
+/// evidence an admin reviews): the sender's own words, masked. The admin reads what the
+/// customer asked, not the office's answer their reply quotes nor "Sent from my iPhone";
+/// and a quoted thread, with the names and addresses of other people in its attribution
+/// lines, is not copied into proposals at all.
+pub fn masked_own_words(text: &str) -> String {
+    mask_personal_data(own_words(text))
 }
 
 /// The text above the earlier messages an email reply quotes. The quote starts at the
@@ -685,13 +696,17 @@ fn mask_with(text: &str, pattern: fn(&'static DigitPatterns, &str) -> &'static R
 }
 
 /// Every form in which autolearn may have stored `text` masked, so that erasure finds each
-/// copy: [`mask_personal_data`]'s first, then, where it differs, the form earlier versions
-/// stored, whose phone and address patterns saw no number written in another script's
-/// digits.
+/// copy: what the learning quotes now ([`masked_own_words`]) first, then, where they differ,
+/// the forms earlier versions stored: the whole message masked, and the whole message masked
+/// by phone and address patterns that saw no number written in another script's digits.
 pub fn masked_forms(text: &str) -> Vec<String> {
-    let current = mask_personal_data(text);
-    let earlier = mask_with(text, |patterns, _| patterns.ascii_bounded());
-    if earlier == current { vec![current] } else { vec![current, earlier] }
+    let mut forms = vec![masked_own_words(text)];
+    for earlier in [mask_personal_data(text), mask_with(text, |patterns, _| patterns.ascii_bounded())] {
+        if !forms.contains(&earlier) {
+            forms.push(earlier);
+        }
+    }
+    forms
 }
 
 /// Email addresses in the text, lowercased, in order of appearance.
@@ -794,11 +809,11 @@ mod tests {
     fn a_mail_clients_signature_is_left_out() {
         let body = without_signature;
         for (signed, written) in [
-            ("is there a parking garage? - sent from my phone", "is there a parking garage? "),
+            ("is there a parking garage? - sent from my phone", "is there a parking garage?"),
             ("Is there parking?\n\nSent from my iPhone", "Is there parking?"),
             ("thanks\nSent from my Samsung Galaxy smartphone.", "thanks"),
             ("The sink leaks. Sent from Yahoo Mail on Android", "The sink leaks."),
-            ("Can I bring my dog? \u{2014} Get Outlook for iOS", "Can I bring my dog? "),
+            ("Can I bring my dog? \u{2014} Get Outlook for iOS", "Can I bring my dog?"),
             ("Sent from my iPhone", ""),
             ("My rent is late. Sent from my T-Mobile 4G LTE Device", "My rent is late."),
         ] {
@@ -961,6 +976,24 @@ mod tests {
         let text = "Voilà: https://example.com/café et www.exemple.fr. Mais éhttps://x.com non.";
         assert_eq!(links(text), vec!["https://example.com/café", "www.exemple.fr"]);
         assert_eq!(numbers("Le loyer: 1 850 € — voir https://a.fr/2024 ou ℡ 555-123-4567"), vec!["1", "850"]);
+    }
+
+    /// What the learning quotes of an email reply is the customer's question, masked; the
+    /// forms erasure matches start with it and still hold the whole message masked, as
+    /// versions before stored it.
+    #[test]
+    fn a_reply_is_quoted_by_its_own_words_and_erased_in_every_stored_form() {
+        let reply = "Is there guest parking? Call me at 555-201-3344\n\
+                     Sent from my iPhone\n\n\
+                     On Mon, Nov 30, 2026 at 9:12 AM Ann Lee <ann@example.com> wrote:\n\
+                     > Thanks for reaching out about 12 Oak Street.";
+        let quoted = masked_own_words(reply);
+        assert_eq!(quoted, "Is there guest parking? Call me at [phone]");
+        let whole = mask_personal_data(reply);
+        assert!(whole.contains("Ann Lee") && whole.contains("Sent from my iPhone"), "{whole}");
+        assert_eq!(masked_forms(reply), vec![quoted, whole]);
+        // A message that is all its own words has one form, as before.
+        assert_eq!(masked_forms("Is there guest parking?"), vec!["Is there guest parking?".to_owned()]);
     }
 
     #[test]
