@@ -1293,19 +1293,31 @@ mod tests {
         generate_messages(n, seed, 0.1).into_iter().map(|m| m.message).collect()
     }
 
-    /// Discovery on `texts`, one conversation each, with no known intent.
-    fn discover_new_topics(texts: Vec<String>) -> GapDiscovery {
-        let messages: Vec<GapMessage> = texts
-            .into_iter()
+    /// Gap messages of `texts`, one conversation each, without embeddings.
+    fn one_per_conversation<T: AsRef<str>>(texts: &[T]) -> Vec<GapMessage> {
+        texts
+            .iter()
             .enumerate()
             .map(|(i, text)| GapMessage {
                 id: format!("m{i}"),
                 conversation_id: format!("c{i}"),
-                text,
+                text: text.as_ref().to_owned(),
                 embedding: None,
             })
-            .collect();
-        discover_gaps(&messages, &[], &BTreeSet::new(), &GapConfig::default())
+            .collect()
+    }
+
+    /// The one proposal of `d`: examples for `intent`; no new intent.
+    fn only_examples_of<'a>(d: &'a GapDiscovery, intent: &str) -> &'a Proposal {
+        assert!(d.new_intent_proposals.is_empty(), "{:?} {:?}", names(d), d.assignments);
+        assert_eq!(d.example_proposals.len(), 1, "{:?}", d.example_proposals);
+        assert_eq!(d.example_proposals[0].intent_name.as_deref(), Some(intent));
+        &d.example_proposals[0]
+    }
+
+    /// Discovery on `texts`, one conversation each, with no known intent.
+    fn discover_new_topics(texts: Vec<String>) -> GapDiscovery {
+        discover_gaps(&one_per_conversation(&texts), &[], &BTreeSet::new(), &GapConfig::default())
     }
 
     fn names(d: &GapDiscovery) -> Vec<String> {
@@ -1608,22 +1620,9 @@ mod tests {
             "do you take cats? we have an older cat",
             "quick question about cats, are they allowed",
         ];
-        let messages: Vec<GapMessage> = cats
-            .iter()
-            .enumerate()
-            .map(|(i, text)| GapMessage {
-                id: format!("m{i}"),
-                conversation_id: format!("c{i}"),
-                text: text.to_string(),
-                embedding: None,
-            })
-            .collect();
-        let d = discover_gaps(&messages, &known, &BTreeSet::new(), &GapConfig::default());
-        assert!(d.new_intent_proposals.is_empty(), "{:?} {:?}", names(&d), d.assignments);
-        let examples = &d.example_proposals;
-        assert_eq!(examples.len(), 1, "{examples:?}");
-        assert_eq!(examples[0].intent_name.as_deref(), Some("DOG_PET"));
-        assert!(examples[0].examples.iter().all(|e| e.contains("cat")), "{:?}", examples[0].examples);
+        let d = discover_gaps(&one_per_conversation(&cats), &known, &BTreeSet::new(), &GapConfig::default());
+        let examples = only_examples_of(&d, "DOG_PET");
+        assert!(examples.examples.iter().all(|e| e.contains("cat")), "{:?}", examples.examples);
     }
 
     #[test]
@@ -1667,21 +1666,8 @@ mod tests {
             "Good morning! do you allow cats in apartment 7 at Willow Park? I have two cats",
             "Hey there. do you allow cats in the 3 bedroom on Cedar Court? I have two cats thx",
         ];
-        let messages: Vec<GapMessage> = cats
-            .iter()
-            .enumerate()
-            .map(|(i, text)| GapMessage {
-                id: format!("m{i}"),
-                conversation_id: format!("c{i}"),
-                text: text.to_string(),
-                embedding: None,
-            })
-            .collect();
-        let d = discover_gaps(&messages, &known, &BTreeSet::new(), &GapConfig::default());
-        assert!(d.new_intent_proposals.is_empty(), "{:?} {:?}", names(&d), d.assignments);
-        let examples = &d.example_proposals;
-        assert_eq!(examples.len(), 1, "{examples:?}");
-        assert_eq!(examples[0].intent_name.as_deref(), Some("DOG_PET"));
+        let d = discover_gaps(&one_per_conversation(&cats), &known, &BTreeSet::new(), &GapConfig::default());
+        only_examples_of(&d, "DOG_PET");
     }
 
     #[test]
