@@ -347,4 +347,17 @@ mod tests {
         assert_eq!(parse_audiences("a, b").unwrap(), vec!["a", "b"]);
         assert!(parse_audiences("a,,b").is_err());
     }
+
+    /// The functions link no Unicode tables for host names (`idna_adapter` 1.0 in Cargo.lock,
+    /// docs/performance.md): an issuer on an internationalised domain name is refused at cold
+    /// start, naming the variable, and its ASCII (punycode) form is the one to configure.
+    #[test]
+    fn an_issuer_is_configured_by_its_ascii_host_name() {
+        let error = parse_issuer("https://login.bücher.example/pool").unwrap_err();
+        assert!(error.to_string().starts_with("environment variable OIDC_ISSUER is invalid"), "{error}");
+        let ascii = "https://login.xn--bcher-kva.example/pool";
+        assert_eq!(parse_issuer(ascii).as_deref(), Ok(ascii));
+        let upper = "https://COGNITO-IDP.eu-west-1.amazonaws.com/eu-west-1_abc";
+        assert_eq!(parse_issuer(upper).as_deref(), Ok(upper));
+    }
 }
