@@ -624,10 +624,10 @@ const PHONE_PATTERN: &str = r"(?x)
 const STREET_ADDRESS_PATTERN: &str = r"(?x)
     (?-u:\b)\d{1,6}(?:st|nd|rd|th|[A-Za-z])?\s+
     (?:[A-Za-z][A-Za-z'\-]*\.?\s+){0,3}
-    (?i:street|st|avenue|ave|road|rd|boulevard|blvd|lane|ln|drive|dr|court|ct|way|place|pl
+    (?i-u:street|st|avenue|ave|road|rd|boulevard|blvd|lane|ln|drive|dr|court|ct|way|place|pl
         |terrace|ter|circle|cir|parkway|pkwy|highway|hwy|square|sq)
     (?-u:\b)\.?
-    (?:,?\s*(?i:apt|apartment|unit|suite|ste)\.?\s*\#?\s*[A-Za-z0-9\-]+|,?\s*\#\s*[A-Za-z0-9\-]+)?";
+    (?:,?\s*(?i-u:apt|apartment|unit|suite|ste)\.?\s*\#?\s*[A-Za-z0-9\-]+|,?\s*\#\s*[A-Za-z0-9\-]+)?";
 
 /// The phone and address patterns bound their digits (`\d`: any script's) with ASCII word
 /// boundaries, which the fast engine (the lazy DFA) searches in any text; a Unicode `\b`
@@ -667,7 +667,7 @@ static PHONE: DigitPatterns = DigitPatterns::new(PHONE_PATTERN);
 static STREET_ADDRESS: DigitPatterns = DigitPatterns::new(STREET_ADDRESS_PATTERN);
 
 static URL: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?i)\b(?:https?://|www\.)[^\s<>()]+").expect("url pattern compiles"));
+    LazyLock::new(|| Regex::new(r"\b(?i-u:https?://|www\.)[^\s<>()]+").expect("url pattern compiles"));
 
 static NUMBER: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"[$€£]?\d[\d,]*(?:\.\d+)?%?").expect("number pattern compiles"));
@@ -930,6 +930,17 @@ mod tests {
             "Mail [email] or call [phone] / [phone]. I live at [address] and work at [address]"
         );
         assert_eq!(mask_personal_data(&masked), masked);
+    }
+
+    /// Street types, apartments and link schemes match in any ASCII case.
+    #[test]
+    fn masking_and_links_ignore_ascii_case() {
+        assert_eq!(mask_personal_data("I live at 12 MAPLE STREET, APT 5"), "I live at [address]");
+        assert_eq!(mask_personal_data("12 Oak Ave., Suite 300"), "[address]");
+        assert_eq!(
+            links("See HTTPS://Example.com/Tour or WWW.example.org"),
+            vec!["https://example.com/tour", "www.example.org"]
+        );
     }
 
     #[test]
