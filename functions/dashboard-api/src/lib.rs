@@ -8,6 +8,7 @@ pub mod auth;
 pub mod contacts;
 pub mod dashboard;
 pub mod history;
+pub mod jwt_crypto;
 pub mod local_oidc;
 pub mod oidc;
 pub mod page;

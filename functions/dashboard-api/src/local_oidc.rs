@@ -61,6 +61,7 @@ impl SigningKey {
     pub fn sign(&self, claims: &Value) -> String {
         let mut header = Header::new(Algorithm::ES256);
         header.kid = Some(self.kid.clone());
+        crate::jwt_crypto::install();
         jsonwebtoken::encode(&header, claims, &self.encoding).expect("signing works")
     }
 

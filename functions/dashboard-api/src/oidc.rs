@@ -108,6 +108,7 @@ pub fn verify_token(
     nonce: Option<&str>,
     now: i64,
 ) -> Result<VerifiedToken, TokenError> {
+    crate::jwt_crypto::install();
     let header =
         jsonwebtoken::decode_header(token).map_err(|error| TokenError::Malformed(error.to_string()))?;
     if !ALGORITHMS.contains(&header.alg) {
@@ -344,7 +345,7 @@ pub fn pkce_challenge(verifier: &str) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::local_oidc::SigningKey;
     use serde_json::json;
@@ -463,7 +464,7 @@ mod tests {
     /// An RSA key made for this test only (`openssl genpkey -algorithm RSA -pkeyopt
     /// rsa_keygen_bits:2048`, then `openssl rsa -traditional -outform DER`: PKCS#1, base64) and
     /// its public JWK: Cognito signs its tokens RS256.
-    const RSA_KEY_PKCS1: &str = concat!(
+    pub(crate) const RSA_KEY_PKCS1: &str = concat!(
         "MIIEowIBAAKCAQEAqssAeWu24IwUpysIB0DAcJZ/FomLq/NVuJQdJMx/+rN7BnPwVgBLFf+DJcpawrSo5920WUkJ",
         "ZwshwF39vvkvd73e2BoCiOmISqbPWQ5RKCNp3VNnFCTmdMZAkFVd3ixzqUK4JyhyuoGbKZbZzING9om4dvbXTPDn",
         "gMVUJLvb/saulNHCV9jg0BJgoU0ROoxm5Io54+MhPnxS5amDeMrK8czudEd5cBmjO7kBST44kKeYfLW9KSUidp44",
@@ -484,7 +485,7 @@ mod tests {
         "Lnb3f6db53N++krK+C2yDom26APXnE4o3Po/dL4wHmxVKCBArScMVGQSG5GM3+040I285N4EM6a6Z+DIfDR8ZnBj",
         "yJ2r",
     );
-    const RSA_MODULUS: &str = "qssAeWu24IwUpysIB0DAcJZ_FomLq_NVuJQdJMx_-rN7BnPwVgBLFf-DJcpawrSo5920WUkJZwshwF39vvkvd73e2BoCiOmISqbPWQ5RKCNp3VNnFCTmdMZAkFVd3ixzqUK4JyhyuoGbKZbZzING9om4dvbXTPDngMVUJLvb_saulNHCV9jg0BJgoU0ROoxm5Io54-MhPnxS5amDeMrK8czudEd5cBmjO7kBST44kKeYfLW9KSUidp44DfVm9sQp7FvyjsnEosGbi4K20ZaWxlL8X1TWQSn6iNQnmAgvOwAmJNF9Gvnkwy9aUGZsVEEb11e4Ab6atoxS7sjDFF-Ezw";
+    pub(crate) const RSA_MODULUS: &str = "qssAeWu24IwUpysIB0DAcJZ_FomLq_NVuJQdJMx_-rN7BnPwVgBLFf-DJcpawrSo5920WUkJZwshwF39vvkvd73e2BoCiOmISqbPWQ5RKCNp3VNnFCTmdMZAkFVd3ixzqUK4JyhyuoGbKZbZzING9om4dvbXTPDngMVUJLvb_saulNHCV9jg0BJgoU0ROoxm5Io54-MhPnxS5amDeMrK8czudEd5cBmjO7kBST44kKeYfLW9KSUidp44DfVm9sQp7FvyjsnEosGbi4K20ZaWxlL8X1TWQSn6iNQnmAgvOwAmJNF9Gvnkwy9aUGZsVEEb11e4Ab6atoxS7sjDFF-Ezw";
 
     #[test]
     fn an_rs256_token_as_cognito_signs_verifies_and_a_changed_one_does_not() {
@@ -497,6 +498,7 @@ mod tests {
         let signing = jsonwebtoken::EncodingKey::from_rsa_der(
             &base64::Engine::decode(&base64::engine::general_purpose::STANDARD, RSA_KEY_PKCS1).unwrap(),
         );
+        crate::jwt_crypto::install();
         let sign = |claims: &Value| jsonwebtoken::encode(&header, claims, &signing).unwrap();
         let token = sign(&claims());
         assert_eq!(
