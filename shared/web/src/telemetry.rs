@@ -5,6 +5,12 @@
 //! runtime, HTTP and AWS SDK crates stay at `info` whatever it says, because at `debug` and
 //! `trace` they log raw events, request and response bodies (customer text) and credentials.
 //!
+//! Release builds (what Lambda runs) go further: `tracing`'s `release_max_level_info` compiles
+//! every `debug` and `trace` event out, of every crate, so those can be switched on by no
+//! setting, and their code and strings are not shipped (118-131 kB per function; numbers:
+//! docs/performance.md). autolearn's own code logs at `info` and above only, so the template
+//! offers `error`, `warn` and `info`. Debug builds (tests, the local runner) keep them all.
+//!
 //! The filter is a [`Targets`] (`level` or `target=level`, comma-separated), not an `EnvFilter`:
 //! a level is all the template sets, and `EnvFilter`'s span and field filters would link a regex
 //! engine with its Unicode tables into every function.
