@@ -16,5 +16,13 @@
 # override a config file's `[target] rustflags`. Cargo applies RUSTFLAGS to build scripts and
 # proc macros too unless `--target` is given, and a proc macro cannot be linked with a static
 # relocation model: every cargo command under these flags names its target (cargo-lambda does).
+# - `--remap-path-prefix` for each crate registry's source directory: the source paths that panic
+#   messages and the call sites of log events carry (about 750 in a function) name a dependency as
+#   `aws-sdk-dynamodb-1.136.0/src/…` instead of `/root/.cargo/registry/src/index.crates.io-…/…`:
+#   no builder's home directory in what ships, the same bytes whoever builds it, and 58 bytes fewer
+#   per path. The workspace's own paths are relative already; the standard library's are `/rustc/…`.
 release_rustflags="-C relocation-model=static"
+for registry_sources in "${CARGO_HOME:-$HOME/.cargo}"/registry/src/*/; do
+  [[ -d "$registry_sources" ]] && release_rustflags+=" --remap-path-prefix=${registry_sources}="
+done
 export RUSTFLAGS="${RUSTFLAGS:+$RUSTFLAGS }$release_rustflags"
