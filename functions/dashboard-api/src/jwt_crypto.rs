@@ -270,9 +270,8 @@ mod tests {
     #[test]
     fn every_rsa_algorithm_signs_and_verifies_with_the_modulus_and_exponent() {
         use base64::Engine;
-        let private = base64::engine::general_purpose::STANDARD
-            .decode(crate::oidc::tests::RSA_KEY_PKCS1)
-            .unwrap();
+        let private =
+            base64::engine::general_purpose::STANDARD.decode(crate::oidc::tests::RSA_KEY_PKCS1).unwrap();
         let (n, e) = extract_rsa_public_key_components(&private).unwrap();
         let base64url = base64::engine::general_purpose::URL_SAFE_NO_PAD;
         assert_eq!(base64url.encode(&n), crate::oidc::tests::RSA_MODULUS);
@@ -309,10 +308,7 @@ mod tests {
     #[test]
     fn sha_digests_are_the_standard_ones() {
         // SHA-256 of "abc" (FIPS 180-2, appendix B.1).
-        assert_eq!(
-            compute_digest(b"abc", ThumbprintHash::SHA256)[..4],
-            [0xba, 0x78, 0x16, 0xbf]
-        );
+        assert_eq!(compute_digest(b"abc", ThumbprintHash::SHA256)[..4], [0xba, 0x78, 0x16, 0xbf]);
         assert_eq!(compute_digest(b"abc", ThumbprintHash::SHA384).len(), 48);
         assert_eq!(compute_digest(b"abc", ThumbprintHash::SHA512).len(), 64);
     }
