@@ -9,7 +9,8 @@
 //! - **first `/next`**: the process has read its configuration, built its clients and router
 //!   and asks for work (what Lambda bills as init);
 //! - **first invocation**: the answer to one event has arrived. The HTTP functions get an API
-//!   Gateway v2 `GET /health` (`events/get-health.json`); the weekly batch gets a trigger without
+//!   Gateway v2 `GET /health` (`events/get-health.json`) and must answer the health route's JSON as
+//!   text, not base64 (what `autolearn_web::lambda` hands to API Gateway); the weekly batch gets a trigger without
 //!   a time, which it refuses on `/error` after deserializing it, because any event it accepts
 //!   runs the batch against DynamoDB.
 //!
@@ -92,6 +93,8 @@ const WEBHOOK_SECRET: (&str, &str) = ("WEBHOOK_SECRET", "cold-start-bench-webhoo
 enum Expect {
     /// A response with `statusCode` 200.
     Ok200,
+    /// A response with `statusCode` 200 and, as text (not base64), the health route's JSON.
+    Health,
     /// An invocation error (the refused trigger).
     Error,
 }
@@ -107,12 +110,12 @@ const HELLO: &str = "cold-start-hello";
 
 const TARGETS: &[Target] = &[
     Target { name: HELLO, event: HEALTH_EVENT, expect: Expect::Ok200, env: &[] },
-    Target { name: "intent-tracker", event: HEALTH_EVENT, expect: Expect::Ok200, env: &[WEBHOOK_SECRET] },
-    Target { name: "feedback-webhook", event: HEALTH_EVENT, expect: Expect::Ok200, env: &[WEBHOOK_SECRET] },
+    Target { name: "intent-tracker", event: HEALTH_EVENT, expect: Expect::Health, env: &[WEBHOOK_SECRET] },
+    Target { name: "feedback-webhook", event: HEALTH_EVENT, expect: Expect::Health, env: &[WEBHOOK_SECRET] },
     Target {
         name: "dashboard-api",
         event: HEALTH_EVENT,
-        expect: Expect::Ok200,
+        expect: Expect::Health,
         env: &[
             ("OIDC_ISSUER", "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_BENCH"),
             ("OIDC_CLIENT_ID", "cold-start-bench"),
@@ -274,6 +277,17 @@ async fn cold_start(
         (Expect::Ok200, Outcome::Response(body)) => {
             let response: serde_json::Value = serde_json::from_slice(&body).map_err(|e| e.to_string())?;
             if response["statusCode"] != 200 {
+                return Err(format!("answered {response}"));
+            }
+        }
+        (Expect::Health, Outcome::Response(body)) => {
+            let response: serde_json::Value = serde_json::from_slice(&body).map_err(|e| e.to_string())?;
+            // The body as API Gateway gets it from the function: JSON text, not base64.
+            let health = response["body"]
+                .as_str()
+                .filter(|_| response["isBase64Encoded"] == false)
+                .and_then(|text| serde_json::from_str::<serde_json::Value>(text).ok());
+            if response["statusCode"] != 200 || health.is_none_or(|health| health["status"] != "ok") {
                 return Err(format!("answered {response}"));
             }
         }

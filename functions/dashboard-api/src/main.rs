@@ -27,5 +27,5 @@ async fn main() -> Result<(), lambda_http::Error> {
         cors_origin: config.cors_origin,
         promotion: config.promotion,
     };
-    lambda_http::run(router(state)).await
+    autolearn_web::lambda::serve(router(state)).await
 }

@@ -16,5 +16,5 @@ async fn main() -> Result<(), lambda_http::Error> {
         webhook: config.webhook,
         edit_threshold: config.edit_threshold,
     };
-    lambda_http::run(routes(state).merge(health(SERVICE)).into_router()).await
+    autolearn_web::lambda::serve(routes(state).merge(health(SERVICE)).into_router()).await
 }

@@ -11,5 +11,5 @@ async fn main() -> Result<(), lambda_http::Error> {
     let store =
         Store::new(aws_sdk_dynamodb::Client::new(&aws), config.table_name).with_retention(config.retention);
     let app = routes(AppState { store, webhook: config.webhook }).merge(health(SERVICE)).into_router();
-    lambda_http::run(app).await
+    autolearn_web::lambda::serve(app).await
 }

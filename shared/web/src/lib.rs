@@ -9,6 +9,7 @@ pub mod extract;
 pub mod https;
 pub mod idempotency;
 pub mod json;
+pub mod lambda;
 pub mod openapi;
 pub mod promotion;
 pub mod routes;
