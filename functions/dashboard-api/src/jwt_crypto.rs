@@ -7,7 +7,9 @@
 //!
 //! Key formats are jsonwebtoken's: RSA public keys as PKCS#1 DER or as modulus and exponent,
 //! EC public keys as the uncompressed point, Ed25519 as the raw 32 bytes; RSA private keys as
-//! PKCS#1 DER, EC and Ed25519 private keys as PKCS#8.
+//! PKCS#1 DER, EC and Ed25519 private keys as PKCS#8. RSA keys must have 2,048 to 8,192 bits
+//! (ring's bounds; RustCrypto took shorter ones): Cognito's are 2,048, and NIST has not allowed
+//! shorter RSA signing keys since 2013.
 
 use jsonwebtoken::crypto::{CryptoProvider, JwkUtils, JwtSigner, JwtVerifier};
 use jsonwebtoken::errors::{ErrorKind, Result};
