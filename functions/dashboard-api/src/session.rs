@@ -11,7 +11,6 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use cookie::{Cookie, SameSite};
 use hmac::{Hmac, Mac};
-use rand::RngCore;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
@@ -91,8 +90,9 @@ impl SessionKey {
 /// `N` random bytes.
 pub fn random_bytes<const N: usize>() -> [u8; N] {
     let mut bytes = [0u8; N];
-    // ThreadRng: a CSPRNG seeded from the operating system.
-    rand::rng().fill_bytes(&mut bytes);
+    // The operating system's CSPRNG (getrandom), through ring, which TLS and the JWT checks use.
+    ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut bytes)
+        .expect("the operating system's random number generator answers");
     bytes
 }
 
