@@ -72,44 +72,46 @@ fn hmac_algorithm(algorithm: Algorithm) -> Option<hmac::Algorithm> {
     }
 }
 
-fn rsa_verification(algorithm: Algorithm) -> Option<&'static ring_sig::RsaParameters> {
-    match algorithm {
-        Algorithm::RS256 => Some(&ring_sig::RSA_PKCS1_2048_8192_SHA256),
-        Algorithm::RS384 => Some(&ring_sig::RSA_PKCS1_2048_8192_SHA384),
-        Algorithm::RS512 => Some(&ring_sig::RSA_PKCS1_2048_8192_SHA512),
-        Algorithm::PS256 => Some(&ring_sig::RSA_PSS_2048_8192_SHA256),
-        Algorithm::PS384 => Some(&ring_sig::RSA_PSS_2048_8192_SHA384),
-        Algorithm::PS512 => Some(&ring_sig::RSA_PSS_2048_8192_SHA512),
-        _ => None,
-    }
+/// ring's RSA algorithms for a JWT algorithm: the one that verifies, the one that signs.
+fn rsa(
+    algorithm: Algorithm,
+) -> Option<(&'static ring_sig::RsaParameters, &'static dyn ring_sig::RsaEncoding)> {
+    Some(match algorithm {
+        Algorithm::RS256 => (&ring_sig::RSA_PKCS1_2048_8192_SHA256, &ring_sig::RSA_PKCS1_SHA256),
+        Algorithm::RS384 => (&ring_sig::RSA_PKCS1_2048_8192_SHA384, &ring_sig::RSA_PKCS1_SHA384),
+        Algorithm::RS512 => (&ring_sig::RSA_PKCS1_2048_8192_SHA512, &ring_sig::RSA_PKCS1_SHA512),
+        Algorithm::PS256 => (&ring_sig::RSA_PSS_2048_8192_SHA256, &ring_sig::RSA_PSS_SHA256),
+        Algorithm::PS384 => (&ring_sig::RSA_PSS_2048_8192_SHA384, &ring_sig::RSA_PSS_SHA384),
+        Algorithm::PS512 => (&ring_sig::RSA_PSS_2048_8192_SHA512, &ring_sig::RSA_PSS_SHA512),
+        _ => return None,
+    })
 }
 
-fn rsa_signing(algorithm: Algorithm) -> Option<&'static dyn ring_sig::RsaEncoding> {
-    match algorithm {
-        Algorithm::RS256 => Some(&ring_sig::RSA_PKCS1_SHA256),
-        Algorithm::RS384 => Some(&ring_sig::RSA_PKCS1_SHA384),
-        Algorithm::RS512 => Some(&ring_sig::RSA_PKCS1_SHA512),
-        Algorithm::PS256 => Some(&ring_sig::RSA_PSS_SHA256),
-        Algorithm::PS384 => Some(&ring_sig::RSA_PSS_SHA384),
-        Algorithm::PS512 => Some(&ring_sig::RSA_PSS_SHA512),
-        _ => None,
-    }
+/// ring's ECDSA algorithms for a JWT algorithm, and its curve.
+struct Ecdsa {
+    verification: &'static ring_sig::EcdsaVerificationAlgorithm,
+    signing: &'static ring_sig::EcdsaSigningAlgorithm,
+    curve: EllipticCurve,
+    /// Bytes of each coordinate of a point.
+    coordinate_len: usize,
 }
 
-fn ecdsa_verification(algorithm: Algorithm) -> Option<&'static ring_sig::EcdsaVerificationAlgorithm> {
-    match algorithm {
-        Algorithm::ES256 => Some(&ring_sig::ECDSA_P256_SHA256_FIXED),
-        Algorithm::ES384 => Some(&ring_sig::ECDSA_P384_SHA384_FIXED),
-        _ => None,
-    }
-}
-
-fn ecdsa_signing(algorithm: Algorithm) -> Option<&'static ring_sig::EcdsaSigningAlgorithm> {
-    match algorithm {
-        Algorithm::ES256 => Some(&ring_sig::ECDSA_P256_SHA256_FIXED_SIGNING),
-        Algorithm::ES384 => Some(&ring_sig::ECDSA_P384_SHA384_FIXED_SIGNING),
-        _ => None,
-    }
+fn ecdsa(algorithm: Algorithm) -> Option<Ecdsa> {
+    Some(match algorithm {
+        Algorithm::ES256 => Ecdsa {
+            verification: &ring_sig::ECDSA_P256_SHA256_FIXED,
+            signing: &ring_sig::ECDSA_P256_SHA256_FIXED_SIGNING,
+            curve: EllipticCurve::P256,
+            coordinate_len: 32,
+        },
+        Algorithm::ES384 => Ecdsa {
+            verification: &ring_sig::ECDSA_P384_SHA384_FIXED,
+            signing: &ring_sig::ECDSA_P384_SHA384_FIXED_SIGNING,
+            curve: EllipticCurve::P384,
+            coordinate_len: 48,
+        },
+        _ => return None,
+    })
 }
 
 /// ring's errors say nothing more than that it failed (by design: no oracle for an attacker).
@@ -122,7 +124,7 @@ impl Verifier<Vec<u8>> for RingVerifier {
         let algorithm = self.algorithm;
         let key = match self.key.kind() {
             DecodingKeyKind::RsaModulusExponent { n, e } => {
-                let parameters = rsa_verification(algorithm).ok_or_else(signature::Error::new)?;
+                let (parameters, _) = rsa(algorithm).ok_or_else(signature::Error::new)?;
                 return ring_sig::RsaPublicKeyComponents { n, e }
                     .verify(parameters, message, signature)
                     .map_err(failed);
@@ -134,9 +136,9 @@ impl Verifier<Vec<u8>> for RingVerifier {
         }
         let verification: &dyn ring_sig::VerificationAlgorithm = match algorithm {
             Algorithm::EdDSA => &ring_sig::ED25519,
-            other => match (rsa_verification(other), ecdsa_verification(other)) {
-                (Some(rsa), _) => rsa,
-                (None, Some(ecdsa)) => ecdsa,
+            other => match (rsa(other), ecdsa(other)) {
+                (Some((parameters, _)), _) => parameters,
+                (None, Some(ecdsa)) => ecdsa.verification,
                 (None, None) => return Err(signature::Error::new()),
             },
         };
@@ -158,14 +160,14 @@ impl Signer<Vec<u8>> for RingSigner {
             return Ok(hmac::sign(&hmac::Key::new(hmac_algorithm, key), message).as_ref().to_vec());
         }
         let rng = SystemRandom::new();
-        if let Some(encoding) = rsa_signing(algorithm) {
+        if let Some((_, encoding)) = rsa(algorithm) {
             let pair = ring_sig::RsaKeyPair::from_der(key).map_err(failed)?;
             let mut signed = vec![0; pair.public().modulus_len()];
             pair.sign(encoding, &rng, message, &mut signed).map_err(failed)?;
             return Ok(signed);
         }
-        if let Some(signing) = ecdsa_signing(algorithm) {
-            let pair = ring_sig::EcdsaKeyPair::from_pkcs8(signing, key, &rng).map_err(failed)?;
+        if let Some(ecdsa) = ecdsa(algorithm) {
+            let pair = ring_sig::EcdsaKeyPair::from_pkcs8(ecdsa.signing, key, &rng).map_err(failed)?;
             return Ok(pair.sign(&rng, message).map_err(failed)?.as_ref().to_vec());
         }
         if algorithm == Algorithm::EdDSA {
@@ -195,11 +197,7 @@ fn extract_ec_public_key_coordinates(
     private_key: &[u8],
     algorithm: Algorithm,
 ) -> Result<(EllipticCurve, Vec<u8>, Vec<u8>)> {
-    let (signing, curve, coordinate_len) = match algorithm {
-        Algorithm::ES256 => (&ring_sig::ECDSA_P256_SHA256_FIXED_SIGNING, EllipticCurve::P256, 32),
-        Algorithm::ES384 => (&ring_sig::ECDSA_P384_SHA384_FIXED_SIGNING, EllipticCurve::P384, 48),
-        _ => return Err(ErrorKind::InvalidEcdsaKey.into()),
-    };
+    let Ecdsa { signing, curve, coordinate_len, .. } = ecdsa(algorithm).ok_or(ErrorKind::InvalidEcdsaKey)?;
     let pair = ring_sig::EcdsaKeyPair::from_pkcs8(signing, private_key, &SystemRandom::new())
         .map_err(|_| ErrorKind::InvalidEcdsaKey)?;
     // The uncompressed point: 0x04, x, y.
@@ -251,7 +249,7 @@ mod tests {
         }
         let rng = SystemRandom::new();
         for algorithm in [Algorithm::ES256, Algorithm::ES384] {
-            let signing = ecdsa_signing(algorithm).unwrap();
+            let signing = ecdsa(algorithm).unwrap().signing;
             let pkcs8 = ring_sig::EcdsaKeyPair::generate_pkcs8(signing, &rng).unwrap();
             let pair = ring_sig::EcdsaKeyPair::from_pkcs8(signing, pkcs8.as_ref(), &rng).unwrap();
             let verifying = DecodingKey::from_ec_der(pair.public_key().as_ref());
