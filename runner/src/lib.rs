@@ -48,6 +48,15 @@ pub fn function_routes(services: &Services) -> Vec<(&'static str, RouteTable)> {
             }),
         ),
         (
+            customer_data_api::SERVICE,
+            customer_data_api::routes(customer_data_api::AppState {
+                store: store.clone(),
+                bus: bus.clone(),
+                admins: admin.admins.clone(),
+                cors_origin: cors_origin.clone(),
+            }),
+        ),
+        (
             dashboard_api::SERVICE,
             dashboard_api::routes(dashboard_api::AppState {
                 store,

@@ -9,9 +9,10 @@ use std::net::SocketAddr;
 
 use autolearn_bus::EventBus;
 use autolearn_model::{Store, TableDefinition};
+use autolearn_web::admin::{Admins, DEFAULT_ADMIN_GROUP};
 use autolearn_web::signature::WebhookAuth;
 use autolearn_web::webhook::{self, WebhookConfig};
-use autolearn_web::{config, telemetry};
+use autolearn_web::{config, cors, telemetry};
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
@@ -47,7 +48,7 @@ struct Cli {
     #[arg(long, env = "LOCAL_ADMIN_TOKEN", default_value = "autolearn-local-admin", hide_env_values = true)]
     admin_token: String,
     /// Origin of a dashboard front end allowed by CORS (checked as the dashboard checks it).
-    #[arg(long, env = dashboard_api::CORS_ORIGIN, value_parser = |raw: &str| dashboard_api::parse_origin(raw))]
+    #[arg(long, env = cors::CORS_ORIGIN, value_parser = |raw: &str| cors::parse_origin(raw))]
     cors_origin: Option<axum::http::HeaderValue>,
     /// Largest accepted webhook body, in bytes (checked as the webhooks check it).
     #[arg(long, env = webhook::MAX_BODY_BYTES, default_value_t = webhook::DEFAULT_MAX_BODY_BYTES,
@@ -158,8 +159,10 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 webhook,
                 edit_threshold: cli.edit_threshold,
                 admin: dashboard_api::AdminAuth {
-                    admin_group: dashboard_api::DEFAULT_ADMIN_GROUP.into(),
-                    local_admin_token: Some(cli.admin_token),
+                    admins: Admins {
+                        admin_group: DEFAULT_ADMIN_GROUP.into(),
+                        local_admin_token: Some(cli.admin_token),
+                    },
                     sign_in: Some(sign_in),
                 },
                 cors_origin: cli.cors_origin,

@@ -78,8 +78,10 @@ impl Stack {
             },
             edit_threshold: 0.2,
             admin: dashboard_api::AdminAuth {
-                admin_group: "autolearn-admins".into(),
-                local_admin_token: Some(TOKEN.into()),
+                admins: dashboard_api::Admins {
+                    admin_group: "autolearn-admins".into(),
+                    local_admin_token: Some(TOKEN.into()),
+                },
                 sign_in: None,
             },
             cors_origin: None,
@@ -537,9 +539,10 @@ async fn contact_erased_refused_by_the_bus_waits_in_the_outbox_and_the_batch_dra
         aws_sdk_eventbridge::Client::new(&faults.sdk_config().await),
         stack.bus.bus_name.clone(),
     );
-    let erased = dashboard_api::contacts::rules::erase(&stack.store, &failing, CONTACT, "admin", Utc::now())
-        .await
-        .unwrap();
+    let erased =
+        customer_data_api::contacts::rules::erase(&stack.store, &failing, CONTACT, "admin", Utc::now())
+            .await
+            .unwrap();
     assert_eq!(
         erased.record.status,
         autolearn_model::ErasureStatus::Completed,

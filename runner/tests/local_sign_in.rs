@@ -34,8 +34,8 @@ async fn the_printed_dashboard_url_signs_the_local_admin_in_and_lands_on_the_pag
     let (issuer, sign_in) = autolearn_runner::local_sign_in(&base);
     let mut services = common::offline_services();
     services.store = fresh_store().await;
-    services.admin.admin_group = dashboard_api::DEFAULT_ADMIN_GROUP.into();
-    services.admin.local_admin_token = Some("local-token-0123456789".into());
+    services.admin.admins.admin_group = dashboard_api::DEFAULT_ADMIN_GROUP.into();
+    services.admin.admins.local_admin_token = Some("local-token-0123456789".into());
     services.admin.sign_in = Some(sign_in);
     let app = autolearn_runner::all_routes(&services).into_router().merge(issuer.router());
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });

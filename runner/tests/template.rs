@@ -52,13 +52,14 @@ fn with_health(operations: &[Operation]) -> Vec<Operation> {
     operations
 }
 
-/// The four functions, as their crates define them. The states are built as in
+/// The five functions, as their crates define them. The states are built as in
 /// `autolearn_runner::all_routes`, which serves the same routers.
 fn code() -> Vec<FunctionCode> {
     let env_vars = |service: &str| match service {
         intent_tracker::SERVICE => intent_tracker::ENV_VARS,
         feedback_webhook::SERVICE => feedback_webhook::ENV_VARS,
         dashboard_api::SERVICE => dashboard_api::ENV_VARS,
+        customer_data_api::SERVICE => customer_data_api::ENV_VARS,
         other => panic!("a function the template test does not know: {other}"),
     };
     let mut functions: Vec<FunctionCode> = autolearn_runner::function_routes(&common::offline_services())
@@ -67,7 +68,7 @@ fn code() -> Vec<FunctionCode> {
             binary,
             operations: with_health(routes.operations()),
             env_vars: env_vars(binary),
-            admin: binary == dashboard_api::SERVICE,
+            admin: binary == dashboard_api::SERVICE || binary == customer_data_api::SERVICE,
         })
         .collect();
     functions.push(FunctionCode {
@@ -448,6 +449,7 @@ fn the_variable_check_fails_when_any_variable_is_removed() {
             &["TABLE_NAME", "WEBHOOK_SECRET_ID", "MAX_BODY_BYTES", "EVENT_BUS_NAME", "EDIT_THRESHOLD"],
         ),
         ("dashboard-api", &["TABLE_NAME", "EVENT_BUS_NAME", "ADMIN_GROUP", "CORS_ORIGIN"]),
+        ("customer-data-api", &["TABLE_NAME", "EVENT_BUS_NAME", "ADMIN_GROUP", "CORS_ORIGIN"]),
         (
             "weekly-batch",
             &[
@@ -558,9 +560,11 @@ fn code_check(variable: &str) -> Option<Check> {
         webhook::WEBHOOK_SECRET_ID => |raw| !raw.trim().is_empty(),
         dashboard_api::SESSION_KEY_SECRET_ID => |raw| !raw.trim().is_empty(),
         // `Config::from_env` reads an empty origin as none, and parses any other.
-        dashboard_api::CORS_ORIGIN => |raw| raw.is_empty() || dashboard_api::parse_origin(raw).is_ok(),
+        autolearn_web::cors::CORS_ORIGIN => {
+            |raw| raw.is_empty() || autolearn_web::cors::parse_origin(raw).is_ok()
+        }
         // Any group name; an empty one is the default group.
-        dashboard_api::ADMIN_GROUP => |_| true,
+        autolearn_web::admin::ADMIN_GROUP => |_| true,
         dashboard_api::OIDC_ISSUER => |raw| dashboard_api::parse_issuer(raw).is_ok(),
         // Any client id; an empty one is a missing variable.
         dashboard_api::OIDC_CLIENT_ID => |raw| !raw.trim().is_empty(),

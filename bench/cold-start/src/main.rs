@@ -122,6 +122,7 @@ const TARGETS: &[Target] = &[
             ("SESSION_KEY", "cold-start-bench-session-key-0123456789abcdef"),
         ],
     },
+    Target { name: "customer-data-api", event: HEALTH_EVENT, expect: Expect::Health, env: &[] },
     Target {
         name: "weekly-batch",
         event: REFUSED_TRIGGER,

@@ -5,7 +5,6 @@
 //! serves the same routes on 127.0.0.1 (with [`local_oidc`], an issuer of its own).
 
 pub mod auth;
-pub mod contacts;
 pub mod dashboard;
 pub mod history;
 pub mod jwt_crypto;
@@ -19,25 +18,20 @@ pub mod signin;
 use autolearn_bus::{EVENT_BUS_NAME, EventBus};
 use autolearn_model::{PromotionConfig, Store};
 use autolearn_web::secret::KeySource;
-use autolearn_web::{ApiError, ConfigError, RouteTable, config, promotion};
+use autolearn_web::{ApiError, ConfigError, RouteTable, config, cors, promotion};
 use axum::extract::State;
-use axum::http::{HeaderValue, Method, StatusCode, header};
-use axum::routing::{MethodRouter, delete, get, post};
+use axum::http::{HeaderValue, Method, StatusCode};
+use axum::routing::{MethodRouter, get, post};
 use axum::{Json, Router};
 use chrono::{DateTime, Duration, DurationRound, Utc};
 use serde::Serialize;
-use tower_http::cors::{AllowOrigin, CorsLayer};
 
-pub use auth::{AdminAuth, AdminIdentity, Credential, SignIn};
+pub use auth::{AdminAuth, AdminIdentity, Admins, Credential, SignIn};
+pub use autolearn_web::admin::{ADMIN_GROUP, DEFAULT_ADMIN_GROUP, GROUPS_CLAIM};
 
 /// The function's name, as in the template and in `GET /health`.
 pub const SERVICE: &str = "dashboard-api";
 
-/// The Cognito group (JWT claim `cognito:groups`) an admin must belong to.
-pub const ADMIN_GROUP: &str = "ADMIN_GROUP";
-pub const DEFAULT_ADMIN_GROUP: &str = "autolearn-admins";
-/// The origin of the dashboard front end allowed by CORS (unset: no cross-origin access).
-pub const CORS_ORIGIN: &str = "CORS_ORIGIN";
 /// The OpenID Connect issuer people sign in with (and whose bearer JWTs are verified here).
 pub const OIDC_ISSUER: &str = "OIDC_ISSUER";
 /// The app client that signs people in (authorization code with PKCE).
@@ -49,8 +43,6 @@ pub const OIDC_AUDIENCES: &str = "OIDC_AUDIENCES";
 pub const SESSION_KEY_SECRET_ID: &str = "SESSION_KEY_SECRET_ID";
 /// The HMAC key of the session cookies itself (at least 32 bytes; local runs).
 pub const SESSION_KEY: &str = "SESSION_KEY";
-/// The claim listing a person's groups.
-pub const GROUPS_CLAIM: &str = "cognito:groups";
 /// The scopes asked for at sign-in.
 pub const SCOPES: &str = "openid email";
 
@@ -61,7 +53,7 @@ pub const ENV_VARS: &[&str] = &[
     config::RETENTION_DAYS,
     EVENT_BUS_NAME,
     ADMIN_GROUP,
-    CORS_ORIGIN,
+    cors::CORS_ORIGIN,
     OIDC_ISSUER,
     OIDC_CLIENT_ID,
     OIDC_AUDIENCES,
@@ -129,10 +121,7 @@ impl Config {
 
     pub fn from_env() -> Result<Self, ConfigError> {
         let admin_group = config::optional(ADMIN_GROUP, DEFAULT_ADMIN_GROUP.to_owned())?;
-        let cors_origin = match std::env::var(CORS_ORIGIN) {
-            Ok(value) if !value.trim().is_empty() => Some(parse_origin(value.trim())?),
-            _ => None,
-        };
+        let cors_origin = cors::origin_from_env()?;
         let issuer = parse_issuer(config::required(OIDC_ISSUER)?.trim())?;
         let client_id = config::required(OIDC_CLIENT_ID)?.trim().to_owned();
         let mut audiences = config::optional_with(OIDC_AUDIENCES, Vec::new(), parse_audiences)?;
@@ -161,19 +150,6 @@ impl Config {
             retention: config::retention()?,
         })
     }
-}
-
-/// A CORS origin: `scheme://host[:port]`, nothing else (no path, no wildcard).
-pub fn parse_origin(value: &str) -> Result<HeaderValue, ConfigError> {
-    let invalid = |why: &str| ConfigError::Invalid { name: CORS_ORIGIN, why: why.to_owned() };
-    let rest = value
-        .strip_prefix("https://")
-        .or_else(|| value.strip_prefix("http://"))
-        .ok_or_else(|| invalid("must start with https:// or http://"))?;
-    if rest.is_empty() || rest.contains(['/', '*', ' ', '?', '#']) {
-        return Err(invalid("must be scheme://host[:port] with no path or wildcard"));
-    }
-    HeaderValue::from_str(value).map_err(|_| invalid("is not a valid header value"))
 }
 
 /// What every request handler shares.
@@ -205,20 +181,16 @@ pub const SELF_AUTHENTICATED: &[(&str, &str)] = &[
 /// The API routes of this function (health is added by whoever serves them). The dashboard
 /// routes carry the CORS layer of the configured front-end origin.
 pub fn routes(state: AppState) -> RouteTable {
-    let cors = cors_layer(state.cors_origin.clone());
+    let cors = autolearn_web::cors::layer(state.cors_origin.clone());
     let with_cors = |route: MethodRouter<AppState>| route.layer(cors.clone());
     RouteTable::<AppState>::new()
         .route(Method::GET, "/v1/learning/dashboard", with_cors(get(dashboard::get_dashboard)))
         .route(Method::POST, "/v1/learning/batch-runs", with_cors(post(request_batch_run)))
         .route(Method::GET, "/v1/learning/batch-runs/{id}", with_cors(get(batch_run_status)))
         .route(Method::GET, "/v1/learning/sessions", with_cors(get(history::list_sessions)))
-        .route(Method::GET, "/v1/feedback/{id}", with_cors(get(history::get_feedback)))
         .route(Method::GET, "/v1/proposals", with_cors(get(review::list_proposals)))
         .route(Method::POST, "/v1/proposals/{id}/apply", with_cors(post(review::apply_proposal)))
         .route(Method::POST, "/v1/proposals/{id}/reject", with_cors(post(review::reject_proposal)))
-        .route(Method::DELETE, "/v1/contacts/{contactId}", with_cors(delete(contacts::erase_contact)))
-        .route(Method::GET, "/v1/contacts/{contactId}/data", with_cors(get(contacts::export_contact)))
-        .route(Method::GET, "/v1/erasures/{id}", with_cors(get(contacts::get_erasure)))
         .route(Method::GET, page::PAGE_PATH, get(page::get_page))
         .route(Method::POST, "/admin/ai/learning/proposals/{id}/apply", post(page::apply_from_page))
         .route(Method::POST, "/admin/ai/learning/proposals/{id}/reject", post(page::reject_from_page))
@@ -226,21 +198,6 @@ pub fn routes(state: AppState) -> RouteTable {
         .route(Method::GET, signin::CALLBACK_PATH, get(signin::callback))
         .route(Method::POST, signin::LOGOUT_PATH, post(signin::logout))
         .with_state(state)
-}
-
-/// The CORS policy: only the configured origin, only the methods and headers the API uses, no
-/// credentials (a front end elsewhere sends the Authorization header; the session cookie is
-/// SameSite=Strict and never sent cross-site).
-fn cors_layer(origin: Option<HeaderValue>) -> CorsLayer {
-    let origins = match origin {
-        Some(origin) => AllowOrigin::list([origin]),
-        None => AllowOrigin::list(Vec::<HeaderValue>::new()),
-    };
-    CorsLayer::new()
-        .allow_origin(origins)
-        .allow_methods([Method::GET, Method::POST, Method::DELETE])
-        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
-        .max_age(std::time::Duration::from_secs(600))
 }
 
 /// The answer of the manual trigger.

@@ -1,7 +1,7 @@
 use autolearn_bus::EventBus;
 use autolearn_model::Store;
 use autolearn_web::telemetry;
-use dashboard_api::{AdminAuth, AppState, Config, SignIn, oidc::OidcProvider, router};
+use dashboard_api::{AdminAuth, Admins, AppState, Config, SignIn, oidc::OidcProvider, router};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
@@ -17,8 +17,7 @@ async fn main() -> Result<(), lambda_http::Error> {
         // In Lambda: the JWT authorizer's claims, bearer JWTs and sessions of the configured
         // issuer; never a local token.
         auth: AdminAuth {
-            admin_group: config.admin_group,
-            local_admin_token: None,
+            admins: Admins { admin_group: config.admin_group, local_admin_token: None },
             sign_in: Some(std::sync::Arc::new(SignIn {
                 provider: OidcProvider::new(config.oidc),
                 key: session_key,

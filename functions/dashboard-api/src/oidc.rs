@@ -94,7 +94,7 @@ pub struct VerifiedToken {
 fn groups(value: Option<&Value>) -> Vec<String> {
     match value {
         Some(Value::Array(items)) => items.iter().filter_map(Value::as_str).map(str::to_owned).collect(),
-        Some(Value::String(text)) => crate::auth::groups_of(text),
+        Some(Value::String(text)) => autolearn_web::admin::groups_of(text),
         _ => Vec::new(),
     }
 }

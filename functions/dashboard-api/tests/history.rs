@@ -1,6 +1,5 @@
-//! The session history and one feedback record: `GET /v1/learning/sessions` pages the batch
-//! runs, the page shows the latest newest first, and `GET /v1/feedback/{id}` shows a record with
-//! its texts masked and the session that analysed it.
+//! The session history: `GET /v1/learning/sessions` pages the batch runs, the page shows the
+//! latest newest first.
 
 mod common;
 
@@ -56,35 +55,4 @@ async fn sessions_are_paged_as_json_and_listed_on_the_page_newest_first() {
     ] {
         assert!(row.contains(part), "{part} not in {row}");
     }
-}
-
-#[tokio::test]
-async fn a_feedback_record_shows_masked_texts_and_the_session_that_analysed_it() {
-    let dash = Dash::new().await;
-    let at = Utc::now();
-    let mut execution = fixtures::execution("exec-fb-1", "conv-1", at);
-    execution.draft_reply = Some("Write to jane.doe@example.com or call +1 415 555 0100.".into());
-    let mut feedback = fixtures::feedback(&execution, at);
-    feedback.sent_version = "Thanks! jane.doe@example.com will answer today.".into();
-    dash.store.create(&feedback).await.unwrap();
-
-    let reply = dash.admin("GET", "/v1/feedback/exec-fb-1", "").await;
-    assert_eq!(reply.status, 200, "{}", reply.text);
-    assert_eq!(reply.body["executionId"], "exec-fb-1");
-    assert_eq!(reply.body["conversationId"], "conv-1");
-    assert!(!reply.text.contains("jane.doe@example.com"), "unmasked: {}", reply.text);
-    assert!(!reply.text.contains("555 0100"), "unmasked: {}", reply.text);
-    assert!(reply.body["originalDraft"].as_str().unwrap().starts_with("Write to "));
-    assert_eq!(reply.body["distance"], feedback.analysis.distance);
-    assert_eq!(reply.body["analyzed"], false);
-    assert!(reply.body["learningSessionId"].is_null());
-
-    assert!(dash.store.mark_feedback_analyzed("exec-fb-1", "s-week-9").await.unwrap());
-    let reply = dash.admin("GET", "/v1/feedback/exec-fb-1", "").await;
-    assert_eq!(reply.body["analyzed"], true);
-    assert_eq!(reply.body["learningSessionId"], "s-week-9");
-
-    let reply = dash.admin("GET", "/v1/feedback/exec-unknown", "").await;
-    assert_eq!(reply.status, 404);
-    assert_eq!(reply.body["error"]["message"], "feedback of execution exec-unknown not found");
 }

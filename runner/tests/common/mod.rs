@@ -24,8 +24,7 @@ pub fn offline_services() -> Services {
         },
         edit_threshold: 0.2,
         admin: dashboard_api::AdminAuth {
-            admin_group: "admins".into(),
-            local_admin_token: None,
+            admins: dashboard_api::Admins { admin_group: "admins".into(), local_admin_token: None },
             sign_in: None,
         },
         cors_origin: None,

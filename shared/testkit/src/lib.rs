@@ -334,6 +334,58 @@ pub mod http {
         lambda_http::request::from_str(&event.to_string()).expect("lambda_http parses the event")
     }
 
+    /// The sample events of admin requests (`events/`): a GET, and a POST with a body.
+    pub const ADMIN_GET_SAMPLE: &str = "events/get-dashboard.json";
+    pub const ADMIN_POST_SAMPLE: &str = "events/post-apply-proposal.json";
+    /// The subject of [`admin_claims`].
+    pub const ADMIN_SUB: &str = "8f1c2d3e-0000-4000-8000-000000000001";
+
+    /// The claims API Gateway's JWT authorizer passes for an admin (group `autolearn-admins`,
+    /// flattened as API Gateway flattens it).
+    pub fn admin_claims() -> serde_json::Value {
+        serde_json::json!({"sub": ADMIN_SUB, "email": "admin@example.com", "cognito:groups": "[readers autolearn-admins]"})
+    }
+
+    /// An API Gateway v2 event from the admin samples, for `method path?query` with `body`,
+    /// carrying `claims` in the JWT authorizer context (no authorizer and no Authorization
+    /// header at all when `None`).
+    pub fn api_event(
+        method: &str,
+        path_and_query: &str,
+        body: &str,
+        claims: Option<serde_json::Value>,
+    ) -> lambda_http::Request {
+        use serde_json::{Value, json};
+        let mut event = sample_event(if method == "GET" { ADMIN_GET_SAMPLE } else { ADMIN_POST_SAMPLE });
+        let (path, query) = path_and_query.split_once('?').unwrap_or((path_and_query, ""));
+        event["rawPath"] = json!(path);
+        event["rawQueryString"] = json!(query);
+        let params: serde_json::Map<String, Value> = query
+            .split('&')
+            .filter(|kv| !kv.is_empty())
+            .map(|kv| {
+                let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
+                (k.to_owned(), json!(v))
+            })
+            .collect();
+        if params.is_empty() {
+            event.as_object_mut().unwrap().remove("queryStringParameters");
+        } else {
+            event["queryStringParameters"] = Value::Object(params);
+        }
+        event["requestContext"]["http"]["method"] = json!(method);
+        event["requestContext"]["http"]["path"] = json!(path);
+        event["body"] = json!(body);
+        match claims {
+            Some(claims) => event["requestContext"]["authorizer"]["jwt"]["claims"] = claims,
+            None => {
+                event["requestContext"].as_object_mut().unwrap().remove("authorizer");
+                event["headers"].as_object_mut().unwrap().remove("authorization");
+            }
+        }
+        lambda_http::request::from_str(&event.to_string()).expect("lambda_http parses the event")
+    }
+
     /// A response, read whole.
     #[derive(Debug)]
     pub struct Reply {

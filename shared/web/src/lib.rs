@@ -1,9 +1,11 @@
 //! HTTP plumbing shared by the API functions: configuration read once at cold start, the error
 //! type mapped once to responses, the route table the OpenAPI test checks, and logging set-up.
 
+pub mod admin;
 pub mod aws;
 pub mod bounds;
 pub mod config;
+pub mod cors;
 pub mod error;
 pub mod extract;
 pub mod https;

@@ -1,20 +1,18 @@
 //! Shared set-up of the dashboard-api tests: a fresh table on moto, an observed bus, the router,
 //! and API Gateway v2 events (from `events/`) with or without JWT claims.
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports)]
 
 use autolearn_model::{Counter, Store};
-use autolearn_testkit::http::{Reply, sample_event, send};
+use autolearn_testkit::http::{Reply, api_event, send};
 use autolearn_testkit::{ObservedBus, RequestCounter, fresh_counted_store};
 use axum::Router;
 use dashboard_api::local_oidc::LocalIssuer;
 use dashboard_api::oidc::{Expectations, OidcProvider, OidcSettings};
 use dashboard_api::session::SessionKey;
-use dashboard_api::{AdminAuth, AppState, SignIn, router};
-use serde_json::{Value, json};
+use dashboard_api::{AdminAuth, Admins, AppState, SignIn, router};
+use serde_json::Value;
 
-pub const GET_SAMPLE: &str = "events/get-dashboard.json";
-pub const POST_SAMPLE: &str = "events/post-apply-proposal.json";
-pub const ADMIN_SUB: &str = "8f1c2d3e-0000-4000-8000-000000000001";
+pub use autolearn_testkit::http::{ADMIN_SUB, admin_claims};
 pub const FRONT_END: &str = "https://dashboard.example.com";
 /// The sign-in client at the tests' issuer.
 pub const CLIENT_ID: &str = "autolearn-test-client";
@@ -79,11 +77,13 @@ impl Dash {
             store: store.clone(),
             bus: bus.bus.clone(),
             auth: AdminAuth {
-                admin_group: "autolearn-admins".into(),
-                local_admin_token: local_admin_token.map(str::to_owned),
+                admins: Admins {
+                    admin_group: "autolearn-admins".into(),
+                    local_admin_token: local_admin_token.map(str::to_owned),
+                },
                 sign_in,
             },
-            cors_origin: Some(dashboard_api::parse_origin(FRONT_END).unwrap()),
+            cors_origin: Some(autolearn_web::cors::parse_origin(FRONT_END).unwrap()),
         };
         Self { store, requests, bus, router: router(state) }
     }
@@ -104,41 +104,9 @@ impl Dash {
     }
 }
 
-pub fn admin_claims() -> Value {
-    json!({"sub": ADMIN_SUB, "email": "admin@example.com", "cognito:groups": "[readers autolearn-admins]"})
-}
-
-/// An API Gateway v2 event from the samples, for `method path?query` with `body`, carrying
-/// `claims` in the JWT authorizer context (no authorizer at all when `None`).
+/// An API Gateway v2 event (see [`api_event`]).
 pub fn event(method: &str, path_and_query: &str, body: &str, claims: Option<Value>) -> lambda_http::Request {
-    let mut event = sample_event(if method == "GET" { GET_SAMPLE } else { POST_SAMPLE });
-    let (path, query) = path_and_query.split_once('?').unwrap_or((path_and_query, ""));
-    event["rawPath"] = json!(path);
-    event["rawQueryString"] = json!(query);
-    let params: serde_json::Map<String, Value> = query
-        .split('&')
-        .filter(|kv| !kv.is_empty())
-        .map(|kv| {
-            let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
-            (k.to_owned(), json!(v))
-        })
-        .collect();
-    if params.is_empty() {
-        event.as_object_mut().unwrap().remove("queryStringParameters");
-    } else {
-        event["queryStringParameters"] = Value::Object(params);
-    }
-    event["requestContext"]["http"]["method"] = json!(method);
-    event["requestContext"]["http"]["path"] = json!(path);
-    event["body"] = json!(body);
-    match claims {
-        Some(claims) => event["requestContext"]["authorizer"]["jwt"]["claims"] = claims,
-        None => {
-            event["requestContext"].as_object_mut().unwrap().remove("authorizer");
-            event["headers"].as_object_mut().unwrap().remove("authorization");
-        }
-    }
-    lambda_http::request::from_str(&event.to_string()).expect("lambda_http parses the event")
+    api_event(method, path_and_query, body, claims)
 }
 
 pub fn today() -> chrono::NaiveDate {

@@ -7,8 +7,8 @@ mod common;
 use autolearn_model::{ErasureStatus, LearningProposal, ProposalReference, Store, keys};
 use autolearn_testkit::fixtures;
 use chrono::{Duration, Utc};
-use common::Dash;
-use dashboard_api::contacts::rules::{self, Budget};
+use common::Api;
+use customer_data_api::contacts::rules::{self, Budget};
 
 const CONTACT: &str = "contact-with-many-items";
 
@@ -41,24 +41,24 @@ async fn seed_quoted_message(
 
 #[tokio::test]
 async fn a_large_erasure_continues_page_by_page_from_its_recorded_cursor() {
-    let dash = Dash::new().await;
+    let api = Api::new().await;
     let at = fixtures::monday_9am();
     let mut proposal = fixtures::proposal("prop-many", "session-1", at);
     proposal.proposal.evidence.clear();
     for i in 0..7 {
-        seed_quoted_message(&dash.store, &mut proposal, &format!("many-{i}"), i, i % 2 == 0).await;
+        seed_quoted_message(&api.store, &mut proposal, &format!("many-{i}"), i, i % 2 == 0).await;
     }
-    dash.store.create(&proposal).await.unwrap();
+    api.store.create(&proposal).await.unwrap();
     let budget = Budget { page: 2, pages: 1 };
 
     let first =
-        rules::erase_within(&dash.store, &dash.bus.bus, CONTACT, "admin", Utc::now(), budget).await.unwrap();
+        rules::erase_within(&api.store, &api.bus.bus, CONTACT, "admin", Utc::now(), budget).await.unwrap();
     assert_eq!(first.record.status, ErasureStatus::InProgress);
     assert_eq!(first.record.executions_erased, 2);
     assert!(first.record.cursor.is_some(), "the next call continues after the first page");
     let erasure_id = keys::erasure_id_for_contact(CONTACT);
     assert_eq!(first.record.erasure_id, erasure_id);
-    let progress = dash.admin("GET", &format!("/v1/erasures/{erasure_id}"), "").await;
+    let progress = api.admin("GET", &format!("/v1/erasures/{erasure_id}"), "").await;
     assert_eq!(progress.status, 200, "{}", progress.text);
     assert_eq!(progress.body["status"], "inProgress");
     assert_eq!(progress.body["executionsErased"], 2);
@@ -66,7 +66,7 @@ async fn a_large_erasure_continues_page_by_page_from_its_recorded_cursor() {
     // Other calls pick it up from the stored record until it completes.
     let mut calls = 1;
     let last = loop {
-        let next = rules::erase_within(&dash.store, &dash.bus.bus, CONTACT, "admin", Utc::now(), budget)
+        let next = rules::erase_within(&api.store, &api.bus.bus, CONTACT, "admin", Utc::now(), budget)
             .await
             .unwrap();
         calls += 1;
@@ -78,26 +78,26 @@ async fn a_large_erasure_continues_page_by_page_from_its_recorded_cursor() {
     assert_eq!(calls, 4, "7 executions, 2 a call");
     assert_eq!(last.record.executions_erased, 7);
     assert_eq!(last.record.proposals_redacted, 7, "one evidence removed per execution");
-    assert!(dash.store.contact_execution_ids(CONTACT, None, 10).await.unwrap().items.is_empty());
-    let redacted = dash.store.proposal("prop-many").await.unwrap().unwrap();
+    assert!(api.store.contact_execution_ids(CONTACT, None, 10).await.unwrap().items.is_empty());
+    let redacted = api.store.proposal("prop-many").await.unwrap().unwrap();
     assert!(redacted.proposal.evidence.is_empty());
     for i in 0..7 {
-        let execution = dash.store.execution(&format!("many-{i}")).await.unwrap().unwrap();
+        let execution = api.store.execution(&format!("many-{i}")).await.unwrap().unwrap();
         assert!(
             execution.contact_id.is_none()
                 && execution.message.body.is_empty()
                 && execution.erased_at.is_some()
         );
         assert!(execution.draft_reply.is_none());
-        assert!(dash.store.feedback(&format!("many-{i}")).await.unwrap().is_none());
-        assert!(dash.store.proposal_references(&format!("many-{i}")).await.unwrap().is_empty());
+        assert!(api.store.feedback(&format!("many-{i}")).await.unwrap().is_none());
+        assert!(api.store.proposal_references(&format!("many-{i}")).await.unwrap().is_empty());
     }
 
     // Over HTTP, the completed erasure is a no-op (200), and the event went out once.
-    let again = dash.admin("DELETE", &format!("/v1/contacts/{CONTACT}"), "").await;
+    let again = api.admin("DELETE", &format!("/v1/contacts/{CONTACT}"), "").await;
     assert_eq!(again.status, 200, "{}", again.text);
     assert_eq!(again.body["executionsErased"], 7);
-    let events = dash.bus.received().await;
+    let events = api.bus.received().await;
     assert_eq!(
         events.iter().filter(|event| event["detail-type"] == "ContactErased").count(),
         1,
@@ -107,13 +107,13 @@ async fn a_large_erasure_continues_page_by_page_from_its_recorded_cursor() {
     // Data of the contact arriving later is erased by the next request, under the same erasure.
     let mut late = fixtures::execution("many-late", "conv-late", at + Duration::hours(1));
     late.contact_id = Some(CONTACT.into());
-    dash.store.create(&late).await.unwrap();
-    let reopened = dash.admin("DELETE", &format!("/v1/contacts/{CONTACT}"), "").await;
+    api.store.create(&late).await.unwrap();
+    let reopened = api.admin("DELETE", &format!("/v1/contacts/{CONTACT}"), "").await;
     assert_eq!(reopened.status, 202, "{}", reopened.text);
     assert_eq!(reopened.body["erasureId"], erasure_id.as_str());
     assert_eq!(reopened.body["status"], "completed");
     assert_eq!(reopened.body["executionsErased"], 8);
-    assert!(dash.store.execution("many-late").await.unwrap().unwrap().contact_id.is_none());
+    assert!(api.store.execution("many-late").await.unwrap().unwrap().contact_id.is_none());
 }
 
 /// DynamoDB refuses some of the erasure's transactions (conflicts, throttling) and loses the

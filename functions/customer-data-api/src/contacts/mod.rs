@@ -6,6 +6,7 @@
 
 use autolearn_model::ErasureRecord;
 use autolearn_web::ApiError;
+use autolearn_web::admin::AdminIdentity;
 use autolearn_web::extract::Path;
 use axum::Json;
 use axum::extract::State;
@@ -13,7 +14,7 @@ use axum::http::StatusCode;
 use chrono::Utc;
 use serde::Serialize;
 
-use crate::{AdminIdentity, AppState};
+use crate::AppState;
 
 pub mod rules;
 
