@@ -102,3 +102,35 @@ pub fn local_sign_in(
     };
     (issuer, std::sync::Arc::new(sign_in))
 }
+
+/// A batch run to its end, locally: where the deployed batch hands the session to the
+/// proposal-analyst function through the bus (`awaitingAnalyst`), the runner calls the analyst's
+/// handler itself (the local bus has no rules), then continues the batch as the analyst's
+/// `BatchContinuationRequested` would. `analyst` is `None` with `ANALYST=rules`.
+pub async fn run_batch(
+    deps: &weekly_batch::Deps,
+    analyst: Option<&proposal_analyst::Deps>,
+    event: weekly_batch::TriggerEvent,
+) -> Result<weekly_batch::BatchOutcome, Box<dyn std::error::Error>> {
+    let mut event = event;
+    loop {
+        let outcome = weekly_batch::handle(deps, event, Default::default()).await?;
+        let (autolearn_model::BatchStatus::AwaitingAnalyst, Some(analyst)) = (outcome.status, analyst) else {
+            return Ok(outcome);
+        };
+        let request = autolearn_bus::WordingRequested {
+            session_id: outcome.session_id.clone(),
+            period_start: outcome.period_start,
+            period_end: outcome.period_end,
+        };
+        proposal_analyst::handle(analyst, request).await?;
+        event = weekly_batch::TriggerEvent {
+            detail_type: "BatchContinuationRequested".into(),
+            time: chrono::Utc::now(),
+            detail: weekly_batch::TriggerDetail {
+                period_end: Some(outcome.period_end),
+                request_payload: None,
+            },
+        };
+    }
+}

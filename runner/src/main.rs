@@ -186,23 +186,38 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 },
                 // LOOKBACK_DAYS and the promotion rules, read as the deployed function reads them.
                 settings: weekly_batch::Settings::from_env(&cli.dashboard_url)?,
-                // ANALYST and its limits likewise (rules unless ANALYST=bedrock).
-                analyst: weekly_batch::analyst::Analyst::new(
-                    &weekly_batch::analyst::AnalystSettings::from_env()?,
-                    &aws,
-                ),
+                // ANALYST likewise (rules unless ANALYST=bedrock).
+                analyst: weekly_batch::handoff::analyst_from_env()?,
                 // EMBEDDINGS and its budget likewise (none unless EMBEDDINGS=bedrock).
                 embedder: weekly_batch::embeddings::Embedder::new(
                     &weekly_batch::embeddings::EmbeddingsSettings::from_env()?,
                     &aws,
                 ),
             };
+            // With ANALYST=bedrock, the proposal-analyst function as deployed: BEDROCK_MODEL_ID
+            // and its limits read as it reads them.
+            let analyst = match deps.analyst {
+                autolearn_model::AnalystKind::Rules => None,
+                autolearn_model::AnalystKind::Bedrock => {
+                    let settings = proposal_analyst::AnalystSettings::from_env()?;
+                    Some(proposal_analyst::Deps {
+                        store: deps.store.clone(),
+                        bus: deps.bus.clone(),
+                        model: proposal_analyst::BedrockAnalyst::new(
+                            &aws,
+                            &settings.model_id,
+                            settings.max_calls,
+                            settings.max_tokens,
+                        ),
+                    })
+                }
+            };
             let event = weekly_batch::TriggerEvent {
                 detail_type: "BatchLearningRequested".into(),
                 time: at.unwrap_or_else(chrono::Utc::now),
                 detail: Default::default(),
             };
-            let outcome = weekly_batch::handle(&deps, event, Default::default()).await?;
+            let outcome = autolearn_runner::run_batch(&deps, analyst.as_ref(), event).await?;
             println!("{}", serde_json::to_string_pretty(&outcome)?);
         }
     }

@@ -254,6 +254,7 @@ async fn a_contact_is_exported_then_erased_leaving_counts_and_other_evidence() {
         end,
         SessionType::Batch,
         Default::default(),
+        Default::default(),
     )
     .await
     .unwrap();
@@ -511,6 +512,7 @@ async fn items_past_their_retention_are_ignored_by_every_reader_and_still_erased
         end - Duration::days(7),
         end,
         SessionType::Batch,
+        Default::default(),
         Default::default(),
     )
     .await

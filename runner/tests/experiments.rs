@@ -79,9 +79,16 @@ async fn the_dashboard_and_the_batch_decide_alike_under_configured_thresholds() 
         embedder: Default::default(),
     };
     let end = at + Duration::days(6);
-    weekly_batch::run::run(&deps, end - Duration::days(7), end, SessionType::Manual, Default::default())
-        .await
-        .unwrap();
+    weekly_batch::run::run(
+        &deps,
+        end - Duration::days(7),
+        end,
+        SessionType::Manual,
+        Default::default(),
+        Default::default(),
+    )
+    .await
+    .unwrap();
     let session_id = autolearn_model::keys::session_id_for_period(end - Duration::days(7), end);
     let session = store.session(&session_id).await.unwrap().unwrap();
     let taken: BTreeMap<String, ExperimentAction> =

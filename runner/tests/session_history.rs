@@ -34,7 +34,7 @@ async fn each_batch_run_appears_in_the_session_history() {
         bus: bus.bus.clone(),
         mailer: weekly_batch::Mailer { client: ses, sender, recipients: vec!["admin@example.com".into()] },
         settings: weekly_batch::Settings::from_env("https://crm.example.test").unwrap(),
-        analyst: weekly_batch::analyst::Analyst::Rules,
+        analyst: autolearn_model::AnalystKind::Rules,
         embedder: weekly_batch::embeddings::Embedder::None,
     };
     let first = Utc.with_ymd_and_hms(2026, 11, 9, 8, 0, 0).unwrap();

@@ -22,9 +22,10 @@ use std::collections::BTreeSet;
 
 use autolearn_web::routes::{Operation, health};
 use autolearn_web::{promotion, webhook};
+use proposal_analyst::analyst;
 use regex::Regex;
 use serde_yaml::{Mapping, Value};
-use weekly_batch::{analyst, embeddings};
+use weekly_batch::{embeddings, handoff};
 
 const TEMPLATE: &str = include_str!("../../infra/template.yaml");
 
@@ -52,7 +53,7 @@ fn with_health(operations: &[Operation]) -> Vec<Operation> {
     operations
 }
 
-/// The five functions, as their crates define them. The states are built as in
+/// The six functions, as their crates define them. The states are built as in
 /// `autolearn_runner::all_routes`, which serves the same routers.
 fn code() -> Vec<FunctionCode> {
     let env_vars = |service: &str| match service {
@@ -75,6 +76,12 @@ fn code() -> Vec<FunctionCode> {
         binary: weekly_batch::SERVICE,
         operations: Vec::new(),
         env_vars: weekly_batch::ENV_VARS,
+        admin: false,
+    });
+    functions.push(FunctionCode {
+        binary: proposal_analyst::SERVICE,
+        operations: Vec::new(),
+        env_vars: proposal_analyst::ENV_VARS,
         admin: false,
     });
     functions
@@ -450,6 +457,7 @@ fn the_variable_check_fails_when_any_variable_is_removed() {
         ),
         ("dashboard-api", &["TABLE_NAME", "EVENT_BUS_NAME", "ADMIN_GROUP", "CORS_ORIGIN"]),
         ("customer-data-api", &["TABLE_NAME", "EVENT_BUS_NAME", "ADMIN_GROUP", "CORS_ORIGIN"]),
+        ("proposal-analyst", &["TABLE_NAME", "EVENT_BUS_NAME", "BEDROCK_MODEL_ID"]),
         (
             "weekly-batch",
             &[
@@ -592,7 +600,7 @@ fn code_check(variable: &str) -> Option<Check> {
         weekly_batch::ADMIN_EMAILS => |raw| weekly_batch::parse_admin_emails(raw).is_ok(),
         // An empty DashboardUrl never reaches the code: the template passes the stack's own page.
         weekly_batch::DASHBOARD_URL => |raw| raw.is_empty() || weekly_batch::parse_dashboard_url(raw).is_ok(),
-        analyst::ANALYST => |raw| analyst::parse_analyst(raw).is_ok(),
+        handoff::ANALYST => |raw| handoff::parse_analyst(raw).is_ok(),
         // Read only with ANALYST=bedrock, then checked like this.
         analyst::BEDROCK_MODEL_ID => |raw| analyst::parse_model_id(raw).is_ok(),
         analyst::ANALYST_MAX_CALLS => |raw| analyst::parse_max_calls(raw).is_ok(),

@@ -11,7 +11,7 @@ use autolearn_learning::themes::{EditRecord, IntentAnswers, ThemeConfig, theme_p
 use autolearn_model::{
     Confidence, DraftFeedback, DynamicIntent, Evidence, EvidenceKind, Execution, LearningProposal,
     LearningSession, PlaybookEntry, Proposal, ProposalId, ProposalKind, ProposalReference, ProposalStatus,
-    SessionId, SessionStats, StoreError, Transaction,
+    SessionId, SessionStats, StoreError, Transaction, WrittenBy,
 };
 use chrono::{Duration, Utc};
 
@@ -193,7 +193,7 @@ pub(crate) async fn analyse(deps: &Deps, session: &mut LearningSession) -> Resul
     let (start, end) = (session.period_start, session.period_end);
     let lookback_start = end - Duration::days(i64::from(deps.settings.lookback_days));
     let (feedback, gaps, recent, intents, entries, pending, rejected, applied) = tokio::try_join!(
-        crate::feedback_set::read(store, session),
+        store.session_feedback(session),
         executions_between(store, start, end, true),
         executions_between(store, lookback_start, end, false),
         store.all_intents(),
@@ -301,9 +301,10 @@ pub(crate) async fn analyse(deps: &Deps, session: &mut LearningSession) -> Resul
             LearningProposal::pending(&session.session_id, proposal, description, now)
         })
         .collect();
-    // The rules decided what is proposed; the analyst may reword it (never on a rerun's
-    // proposals already stored, which keep the wording they were stored with).
-    let worded = deps.analyst.word(&mut stored, &feedback).await;
+    // Worded by the rules; with ANALYST=bedrock the next step hands them to the analyst.
+    for proposal in &mut stored {
+        proposal.written_by = Some(WrittenBy::rules());
+    }
     for proposal in &stored {
         match store.create(proposal).await {
             Ok(()) | Err(StoreError::AlreadyExists { .. }) => {}
@@ -311,9 +312,6 @@ pub(crate) async fn analyse(deps: &Deps, session: &mut LearningSession) -> Resul
         }
     }
     write_references(store, stored.iter().chain(refreshed.values()), &gaps).await?;
-    for (execution_id, summary) in &worded.summaries {
-        store.set_feedback_ai_summary(execution_id, summary).await?;
-    }
 
     let conversations: BTreeSet<&str> = feedback
         .iter()
@@ -332,8 +330,8 @@ pub(crate) async fn analyse(deps: &Deps, session: &mut LearningSession) -> Resul
         playbook_proposals: count(ProposalKind::PlaybookAmendment),
         unclustered_gaps: discovery.unclustered.len() as u64,
         pending_proposals_refreshed: refreshed.len() as u64,
-        worded_by_model: worded.by_model,
-        worded_by_rules: worded.by_rules,
+        worded_by_model: 0,
+        worded_by_rules: (stored.len() + feedback.len()) as u64,
         gaps_embedded: embedded.counts.embedded,
         gap_embeddings_failed: embedded.counts.failed,
         gaps_over_embedding_budget: embedded.counts.over_budget,

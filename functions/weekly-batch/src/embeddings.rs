@@ -22,7 +22,7 @@ use aws_smithy_types::Blob;
 use futures::StreamExt;
 use serde::{Deserialize, Serialize};
 
-use crate::analyst::{self, mask_for_model};
+use autolearn_learning::text::mask_for_model;
 
 /// `none` (default) or `bedrock`.
 pub const EMBEDDINGS: &str = "EMBEDDINGS";
@@ -89,7 +89,7 @@ pub fn parse_embeddings(raw: &str) -> Result<EmbeddingsKind, ConfigError> {
 
 /// `EMBEDDINGS_MODEL_ID`: a model id (letters, digits, `.`, `:`, `-`, `_`), as `BEDROCK_MODEL_ID`.
 pub fn parse_model_id(raw: &str) -> Result<String, ConfigError> {
-    analyst::parse_model_id_of(EMBEDDINGS_MODEL_ID, raw)
+    config::parse_bedrock_model_id(EMBEDDINGS_MODEL_ID, raw)
 }
 
 /// `EMBEDDINGS_MAX_MESSAGES`: a whole number from 1 to 1,000,000.
@@ -222,7 +222,7 @@ impl BedrockEmbedder {
         timeout: Duration,
     ) -> Self {
         Self {
-            client: analyst::bedrock_client(sdk, timeout),
+            client: autolearn_web::aws::bedrock_runtime(sdk, timeout),
             model_id: model_id.to_owned(),
             max_messages,
             time_budget: TIME_BUDGET,

@@ -4,10 +4,10 @@
 //! the local runner's `autolearn batch` calls the same handler.
 
 mod analysis;
-pub mod analyst;
 pub mod embeddings;
 mod experiments;
 mod feedback_set;
+pub mod handoff;
 pub mod outbox;
 pub mod report;
 mod report_data;
@@ -51,10 +51,7 @@ pub const ENV_VARS: &[&str] = &[
     promotion::DEMOTE_MIN_HITS,
     promotion::PROMOTION_GUARD,
     promotion::PROMOTION_BASELINE_PRIOR,
-    analyst::ANALYST,
-    analyst::BEDROCK_MODEL_ID,
-    analyst::ANALYST_MAX_CALLS,
-    analyst::ANALYST_MAX_TOKENS,
+    handoff::ANALYST,
     embeddings::EMBEDDINGS,
     embeddings::EMBEDDINGS_MODEL_ID,
     embeddings::EMBEDDINGS_MAX_MESSAGES,
@@ -130,7 +127,9 @@ pub struct Config {
     pub sender: String,
     pub recipients: Vec<String>,
     pub settings: Settings,
-    pub analyst: analyst::AnalystSettings,
+    /// Who words the proposals (`ANALYST`): the rules, or a model through the proposal-analyst
+    /// function.
+    pub analyst: autolearn_model::AnalystKind,
     pub embeddings: embeddings::EmbeddingsSettings,
     /// How long proposals and their references (customer text) are kept (`RETENTION_DAYS`).
     pub retention: autolearn_model::Retention,
@@ -146,7 +145,7 @@ impl Config {
             sender: parse_sender_email(&config::required(SENDER_EMAIL)?)?,
             recipients,
             settings: Settings::from_env(&dashboard)?,
-            analyst: analyst::AnalystSettings::from_env()?,
+            analyst: handoff::analyst_from_env()?,
             embeddings: embeddings::EmbeddingsSettings::from_env()?,
             retention: config::retention()?,
         })
@@ -214,8 +213,9 @@ pub struct Deps {
     pub bus: EventBus,
     pub mailer: Mailer,
     pub settings: Settings,
-    /// Who words the proposals (`ANALYST`): the rules, or a model on Bedrock.
-    pub analyst: analyst::Analyst,
+    /// Who words the proposals (`ANALYST`): the rules, or a model through the proposal-analyst
+    /// function ([`handoff`]).
+    pub analyst: autolearn_model::AnalystKind,
     /// Who gives gap discovery sentence embeddings (`EMBEDDINGS`): nobody, or a model on Bedrock.
     pub embedder: embeddings::Embedder,
 }
@@ -231,10 +231,13 @@ pub struct TriggerEvent {
 }
 
 /// A continuation or a manual trigger names the period; the schedule leaves it to the event time.
+/// The analyst's failure (Lambda's on-failure destination) carries the request it failed on.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TriggerDetail {
     pub period_end: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub request_payload: Option<Box<TriggerEvent>>,
 }
 
 /// The period a trigger studies: the 7 days before the event's time (or the continued
@@ -243,9 +246,14 @@ pub fn period_of(event: &TriggerEvent) -> (DateTime<Utc>, DateTime<Utc>) {
     // A continuation names the period it continues; a manual trigger the period it coalesced
     // into (the start of its hour), so that triggers within one hour make one session.
     let end = match event.detail_type.as_str() {
-        "BatchContinuationRequested" | "BatchLearningRequested" => {
+        // The analyst's failure carries the batch's own request, which names the period.
+        "BatchContinuationRequested" | "BatchLearningRequested" | "WordingRequested" => {
             event.detail.period_end.unwrap_or(event.time)
         }
+        handoff::ANALYST_FAILED => match &event.detail.request_payload {
+            Some(request) => return period_of(request),
+            None => event.time,
+        },
         _ => event.time,
     };
     (end - Duration::days(7), end)
@@ -285,7 +293,12 @@ pub async fn handle(deps: &Deps, event: TriggerEvent, stop: StopPolicy) -> Resul
     if drained > 0 {
         tracing::info!(drained, "outbox events put on the bus");
     }
-    run::run(deps, start, end, session_type, stop).await
+    let trigger = if event.detail_type == handoff::ANALYST_FAILED {
+        run::Trigger::AnalystFailed
+    } else {
+        run::Trigger::Batch
+    };
+    run::run(deps, start, end, session_type, stop, trigger).await
 }
 
 #[cfg(test)]
@@ -307,6 +320,21 @@ mod tests {
             "detail-type": "BatchLearningRequested",
             "time": "2026-11-16T08:14:03Z",
             "detail": {"requestedBy": "admin", "periodStart": "2026-11-09T08:00:00Z", "periodEnd": "2026-11-16T08:00:00Z"}
+        }))
+        .unwrap();
+        assert_eq!(period_of(&event).1.to_rfc3339(), "2026-11-16T08:00:00+00:00");
+    }
+
+    #[test]
+    fn the_analysts_failure_continues_the_period_of_its_request() {
+        let event: TriggerEvent = serde_json::from_value(serde_json::json!({
+            "detail-type": "Lambda Function Invocation Result - Failure",
+            "time": "2026-11-16T08:31:00Z",
+            "detail": {"requestPayload": {
+                "detail-type": "WordingRequested",
+                "time": "2026-11-16T08:14:00Z",
+                "detail": {"sessionId": "s", "periodStart": "2026-11-09T08:00:00Z", "periodEnd": "2026-11-16T08:00:00Z"}
+            }}
         }))
         .unwrap();
         assert_eq!(period_of(&event).1.to_rfc3339(), "2026-11-16T08:00:00+00:00");

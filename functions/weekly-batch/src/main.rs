@@ -4,7 +4,6 @@ use autolearn_bus::EventBus;
 use autolearn_model::Store;
 use autolearn_web::telemetry;
 use lambda_runtime::{LambdaEvent, service_fn};
-use weekly_batch::analyst::Analyst;
 use weekly_batch::embeddings::Embedder;
 use weekly_batch::{Config, Deps, Mailer, StopPolicy, TriggerEvent, handle};
 
@@ -27,7 +26,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
             recipients: config.recipients,
         },
         settings: config.settings,
-        analyst: Analyst::new(&config.analyst, &aws),
+        analyst: config.analyst,
         embedder: Embedder::new(&config.embeddings, &aws),
     };
     let deps = &deps;

@@ -32,6 +32,7 @@ use autolearn_model::{
 };
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 
+use crate::handoff::{self, Wording};
 use crate::{BatchError, Deps, analysis, experiments, feedback_set, report_once};
 
 /// When a run stops early: before its Lambda deadline (to continue in a new invocation), or
@@ -43,6 +44,16 @@ pub struct StopPolicy {
     pub margin: std::time::Duration,
     /// Stop (as if crashed) right after this step completed.
     pub crash_after: Option<BatchStep>,
+}
+
+/// What started a run, where it changes what the run does.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Trigger {
+    /// The schedule, a manual request, a continuation.
+    #[default]
+    Batch,
+    /// The proposal-analyst function failed for good: the rules' wording stands.
+    AnalystFailed,
 }
 
 /// How a run ended.
@@ -102,6 +113,7 @@ pub async fn run(
     end: DateTime<Utc>,
     session_type: SessionType,
     stop: StopPolicy,
+    trigger: Trigger,
 ) -> Result<BatchOutcome, BatchError> {
     let store = &deps.store;
     let session_id = autolearn_model::keys::session_id_for_period(start, end);
@@ -125,6 +137,8 @@ pub async fn run(
         lease_owner: Some(owner.clone()),
         lease_until: Some(lease_until.timestamp_millis()),
         report_claimed_at: None,
+        wording_requested_at: None,
+        worded_at: None,
         created_at: now,
         updated_at: now,
     };
@@ -147,7 +161,7 @@ pub async fn run(
         Err(error) => return Err(error.into()),
     };
 
-    let result = steps(deps, &mut session, &owner, stop).await;
+    let result = steps(deps, &mut session, &owner, stop, trigger).await;
     // Whatever happened, the lease is given back: a failed run's retry must not wait for its
     // deadline. (Only a run that died keeps it, until its deadline.)
     if let Err(error) = store.release_session(&session_id, &owner).await {
@@ -164,6 +178,7 @@ async fn steps(
     session: &mut LearningSession,
     owner: &str,
     stop: StopPolicy,
+    trigger: Trigger,
 ) -> Result<BatchStatus, BatchError> {
     let store = &deps.store;
     let now = Utc::now();
@@ -189,6 +204,11 @@ async fn steps(
             BatchStep::Proposals => {
                 feedback_set::record(store, session, owner).await?;
                 analysis::analyse(deps, session).await?
+            }
+            BatchStep::Wording => {
+                if handoff::step(deps, session, owner, trigger).await? == Wording::Waiting {
+                    return Ok(BatchStatus::AwaitingAnalyst);
+                }
             }
             BatchStep::Feedback => feedback_set::mark(store, session).await?,
             BatchStep::Experiments => experiments::decide(deps, session).await?,

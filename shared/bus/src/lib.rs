@@ -34,6 +34,7 @@ fixed_detail_type!(
     DraftFeedbackRecorded,
     BatchLearningRequested,
     BatchContinuationRequested,
+    WordingRequested,
     LearningSessionCreated,
     ContactErased
 );
@@ -66,6 +67,17 @@ pub struct BatchLearningRequested {
 #[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct BatchContinuationRequested {
+    pub session_id: SessionId,
+    pub period_start: DateTime<Utc>,
+    pub period_end: DateTime<Utc>,
+}
+
+/// A batch stored its proposals worded by the rules and asks the proposal-analyst function to
+/// reword them with a language model (`ANALYST=bedrock`); the analyst continues the batch with
+/// [`BatchContinuationRequested`] when done.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WordingRequested {
     pub session_id: SessionId,
     pub period_start: DateTime<Utc>,
     pub period_end: DateTime<Utc>,

@@ -7,8 +7,12 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub enum BatchStep {
-    /// Analyse the period's feedback and gaps; store proposals and the session's summary.
+    /// Analyse the period's feedback and gaps; store proposals (worded by the rules) and the
+    /// session's summary.
     Proposals,
+    /// With a language model as analyst: the proposal-analyst function rewords the stored
+    /// proposals and summarizes the edits; the batch waits for it (`awaitingAnalyst`).
+    Wording,
     /// Take the analysed feedback out of the queue.
     Feedback,
     /// Promote or demote experimental intents and playbook entries.
@@ -22,12 +26,20 @@ pub enum BatchStep {
 }
 
 impl BatchStep {
-    pub const ALL: [BatchStep; 6] =
-        [Self::Proposals, Self::Feedback, Self::Experiments, Self::Expiry, Self::Events, Self::Report];
+    pub const ALL: [BatchStep; 7] = [
+        Self::Proposals,
+        Self::Wording,
+        Self::Feedback,
+        Self::Experiments,
+        Self::Expiry,
+        Self::Events,
+        Self::Report,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Proposals => "proposals",
+            Self::Wording => "wording",
             Self::Feedback => "feedback",
             Self::Experiments => "experiments",
             Self::Expiry => "expiry",
@@ -45,6 +57,8 @@ pub enum BatchStatus {
     Completed,
     /// Stopped before the Lambda deadline and handed over through the bus.
     Continuing,
+    /// Handed to the proposal-analyst function, which continues the run when it is done.
+    AwaitingAnalyst,
     /// Stopped after a step on purpose (fault injection in tests).
     Interrupted,
 }

@@ -175,6 +175,11 @@ impl WrittenBy {
     pub fn rules() -> Self {
         Self { analyst: AnalystKind::Rules, model_id: None, prompt_version: None }
     }
+
+    /// Whether the rules engine wrote it.
+    pub fn is_rules(&self) -> bool {
+        self.analyst == AnalystKind::Rules
+    }
 }
 
 /// A proposal as the learning makes it: what is proposed and why. The model crate stores it

@@ -295,6 +295,13 @@ pub struct LearningSession {
     /// run sends it too; cleared when SES refused it, so that the next run sends it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub report_claimed_at: Option<DateTime<Utc>>,
+    /// When the batch handed the wording of its proposals to the proposal-analyst function
+    /// (`ANALYST=bedrock`), and when the analyst finished it. A batch that finds the first without
+    /// the second waits, up to the analyst's time limit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wording_requested_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub worded_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }

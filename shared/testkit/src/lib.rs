@@ -234,6 +234,8 @@ pub mod fixtures {
             lease_owner: None,
             lease_until: None,
             report_claimed_at: None,
+            wording_requested_at: None,
+            worded_at: None,
             created_at: at,
             updated_at: at,
         }

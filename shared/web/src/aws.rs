@@ -77,3 +77,24 @@ pub fn from_vars(var: impl Fn(&'static str) -> Option<String>) -> Result<SdkConf
     config.set_endpoint_url(set("AWS_ENDPOINT_URL"));
     Ok(config.build())
 }
+
+/// Tries of one Bedrock call: the first and two retries, the SDK's standard backoff between them
+/// (Bedrock throttles by account and model).
+pub const BEDROCK_ATTEMPTS: u32 = 3;
+
+/// A Bedrock runtime client whose every call has `timeout`, retries included, and
+/// [`BEDROCK_ATTEMPTS`] tries: the analyst's (`Converse`) and the embeddings' (`InvokeModel`).
+pub fn bedrock_runtime(sdk: &SdkConfig, timeout: Duration) -> aws_sdk_bedrockruntime::Client {
+    let config = aws_sdk_bedrockruntime::config::Builder::from(sdk)
+        .retry_config(
+            aws_sdk_bedrockruntime::config::retry::RetryConfig::standard()
+                .with_max_attempts(BEDROCK_ATTEMPTS),
+        )
+        .timeout_config(
+            aws_sdk_bedrockruntime::config::timeout::TimeoutConfig::builder()
+                .operation_timeout(timeout)
+                .build(),
+        )
+        .build();
+    aws_sdk_bedrockruntime::Client::from_conf(config)
+}

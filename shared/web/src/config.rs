@@ -68,6 +68,17 @@ pub fn parse_unit_interval(name: &'static str, raw: &str) -> Result<f64, ConfigE
     }
 }
 
+/// The variable `name` holding a Bedrock model id or inference profile id (letters, digits,
+/// `.`, `:`, `-`, `_`).
+pub fn parse_bedrock_model_id(name: &'static str, raw: &str) -> Result<String, ConfigError> {
+    let id = raw.trim();
+    if !id.is_empty() && id.chars().all(|c| c.is_ascii_alphanumeric() || ".:-_".contains(c)) {
+        Ok(id.to_owned())
+    } else {
+        Err(ConfigError::Invalid { name, why: format!("{raw:?} is not a Bedrock model id") })
+    }
+}
+
 /// A whole number within `range`, in plain decimal digits.
 pub fn parse_whole_in<T>(name: &'static str, raw: &str, range: RangeInclusive<T>) -> Result<T, ConfigError>
 where

@@ -94,10 +94,16 @@ pub async fn seed_week_with(store: &Store, week: i64, gaps: &[&str], draft: &str
 
 pub async fn run_week(deps: &Deps, week: i64) -> LearningSession {
     let end = week_end(week);
-    let outcome =
-        weekly_batch::run::run(deps, end - Duration::days(7), end, SessionType::Batch, Default::default())
-            .await
-            .unwrap();
+    let outcome = weekly_batch::run::run(
+        deps,
+        end - Duration::days(7),
+        end,
+        SessionType::Batch,
+        Default::default(),
+        Default::default(),
+    )
+    .await
+    .unwrap();
     deps.store.session(&outcome.session_id).await.unwrap().unwrap()
 }
 

@@ -1,11 +1,13 @@
 //! One batch run at a time per learning session: a lease on the session item, conditional
 //! saves by the lease holder, and the report's send claimed once.
 
+use std::collections::BTreeSet;
+
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Utc};
 
-use super::{Store, condition_applied, primary_key, s, to_item};
-use crate::entities::{Entity, LearningSession};
+use super::{Store, all_pages, condition_applied, primary_key, s, to_item};
+use crate::entities::{DraftFeedback, Entity, LearningSession};
 use crate::error::StoreError;
 use crate::keys;
 
@@ -131,4 +133,46 @@ impl Store {
             .await;
         condition_applied(result)
     }
+
+    /// The queued feedback sent before the session's period ends, as the queue holds it now.
+    pub async fn queued_feedback_of(
+        &self,
+        session: &LearningSession,
+    ) -> Result<Vec<DraftFeedback>, StoreError> {
+        let end = session.period_end;
+        all_pages(|cursor| async move {
+            self.unanalyzed_feedback_before(end, cursor.as_deref(), FEEDBACK_PAGE).await
+        })
+        .await
+    }
+
+    /// The execution ids of the feedback the session recorded it analyses (its read chunks).
+    pub async fn feedback_read_by(&self, session: &LearningSession) -> Result<BTreeSet<String>, StoreError> {
+        let mut ids = BTreeSet::new();
+        for chunk in 0..session.feedback_read_chunks.unwrap_or(0) {
+            let stored = self.feedback_read_chunk(&session.session_id, chunk).await?.ok_or_else(|| {
+                StoreError::NotFound {
+                    kind: "feedback read chunk",
+                    id: format!("{}#{chunk}", session.session_id),
+                }
+            })?;
+            ids.extend(stored.execution_ids);
+        }
+        Ok(ids)
+    }
+
+    /// The feedback a session analyses: what it recorded, as the queue holds it (none of it
+    /// leaves the queue before the batch's feedback step). Read by the batch's analysis and by
+    /// the analyst that words the session's proposals.
+    pub async fn session_feedback(
+        &self,
+        session: &LearningSession,
+    ) -> Result<Vec<DraftFeedback>, StoreError> {
+        let (ids, queued) =
+            tokio::try_join!(self.feedback_read_by(session), self.queued_feedback_of(session))?;
+        Ok(queued.into_iter().filter(|feedback| ids.contains(&feedback.execution_id)).collect())
+    }
 }
+
+/// Page size of the feedback queue's reads.
+const FEEDBACK_PAGE: i32 = 500;

@@ -1,9 +1,12 @@
 //! The model analyst against a local server that answers like Amazon Bedrock's Converse API
-//! (no network): a valid tool answer rewords the proposal and summarizes the edits; a malformed
-//! answer, throttling and a slow answer each fall back to the rules for that item; the run's
-//! budget caps the calls; and no request carries the planted email, phone, street address or
-//! name.
+//! (no network), behind the batch's hand-over: the batch stores the rules' wording, puts
+//! `WordingRequested` on the bus and stops; the analyst words the stored proposals and continues
+//! the batch. A valid tool answer rewords the proposal and summarizes the edits; a malformed
+//! answer, throttling and a slow answer each fall back to the rules for that item; the budget
+//! caps the calls; no request carries the planted email, phone, street address or name; and a
+//! failed analyst leaves the rules' wording and the batch goes on.
 
+#[path = "../../weekly-batch/tests/support/mod.rs"]
 mod support;
 
 use std::collections::BTreeMap;
@@ -16,9 +19,10 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
+use proposal_analyst::BedrockAnalyst;
 use serde_json::{Value, json};
-use support::{PLANTED, WITH_PERSONAL_DATA, deps, proposals_of, run_week, seed_week_with};
-use weekly_batch::analyst::{Analyst, BedrockAnalyst};
+use support::{PLANTED, WITH_PERSONAL_DATA, observed_deps, proposals_of, seed_week_with, week_end};
+use weekly_batch::TriggerEvent;
 
 const DRAFT: &str = "Hi Maria, thanks for reaching out! I'd be happy to help with that. We have tours available \
                      most days of the week and our friendly team would love to show you around. Saturday at 10am is open.";
@@ -79,7 +83,18 @@ async fn serve(model: FakeModel) -> String {
     format!("http://{address}")
 }
 
-/// A batch run of the seeded week with the model at `replies`, at most `max_calls` calls.
+/// The batch's trigger for the seeded week: the manual one, or what its continuation says.
+fn trigger(detail_type: &str) -> TriggerEvent {
+    serde_json::from_value(json!({
+        "detail-type": detail_type,
+        "time": week_end(0),
+        "detail": {"periodEnd": week_end(0)}
+    }))
+    .unwrap()
+}
+
+/// A batch run of the seeded week with `ANALYST=bedrock` and the model at `replies`, at most
+/// `max_calls` calls: the batch until it hands over, the analyst, the batch's continuation.
 async fn run_with(
     replies: BTreeMap<&'static str, Reply>,
     max_calls: u32,
@@ -87,16 +102,62 @@ async fn run_with(
     let model = FakeModel { replies: Arc::new(replies), ..FakeModel::default() };
     let endpoint = serve(model.clone()).await;
     let sdk = sdk_config().await.into_builder().endpoint_url(endpoint).build();
-    let mut deps = deps().await;
-    deps.analyst = Analyst::Bedrock(BedrockAnalyst::with_timeout(
-        &sdk,
-        "anthropic.claude-test",
-        max_calls,
-        100_000,
-        Duration::from_millis(1500),
-    ));
+    let (mut deps, bus) = observed_deps().await;
+    deps.analyst = AnalystKind::Bedrock;
+    let analyst = proposal_analyst::Deps {
+        store: deps.store.clone(),
+        bus: deps.bus.clone(),
+        model: BedrockAnalyst::with_timeout(
+            &sdk,
+            "anthropic.claude-test",
+            max_calls,
+            100_000,
+            Duration::from_millis(1500),
+        ),
+    };
     seed_week_with(&deps.store, 0, &WITH_PERSONAL_DATA, DRAFT, SENT).await;
-    let session = run_week(&deps, 0).await;
+
+    let handed_over =
+        weekly_batch::handle(&deps, trigger("BatchLearningRequested"), Default::default()).await.unwrap();
+    assert_eq!(handed_over.status, BatchStatus::AwaitingAnalyst);
+    assert_eq!(handed_over.completed_steps, [BatchStep::Proposals]);
+    let rules_worded = proposals_of(
+        &deps.store,
+        &deps.store.session(handed_over.session_id.as_str()).await.unwrap().unwrap(),
+    )
+    .await;
+    assert!(rules_worded.iter().all(|stored| stored.written_by == Some(WrittenBy::rules())));
+    let requested: Vec<Value> =
+        bus.received().await.into_iter().filter(|event| event["detail-type"] == "WordingRequested").collect();
+    assert_eq!(requested.len(), 1, "{requested:?}");
+    let request = serde_json::from_value(requested[0]["detail"].clone()).unwrap();
+    // A second trigger while the analyst works waits for it, and asks nothing again.
+    let waiting =
+        weekly_batch::handle(&deps, trigger("BatchLearningRequested"), Default::default()).await.unwrap();
+    assert_eq!(waiting.status, BatchStatus::AwaitingAnalyst);
+
+    let worded = proposal_analyst::handle(&analyst, request).await.unwrap();
+    assert!(!worded.already_worded);
+    let continued: Vec<Value> = bus
+        .received()
+        .await
+        .into_iter()
+        .filter(|event| event["detail-type"] == "BatchContinuationRequested")
+        .collect();
+    assert_eq!(continued.len(), 1, "the analyst continues the batch: {continued:?}");
+    let done =
+        weekly_batch::handle(&deps, trigger("BatchContinuationRequested"), Default::default()).await.unwrap();
+    assert_eq!(done.status, BatchStatus::Completed);
+    assert_eq!(done.completed_steps, BatchStep::ALL);
+    let requests_before_redelivery = model.requests.lock().unwrap().len();
+    let again =
+        proposal_analyst::handle(&analyst, serde_json::from_value(requested[0]["detail"].clone()).unwrap())
+            .await
+            .unwrap();
+    assert!(again.already_worded, "a redelivered request words nothing twice");
+    assert_eq!(model.requests.lock().unwrap().len(), requests_before_redelivery);
+
+    let session = deps.store.session(done.session_id.as_str()).await.unwrap().unwrap();
     let proposals = proposals_of(&deps.store, &session).await;
     let requests = model.requests.lock().unwrap().clone();
     (proposals, session.stats, requests, deps.store)
@@ -218,4 +279,46 @@ async fn the_budget_caps_the_calls_of_a_run() {
         .filter(|stored| stored.written_by.as_ref().is_some_and(|w| w.analyst == AnalystKind::Bedrock))
         .count();
     assert_eq!(by_model, 1);
+}
+
+/// When Lambda gives up on the analyst, its on-failure destination puts the failure on the bus,
+/// with the request that failed; the batch it triggers keeps the rules' wording and finishes.
+#[tokio::test]
+async fn a_failed_analyst_leaves_the_rules_wording_and_the_batch_goes_on() {
+    let (mut deps, bus) = observed_deps().await;
+    deps.analyst = AnalystKind::Bedrock;
+    seed_week_with(&deps.store, 0, &WITH_PERSONAL_DATA, DRAFT, SENT).await;
+    let handed_over =
+        weekly_batch::handle(&deps, trigger("BatchLearningRequested"), Default::default()).await.unwrap();
+    assert_eq!(handed_over.status, BatchStatus::AwaitingAnalyst);
+    let request = bus
+        .received()
+        .await
+        .into_iter()
+        .find(|event| event["detail-type"] == "WordingRequested")
+        .expect("the batch asked for the wording");
+
+    let failure: TriggerEvent = serde_json::from_value(json!({
+        "version": "0",
+        "detail-type": "Lambda Function Invocation Result - Failure",
+        "source": "lambda",
+        "time": chrono::Utc::now(),
+        "detail": {
+            "version": "1.0",
+            "requestContext": {"condition": "RetriesExhausted", "approximateInvokeCount": 3},
+            "requestPayload": request,
+            "responsePayload": {"errorType": "Runtime.ExitError", "errorMessage": "the analyst crashed"}
+        }
+    }))
+    .unwrap();
+    let done = weekly_batch::handle(&deps, failure, Default::default()).await.unwrap();
+    assert_eq!(done.status, BatchStatus::Completed);
+    assert_eq!(done.session_id, handed_over.session_id, "the failure names the period it continues");
+    assert!(done.report_message_id.is_some(), "the report went out");
+    let session = deps.store.session(done.session_id.as_str()).await.unwrap().unwrap();
+    assert!(session.worded_at.is_none());
+    let proposals = proposals_of(&deps.store, &session).await;
+    assert!(!proposals.is_empty());
+    assert!(proposals.iter().all(|stored| stored.written_by == Some(WrittenBy::rules())));
+    assert_eq!(session.stats.worded_by_model, 0);
 }

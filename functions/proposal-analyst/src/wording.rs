@@ -10,7 +10,7 @@ use autolearn_learning::text::one_line as one_line_text;
 use autolearn_learning::text::own_words;
 use autolearn_model::{DraftFeedback, LearningProposal, ProposalKind};
 
-use super::masking::mask_for_model;
+use autolearn_learning::text::mask_for_model;
 
 /// One kind of question to the model: its prompt file and the tool it answers with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,16 +23,16 @@ pub struct Prompt {
 
 pub const AMENDMENT: Prompt = Prompt {
     version: "amendment-v1",
-    system: include_str!("../../prompts/amendment-v1.txt"),
+    system: include_str!("../prompts/amendment-v1.txt"),
     tool: "word_amendment",
 };
 
 pub const INTENT: Prompt =
-    Prompt { version: "intent-v1", system: include_str!("../../prompts/intent-v1.txt"), tool: "name_intent" };
+    Prompt { version: "intent-v1", system: include_str!("../prompts/intent-v1.txt"), tool: "name_intent" };
 
 pub const EDIT_SUMMARY: Prompt = Prompt {
     version: "edit-summary-v1",
-    system: include_str!("../../prompts/edit-summary-v1.txt"),
+    system: include_str!("../prompts/edit-summary-v1.txt"),
     tool: "summarize_edit",
 };
 

@@ -5,8 +5,6 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use aws_sdk_bedrockruntime::Client;
-use aws_sdk_bedrockruntime::config::retry::RetryConfig;
-use aws_sdk_bedrockruntime::config::timeout::TimeoutConfig;
 use aws_sdk_bedrockruntime::error::ProvideErrorMetadata;
 use aws_sdk_bedrockruntime::types::{
     ContentBlock, ConversationRole, ConverseOutput, InferenceConfiguration, Message, SpecificToolChoice,
@@ -17,24 +15,12 @@ use serde_json::Value;
 
 use autolearn_model::{AnalystKind, DraftFeedback, LearningProposal, WrittenBy};
 
-use super::wording::{self, Prompt};
+use crate::wording::{self, Prompt};
 
 /// One call's time, retries (with backoff, on throttling) included.
 const CALL_TIMEOUT: Duration = Duration::from_secs(20);
-/// Tries of one call: the first and two retries, the SDK's standard backoff between them.
-const ATTEMPTS: u32 = 3;
 /// Tokens the model may answer with: the tools' answers are short.
 const MAX_ANSWER_TOKENS: i32 = 600;
-
-/// A Bedrock runtime client whose every call has `timeout`, retries (with the SDK's standard
-/// backoff, on throttling) included, and [`ATTEMPTS`] tries: the analyst's and the embeddings'.
-pub(crate) fn client(sdk: &aws_config::SdkConfig, timeout: Duration) -> Client {
-    let config = aws_sdk_bedrockruntime::config::Builder::from(sdk)
-        .retry_config(RetryConfig::standard().with_max_attempts(ATTEMPTS))
-        .timeout_config(TimeoutConfig::builder().operation_timeout(timeout).build())
-        .build();
-    Client::from_conf(config)
-}
 
 /// The Bedrock client and what a run may spend.
 #[derive(Debug, Clone)]
@@ -65,7 +51,12 @@ impl BedrockAnalyst {
         max_tokens: u64,
         timeout: Duration,
     ) -> Self {
-        Self { client: client(sdk, timeout), model_id: model_id.to_owned(), max_calls, max_tokens }
+        Self {
+            client: autolearn_web::aws::bedrock_runtime(sdk, timeout),
+            model_id: model_id.to_owned(),
+            max_calls,
+            max_tokens,
+        }
     }
 
     /// A fresh budget for one run.
