@@ -14,7 +14,7 @@ target="${CARGO_TARGET_DIR:-$root/target}"
 # shellcheck source=release-flags.sh
 source "$root/scripts/release-flags.sh"
 host="$(rustc -vV | sed -n 's/^host: //p')"
-for function in intent-tracker feedback-webhook weekly-batch dashboard-api customer-data-api; do
+for function in intent-tracker feedback-webhook weekly-batch proposal-analyst dashboard-api customer-data-api; do
   cargo build --release --locked --target "$host" -p "$function" --bin "$function"
 done
 cargo build --release --locked --target "$host" -p autolearn-cold-start --bins

@@ -21,7 +21,7 @@ built="$target/$host/release"
 export CARGO_PROFILE_RELEASE_STRIP=false
 out="$target/binary-sizes"
 mkdir -p "$out"
-functions=(intent-tracker feedback-webhook weekly-batch dashboard-api customer-data-api)
+functions=(intent-tracker feedback-webhook weekly-batch proposal-analyst dashboard-api customer-data-api)
 for function in "${functions[@]}"; do
   echo "== $function: cargo bloat --release --crates -n ${1:-12}"
   cargo bloat --release --locked --target "$host" -p "$function" --bin "$function" --crates \

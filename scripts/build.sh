@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `make build`: builds the five Lambda functions for deployment, as `sam build` in infra/
+# `make build`: builds the six Lambda functions for deployment, as `sam build` in infra/
 # (BuildMethod rust-cargolambda: `cargo lambda build --release --arm64 --bin NAME` at the workspace
 # root, one function after another). Then deploy with `cd infra && sam deploy --guided`
 # (docs/deploy.md).

@@ -63,7 +63,8 @@ fn parse_env(raw: &str) -> Result<(String, String), String> {
 }
 
 const HEALTH_EVENT: &str = include_str!("../../../events/get-health.json");
-/// Without `time` a trigger does not deserialize: the runtime reports it on `/error`.
+/// Without `time` (the batch) or a `sessionId` in its detail (the analyst) a trigger does not
+/// deserialize: the runtime reports it on `/error`.
 const REFUSED_TRIGGER: &str = r#"{"detail-type":"Cold start probe","source":"autolearn.bench","detail":{}}"#;
 
 /// The environment of every function, as Lambda sets it, and what the project's template sets
@@ -123,6 +124,12 @@ const TARGETS: &[Target] = &[
         ],
     },
     Target { name: "customer-data-api", event: HEALTH_EVENT, expect: Expect::Health, env: &[] },
+    Target {
+        name: "proposal-analyst",
+        event: REFUSED_TRIGGER,
+        expect: Expect::Error,
+        env: &[("BEDROCK_MODEL_ID", "amazon.nova-lite-v1:0")],
+    },
     Target {
         name: "weekly-batch",
         event: REFUSED_TRIGGER,
