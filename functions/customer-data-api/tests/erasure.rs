@@ -24,7 +24,7 @@ async fn seed_quoted_message(
     let at = fixtures::monday_9am() + Duration::minutes(i);
     let mut execution = fixtures::execution(id, &format!("conv-{i}"), at);
     execution.contact_id = Some(CONTACT.into());
-    execution.message.body = format!("Message number {i} of the contact");
+    fixtures::set_body(&mut execution, &format!("Message number {i} of the contact"));
     store.create(&execution).await.unwrap();
     if feedback {
         store.create(&fixtures::feedback(&execution, at)).await.unwrap();
@@ -86,6 +86,7 @@ async fn a_large_erasure_continues_page_by_page_from_its_recorded_cursor() {
         assert!(
             execution.contact_id.is_none()
                 && execution.message.body.is_empty()
+                && execution.message.quoted.is_none()
                 && execution.erased_at.is_some()
         );
         assert!(execution.draft_reply.is_none());

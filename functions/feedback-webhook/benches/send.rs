@@ -62,7 +62,12 @@ fn handler_cpu(c: &mut Criterion) {
         execution_id: "exec-01JD7S3K9Q".into(),
         conversation_id: "conv-1001".into(),
         contact_id: None,
-        message: InboundMessage { message_id: "m".into(), body: "Is the 2-bed available?".into(), received_at: now },
+        message: InboundMessage {
+            message_id: "m".into(),
+            body: "Is the 2-bed available?".into(),
+            quoted: Some("Is the 2-bed available?".into()),
+            received_at: now,
+        },
         intent: Some(MatchedIntent { name: "SHOWING_REQUEST".into(), dynamic_intent_id: Some("intent-showing".into()) }),
         skill: Some("schedule_showing".into()),
         playbook_entry_ids: vec!["pb-offer-times".into(), "pb-confirm-address".into()],

@@ -18,6 +18,7 @@
 
 use autolearn_bus::{DraftFeedbackRecorded, Event};
 use autolearn_learning::edit::{self, SendOutcome};
+use autolearn_learning::text::mask_personal_data;
 use autolearn_model::{
     Cancellation, ConfigItem, Counter, DraftFeedback, Execution, IdempotencyRecord, OutboxEntry,
     OutboxSubject, SendRecord, StoreError, Transaction, Usage, counters, keys,
@@ -141,6 +142,9 @@ pub fn prepare(
             dynamic_intent_id: execution.intent.as_ref().and_then(|intent| intent.dynamic_intent_id.clone()),
             original_draft: execution.draft_reply.clone().unwrap_or_default(),
             sent_version: request.sent_text.clone(),
+            // Masked once, here where the texts come in: what the batch learns from and quotes.
+            masked_draft: Some(mask_personal_data(execution.draft_reply.as_deref().unwrap_or_default())),
+            masked_sent: Some(mask_personal_data(&request.sent_text)),
             analysis: analysis.clone(),
             ai_summary: None,
             analyzed: false,

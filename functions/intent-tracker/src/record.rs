@@ -5,6 +5,7 @@
 //! counters. A replay fails the idempotency record's condition, so nothing is counted twice;
 //! the refused condition hands back the stored record, whose first response is answered.
 
+use autolearn_learning::text::masked_own_words;
 use autolearn_model::store::to_item;
 use autolearn_model::{
     Cancellation, ConfigItem, Counter, Execution, ExecutionStatus, IdempotencyRecord, InboundMessage,
@@ -140,6 +141,8 @@ impl ExecutionRequest {
             contact_id: self.contact_id,
             message: InboundMessage {
                 message_id: self.message.id,
+                // Masked once, here where the message comes in: what the learning quotes.
+                quoted: Some(masked_own_words(&self.message.body)),
                 body: self.message.body,
                 received_at: self.message.received_at,
             },
@@ -176,6 +179,15 @@ pub fn counter_increments(execution: &Execution) -> Vec<(Counter, i64)> {
     }
     increments.extend(execution.playbook_entry_ids.iter().map(|id| (Counter::PlaybookEntry(id.clone()), 1)));
     increments
+}
+
+/// Whether a stored execution is the one `execution` records: the same content, but for its
+/// quoted form, which is derived from the body by the masking of the release that stored it
+/// (none before it was stored), not sent by the client.
+fn same_request(stored: &Execution, execution: &Execution) -> bool {
+    let mut stored = stored.clone();
+    stored.message.quoted.clone_from(&execution.message.quoted);
+    stored == *execution
 }
 
 /// Parses, validates and turns a request body into the transaction that records it.
@@ -273,7 +285,7 @@ pub async fn record(state: &AppState, body: &[u8], now: DateTime<Utc>) -> Result
         // same content is a very late replay (nothing counted again), other content a conflict.
         let stored = reasons[execution_action].old::<Execution>().transpose()?;
         return match stored {
-            Some(stored) if stored == execution => Ok(Answer { replayed: true, ..answer }),
+            Some(stored) if same_request(&stored, &execution) => Ok(Answer { replayed: true, ..answer }),
             _ => Err(ApiError::Conflict(conflict())),
         };
     }

@@ -522,6 +522,13 @@ async fn a_replay_after_its_idempotency_record_expired_counts_nothing_again() {
     let later = chrono::Utc::now() + chrono::Duration::days(autolearn_web::idempotency::TTL_DAYS + 30);
     let replay = intent_tracker::record::record(&state, body.to_string().as_bytes(), later).await.unwrap();
     assert!(replay.replayed, "the stored execution answers the late replay");
+    // An execution stored before its quoted form was (no `quoted`) is the same request too.
+    let id = body["executionId"].as_str().unwrap();
+    let mut earlier = tracker.store.execution(id).await.unwrap().unwrap();
+    earlier.message.quoted = None;
+    tracker.store.put(&earlier).await.unwrap();
+    let replay = intent_tracker::record::record(&state, body.to_string().as_bytes(), later).await.unwrap();
+    assert!(replay.replayed, "a late replay of an execution stored without its quoted form");
     let mut changed = body.clone();
     changed["skill"] = json!("other_skill");
     let conflict = intent_tracker::record::record(&state, changed.to_string().as_bytes(), later).await;
@@ -564,4 +571,20 @@ async fn dates_outside_the_window_and_unbounded_skill_names_are_422_naming_the_f
     let mut body = sample_body(MATCHED);
     body["createdAt"] = at(now - chrono::Duration::days(29));
     assert_eq!(tracker.post(MATCHED, &body).await.status, StatusCode::CREATED);
+}
+
+/// The message is masked once, where it comes in: the execution stores the form the learning
+/// quotes (the sender's own words, personal data masked) beside the body.
+#[tokio::test]
+async fn the_message_is_stored_with_the_form_the_learning_quotes() {
+    let tracker = Tracker::new().await;
+    let mut body = sample_body(GAP);
+    body["message"]["body"] =
+        json!("Do you take pets? Call me at 555-123-4567 or jane.doe@example.com\nSent from my iPhone");
+    let reply = tracker.post(GAP, &body).await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
+    let id = body["executionId"].as_str().unwrap();
+    let stored = tracker.store.execution(id).await.unwrap().unwrap();
+    assert_eq!(stored.message.body, body["message"]["body"].as_str().unwrap());
+    assert_eq!(stored.message.quoted.as_deref(), Some("Do you take pets? Call me at [phone] or [email]"));
 }

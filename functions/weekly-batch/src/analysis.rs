@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use autolearn_learning::cluster::{GapConfig, GapMessage, KnownIntent, KnownIntentStatus, discover_gaps};
 use autolearn_learning::proposals::{absorb, rank};
 use autolearn_learning::similarity::{IndexedMessage, SimilarityConfig, SimilarityIndex, enrich};
-use autolearn_learning::text::{mask_personal_data, masked_own_words, one_line};
+use autolearn_learning::text::one_line;
 use autolearn_learning::themes::{EditRecord, IntentAnswers, ThemeConfig, theme_proposals};
 use autolearn_model::{
     Confidence, DraftFeedback, DynamicIntent, Evidence, EvidenceKind, Execution, LearningProposal,
@@ -135,7 +135,7 @@ fn pending_support_proposal(pending: &Proposal, message_ids: &[String], gaps: &[
                 kind: EvidenceKind::GapMessage,
                 id: gap.execution_id.clone(),
                 conversation_id: gap.conversation_id.clone(),
-                text: Some(masked_own_words(&gap.message.body)),
+                text: gap.message.quoted.clone(),
                 score: None,
                 note: None,
                 edit: None,
@@ -151,8 +151,9 @@ fn edit_record(feedback: &DraftFeedback) -> EditRecord {
         conversation_id: feedback.conversation_id.clone(),
         intent: feedback.intent_name.clone(),
         analysis: feedback.analysis.clone(),
-        draft: mask_personal_data(&feedback.original_draft),
-        sent: mask_personal_data(&feedback.sent_version),
+        // Masked by the webhook; feedback stored before it did is neither compared nor quoted.
+        draft: feedback.masked_draft.clone().unwrap_or_default(),
+        sent: feedback.masked_sent.clone().unwrap_or_default(),
     }
 }
 
@@ -177,7 +178,9 @@ async fn write_references<'a>(
 ) -> Result<(), StoreError> {
     let mut masked_gaps: BTreeMap<String, Vec<&str>> = BTreeMap::new();
     for gap in gaps {
-        masked_gaps.entry(masked_own_words(&gap.message.body)).or_default().push(&gap.execution_id);
+        if let Some(quoted) = &gap.message.quoted {
+            masked_gaps.entry(quoted.clone()).or_default().push(&gap.execution_id);
+        }
     }
     for stored in proposals {
         for execution_id in quoted_executions(&stored.proposal, &masked_gaps) {
@@ -216,7 +219,8 @@ pub(crate) async fn analyse(deps: &Deps, session: &mut LearningSession) -> Resul
     let edits: Vec<EditRecord> = feedback.iter().map(edit_record).collect();
     // Sentence embeddings where the batch has a model for them (masked before they leave);
     // a message without one stays lexical.
-    let texts: Vec<&str> = gaps.iter().map(|execution| execution.message.body.as_str()).collect();
+    let texts: Vec<&str> =
+        gaps.iter().map(|execution| execution.message.quoted.as_deref().unwrap_or_default()).collect();
     let embedded = deps.embedder.embed(&texts).await;
     let gap_messages: Vec<GapMessage> = gaps
         .iter()
@@ -225,6 +229,7 @@ pub(crate) async fn analyse(deps: &Deps, session: &mut LearningSession) -> Resul
             id: execution.execution_id.clone(),
             conversation_id: execution.conversation_id.clone(),
             text: execution.message.body.clone(),
+            quoted: execution.message.quoted.clone(),
             embedding,
         })
         .collect();
@@ -249,6 +254,7 @@ pub(crate) async fn analyse(deps: &Deps, session: &mut LearningSession) -> Resul
                 id: execution.execution_id.clone(),
                 conversation_id: execution.conversation_id.clone(),
                 text: execution.message.body.clone(),
+                quoted: execution.message.quoted.clone(),
                 // The evidence queries are the proposals' example texts, and `min_score`
                 // is a cosine of words: the index answers them by words alone.
                 embedding: None,

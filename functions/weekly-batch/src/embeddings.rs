@@ -14,7 +14,6 @@ use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
 
 use autolearn_learning::features::Embedding;
-use autolearn_learning::text;
 use autolearn_web::{ConfigError, config};
 use aws_sdk_bedrockruntime::Client;
 use aws_sdk_bedrockruntime::error::{ProvideErrorMetadata, SdkError};
@@ -22,7 +21,7 @@ use aws_smithy_types::Blob;
 use futures::StreamExt;
 use serde::{Deserialize, Serialize};
 
-use autolearn_learning::text::mask_for_model;
+use autolearn_learning::text::mask_names;
 
 /// `none` (default) or `bedrock`.
 pub const EMBEDDINGS: &str = "EMBEDDINGS";
@@ -341,12 +340,14 @@ impl BedrockEmbedder {
     }
 }
 
-/// What is sent for a message: the sender's own words, as discovery reads them (no thread an
-/// email reply quotes, no mail client's signature: `text::own_words`), masked, trimmed, at
-/// most [`MAX_INPUT_CHARS`] characters. Replies that quote the same answer would otherwise
-/// be near in meaning whatever each asks.
-fn model_input(text: &str) -> String {
-    let masked = mask_for_model(text::own_words(text));
+/// What is sent for a message, from its quoted form (the sender's own words as discovery reads
+/// them, no thread an email reply quotes, no mail client's signature, personal data masked where
+/// the message came in): names masked too, as for the analyst, trimmed, at most
+/// [`MAX_INPUT_CHARS`] characters. Replies that quote the same answer would otherwise be near
+/// in meaning whatever each asks. A message without a quoted form (recorded before it was
+/// stored) has no text to send.
+fn model_input(quoted: &str) -> String {
+    let masked = mask_names(quoted);
     let trimmed = masked.trim();
     match trimmed.char_indices().nth(MAX_INPUT_CHARS) {
         Some((end, _)) => trimmed[..end].to_owned(),
@@ -420,15 +421,17 @@ mod tests {
     }
 
     #[test]
-    fn what_is_sent_is_masked_and_bounded() {
-        let input = model_input("  Hi Maria, the sink leaks. maria.lopez@example.com, 555-123-4567  ");
-        assert_eq!(input, "Hi [name], the sink leaks. [email], [phone]");
+    fn what_is_sent_is_the_quoted_form_with_names_masked_and_bounded() {
+        use autolearn_learning::text::masked_own_words;
+        let quoted = masked_own_words("  Hi Maria, the sink leaks. maria.lopez@example.com, 555-123-4567  ");
+        assert_eq!(model_input(&quoted), "Hi [name], the sink leaks. [email], [phone]");
         let long = "é".repeat(MAX_INPUT_CHARS + 10);
         assert_eq!(model_input(&long).chars().count(), MAX_INPUT_CHARS);
         assert_eq!(model_input("   "), "");
-        // What the customer wrote, not the answer the reply quotes nor the phone's signature.
+        // What the customer wrote, not the answer the reply quotes nor the phone's signature:
+        // the quoted form stored at ingestion holds only that.
         let reply = "Is parking included?\nSent from my iPhone\n\nOn Mon, Nov 30, 2026 at 9:12 AM Pine Hills <leasing@example.com> wrote:\n> Thanks for reaching out!";
-        assert_eq!(model_input(reply), "Is parking included?");
+        assert_eq!(model_input(&masked_own_words(reply)), "Is parking included?");
     }
 
     #[test]

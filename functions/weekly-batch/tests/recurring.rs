@@ -157,14 +157,12 @@ async fn a_support_desk_week_gives_one_amendment_with_masked_pairs_and_none_from
     const PARKING: &str = "Each unit has one assigned spot in the garage; a second spot is $75 per month.";
     let seed = |id: String, intent: &str, draft: String, sent: Option<String>, i: i64| {
         let mut execution = fixtures::execution(&id, &format!("conv-{id}"), at(i));
-        execution.message.body = format!("Question {i} about {intent}");
+        fixtures::set_body(&mut execution, &format!("Question {i} about {intent}"));
         execution.intent.as_mut().unwrap().name = intent.into();
         execution.draft_reply = Some(draft.clone());
         let feedback = sent.map(|sent| {
             let mut feedback = fixtures::feedback(&execution, at(i));
-            feedback.original_draft = draft.clone();
-            feedback.analysis = autolearn_learning::edit::analyze_edit(&draft, &sent);
-            feedback.sent_version = sent;
+            fixtures::set_texts(&mut feedback, &draft, &sent);
             feedback
         });
         (execution, feedback)

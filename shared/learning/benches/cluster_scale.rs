@@ -39,6 +39,7 @@ fn cluster_corpus_timed(corpus: &[LabeledMessage], progress: &mut dyn FnMut(&str
             id: &m.message.id,
             conversation_id: &m.message.conversation_id,
             text: &m.message.text,
+            quoted: None,
             embedding: m.message.embedding.as_ref(),
         })
         .collect();

@@ -129,6 +129,7 @@ pub fn run_cluster_cli(
             id: &m.id,
             conversation_id: &m.conversation_id,
             text: &m.text,
+            quoted: None,
             embedding: m.embedding.as_ref(),
         })
         .collect();
@@ -175,7 +176,7 @@ pub fn run_similar_cli(
         messages.iter().map(|m| m.id.clone()).collect(),
         messages.iter().map(|m| m.conversation_id.clone()).collect(),
         // No evidence is produced here, so no masked copies are kept.
-        vec![String::new(); messages.len()],
+        vec![None; messages.len()],
         vectors,
         messages.iter().map(|m| m.embedding.clone()).collect(),
     );

@@ -41,9 +41,29 @@ pub struct GapMessage {
     pub conversation_id: String,
     /// Message text.
     pub text: String,
+    /// The text as proposals may quote it: the sender's own words, masked
+    /// ([`text::masked_own_words`], stored when the message came in). `None`: the message is
+    /// learnt from but never quoted (no example, evidence without text).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quoted: Option<String>,
     /// Its sentence embedding, when the batch has a model to compute one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub embedding: Option<Embedding>,
+}
+
+impl GapMessage {
+    /// A message quoted as [`text::masked_own_words`] masks it now (tools, tests, benchmarks;
+    /// the batch reads the form stored at ingestion instead).
+    pub fn new(id: impl Into<String>, conversation_id: impl Into<String>, text: impl Into<String>) -> Self {
+        let text = text.into();
+        Self {
+            id: id.into(),
+            conversation_id: conversation_id.into(),
+            quoted: Some(text::masked_own_words(&text)),
+            text,
+            embedding: None,
+        }
+    }
 }
 
 /// Whether a known intent is live or only proposed.
@@ -286,6 +306,8 @@ pub struct ClusterInput<'a> {
     pub conversation_id: &'a str,
     /// Message text.
     pub text: &'a str,
+    /// How proposals may quote it (see [`GapMessage::quoted`]); `None`: never quoted.
+    pub quoted: Option<&'a str>,
     /// Its sentence embedding, if any: where two messages both have one, it decides their
     /// similarity in the message graph (see [`message_communities`]).
     pub embedding: Option<&'a Embedding>,
@@ -860,7 +882,7 @@ fn gap_evidence(m: &ClusterInput<'_>) -> Evidence {
         kind: EvidenceKind::GapMessage,
         id: m.id.to_string(),
         conversation_id: m.conversation_id.to_string(),
-        text: Some(text::masked_own_words(m.text)),
+        text: m.quoted.map(str::to_owned),
         score: None,
         note: None,
         edit: None,
@@ -950,6 +972,7 @@ pub fn discover_gaps(
             id: &g.id,
             conversation_id: &g.conversation_id,
             text: &g.text,
+            quoted: g.quoted.as_deref(),
             embedding: g.embedding.as_ref(),
         })
         .collect();
@@ -1191,7 +1214,10 @@ pub fn discover_gaps(
         if chosen.is_empty() {
             continue;
         }
-        let examples: Vec<String> = chosen.iter().map(|&m| text::masked_own_words(&gaps[m].text)).collect();
+        let examples: Vec<String> = chosen.iter().filter_map(|&m| gaps[m].quoted.clone()).collect();
+        if examples.is_empty() {
+            continue;
+        }
         let keys: Vec<String> = chosen.iter().map(|&m| example_key(intent, &gaps[m].text)).collect();
         let fingerprint = proposals::fingerprint(ProposalKind::IntentExample, intent, &keys.join("|"));
         let mut rejection_keys = vec![fingerprint.clone()];
@@ -1254,7 +1280,7 @@ pub fn discover_gaps(
                 cluster.members.len(),
                 cluster.conversations
             ),
-            examples: chosen.iter().map(|&m| text::masked_own_words(inputs[m].text)).collect(),
+            examples: chosen.iter().filter_map(|&m| inputs[m].quoted.map(str::to_owned)).collect(),
             keywords: cluster.keywords.clone(),
             playbook_text: None,
             confidence: if cluster.conversations >= cfg.medium_confidence_conversations {
@@ -1298,12 +1324,7 @@ mod tests {
         texts
             .iter()
             .enumerate()
-            .map(|(i, text)| GapMessage {
-                id: format!("m{i}"),
-                conversation_id: format!("c{i}"),
-                text: text.as_ref().to_owned(),
-                embedding: None,
-            })
+            .map(|(i, text)| GapMessage::new(format!("m{i}"), format!("c{i}"), text.as_ref().to_owned()))
             .collect()
     }
 
@@ -1393,11 +1414,12 @@ mod tests {
             status: KnownIntentStatus::Active,
         }];
         let messages: Vec<GapMessage> = (0..6)
-            .map(|i| GapMessage {
-                id: format!("p{i}"),
-                conversation_id: format!("c{i}"),
-                text: format!("Hi, is parking included with the apartment? Unit {i}"),
-                embedding: None,
+            .map(|i| {
+                GapMessage::new(
+                    format!("p{i}"),
+                    format!("c{i}"),
+                    format!("Hi, is parking included with the apartment? Unit {i}"),
+                )
             })
             .collect();
         let d = discover_gaps(&messages, &known, &BTreeSet::new(), &GapConfig::default());
@@ -1470,12 +1492,11 @@ mod tests {
             for (i, template) in templates.iter().enumerate() {
                 for j in 0..REPEATS {
                     let p = props[(i * 3 + j * 5 + t) % props.len()];
-                    messages.push(GapMessage {
-                        id: format!("m{t}-{i}-{j}"),
-                        conversation_id: format!("c{t}-{i}-{j}"),
-                        text: template.replace("{p}", p),
-                        embedding: None,
-                    });
+                    messages.push(GapMessage::new(
+                        format!("m{t}-{i}-{j}"),
+                        format!("c{t}-{i}-{j}"),
+                        template.replace("{p}", p),
+                    ));
                 }
             }
         }
@@ -1555,12 +1576,7 @@ mod tests {
             },
         ];
         let messages: Vec<GapMessage> = (0..12)
-            .map(|i| GapMessage {
-                id: format!("m{i}"),
-                conversation_id: format!("c{i}"),
-                text: format!("Hi! {} thanks", cats[i % 2]),
-                embedding: None,
-            })
+            .map(|i| GapMessage::new(format!("m{i}"), format!("c{i}"), format!("Hi! {} thanks", cats[i % 2])))
             .collect();
         let d = discover_gaps(&messages, &known, &BTreeSet::new(), &GapConfig::default());
         for a in &d.assignments {
@@ -1703,11 +1719,12 @@ mod tests {
             status: KnownIntentStatus::Pending,
         }];
         let messages: Vec<GapMessage> = (0..4)
-            .map(|i| GapMessage {
-                id: format!("r{i}"),
-                conversation_id: format!("c{i}"),
-                text: "Is there a referral bonus for referring a friend?".into(),
-                embedding: None,
+            .map(|i| {
+                GapMessage::new(
+                    format!("r{i}"),
+                    format!("c{i}"),
+                    "Is there a referral bonus for referring a friend?",
+                )
             })
             .collect();
         let d = discover_gaps(&messages, &known, &BTreeSet::new(), &GapConfig::default());
@@ -1730,11 +1747,12 @@ mod tests {
     #[test]
     fn too_few_conversations_is_no_cluster() {
         let messages: Vec<GapMessage> = (0..10)
-            .map(|i| GapMessage {
-                id: format!("x{i}"),
-                conversation_id: format!("c{}", i % 2),
-                text: "Do you rent kayaks at the lake house?".into(),
-                embedding: None,
+            .map(|i| {
+                GapMessage::new(
+                    format!("x{i}"),
+                    format!("c{}", i % 2),
+                    "Do you rent kayaks at the lake house?",
+                )
             })
             .collect();
         let d = discover_gaps(&messages, &[], &BTreeSet::new(), &GapConfig::default());
@@ -1802,10 +1820,12 @@ mod tests {
             .enumerate()
             .flat_map(|(topic, texts)| {
                 texts.iter().enumerate().map(move |(i, text)| GapMessage {
-                    id: format!("t{topic}m{i}"),
-                    conversation_id: format!("t{topic}c{i}"),
-                    text: format!("Hello, a question about my lease: may I {text} at the apartment? Thanks"),
                     embedding: embedded(topic, i),
+                    ..GapMessage::new(
+                        format!("t{topic}m{i}"),
+                        format!("t{topic}c{i}"),
+                        format!("Hello, a question about my lease: may I {text} at the apartment? Thanks"),
+                    )
                 })
             })
             .collect();

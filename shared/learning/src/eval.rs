@@ -103,6 +103,7 @@ pub fn evaluate_clustering(corpus: &[LabeledMessage], cfg: &GapConfig) -> (Clust
             id: &m.message.id,
             conversation_id: &m.message.conversation_id,
             text: &m.message.text,
+            quoted: None,
             embedding: m.message.embedding.as_ref(),
         })
         .collect();
@@ -122,6 +123,7 @@ pub fn evaluate_retrieval(corpus: &[LabeledMessage], k: usize, max_queries: usiz
             id: m.message.id.clone(),
             conversation_id: m.message.conversation_id.clone(),
             text: m.message.text.clone(),
+            quoted: m.message.quoted.clone(),
             embedding: m.message.embedding.clone(),
         })
         .collect();

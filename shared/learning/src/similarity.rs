@@ -16,7 +16,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::features::{Embedding, FeatureConfig, SparseVector, Vectorizer};
 use crate::proposals::{Confidence, Evidence, EvidenceKind, Proposal};
-use crate::text;
 
 /// A message to index.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -26,8 +25,12 @@ pub struct IndexedMessage {
     pub id: String,
     /// Conversation id.
     pub conversation_id: String,
-    /// Message text (only kept masked in the index).
+    /// Message text.
     pub text: String,
+    /// How evidence may quote it (see [`crate::cluster::GapMessage::quoted`]): the index keeps
+    /// only this copy of the text. `None`: found, but quoted without text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quoted: Option<String>,
     /// Its sentence embedding, when there is one: see [`SimilarityIndex::neighbors_of`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub embedding: Option<Embedding>,
@@ -91,7 +94,7 @@ pub struct SimilarityIndex {
     vectorizer: Vectorizer,
     ids: Vec<String>,
     conversation_ids: Vec<String>,
-    masked_texts: Vec<String>,
+    masked_texts: Vec<Option<String>>,
     vectors: Vec<SparseVector>,
     /// One per indexed message, or empty when none has an embedding.
     embeddings: Vec<Option<Embedding>>,
@@ -440,7 +443,7 @@ impl SimilarityIndex {
             vectorizer,
             messages.iter().map(|m| m.id.clone()).collect(),
             messages.iter().map(|m| m.conversation_id.clone()).collect(),
-            messages.iter().map(|m| text::masked_own_words(&m.text)).collect(),
+            messages.iter().map(|m| m.quoted.clone()).collect(),
             vectors,
             messages.iter().map(|m| m.embedding.clone()).collect(),
         )
@@ -451,7 +454,7 @@ impl SimilarityIndex {
         vectorizer: Vectorizer,
         ids: Vec<String>,
         conversation_ids: Vec<String>,
-        masked_texts: Vec<String>,
+        masked_texts: Vec<Option<String>>,
         vectors: Vec<SparseVector>,
         mut embeddings: Vec<Option<Embedding>>,
     ) -> Self {
@@ -622,7 +625,7 @@ pub fn enrich(proposal: &mut Proposal, index: &SimilarityIndex, cfg: &Similarity
         kind: EvidenceKind::SimilarMessage,
         id: index.ids[doc as usize].clone(),
         conversation_id: index.conversation_ids[doc as usize].clone(),
-        text: Some(index.masked_texts[doc as usize].clone()),
+        text: index.masked_texts[doc as usize].clone(),
         score: Some(f64::from((score * 1000.0).round() / 1000.0)),
         note: None,
         edit: None,
@@ -639,6 +642,7 @@ mod tests {
             id: id.into(),
             conversation_id: conversation.into(),
             text: text.into(),
+            quoted: Some(crate::text::masked_own_words(text)),
             embedding: None,
         }
     }

@@ -705,7 +705,13 @@ pub const NAME_MASK: &str = "[name]";
 /// people ask and how the replies read, never who they are. A name that opens a sentence
 /// ("Maria here.") is not recognised.
 pub fn mask_for_model(text: &str) -> String {
-    let masked = mask_personal_data(text);
+    mask_names(&mask_personal_data(text))
+}
+
+/// The names half of [`mask_for_model`], for text whose personal data is masked already (a
+/// message's stored quoted form): no pattern matching, so a function that only reads stored
+/// forms does not link the regex engine.
+pub fn mask_names(masked: &str) -> String {
     let mut out = String::with_capacity(masked.len());
     let mut opens_sentence = true;
     for (i, token) in masked.split(' ').enumerate() {

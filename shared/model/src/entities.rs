@@ -39,6 +39,12 @@ pub enum ExecutionStatus {
 pub struct InboundMessage {
     pub message_id: String,
     pub body: String,
+    /// The body as the learning quotes it: the sender's own words with personal data masked
+    /// (`autolearn_learning::text::masked_own_words`), computed once where the message comes in
+    /// (the intent tracker) so that what reads it (the batch) needs no masking of its own.
+    /// `None` on executions recorded before it was stored: they are learnt from, never quoted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quoted: Option<String>,
     pub received_at: DateTime<Utc>,
 }
 
@@ -124,6 +130,14 @@ pub struct DraftFeedback {
     pub dynamic_intent_id: Option<String>,
     pub original_draft: String,
     pub sent_version: String,
+    /// The draft and the sent reply with personal data masked (`text::mask_personal_data`),
+    /// computed by the webhook where they come in: what the batch learns from and quotes. `None`
+    /// on feedback recorded before they were stored (its texts are then neither compared nor
+    /// quoted).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub masked_draft: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub masked_sent: Option<String>,
     /// The learning engine's analysis: normalized edit distance in [0, 1], word counts,
     /// reason codes, removed and added phrases, and the one-line summary.
     pub analysis: EditAnalysis,

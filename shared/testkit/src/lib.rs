@@ -144,13 +144,14 @@ pub mod fixtures {
     }
 
     pub fn execution(id: &str, conversation: &str, at: DateTime<Utc>) -> Execution {
-        Execution {
+        let mut execution = Execution {
             execution_id: id.into(),
             conversation_id: conversation.into(),
             contact_id: Some("contact-1".into()),
             message: InboundMessage {
                 message_id: format!("msg-{id}"),
-                body: "Hi, is the 2-bed on Elm Street still available for a showing Saturday?".into(),
+                body: String::new(),
+                quoted: None,
                 received_at: at,
             },
             intent: Some(MatchedIntent { name: "SHOWING_REQUEST".into(), dynamic_intent_id: None }),
@@ -160,7 +161,26 @@ pub mod fixtures {
             status: ExecutionStatus::Success,
             created_at: at,
             erased_at: None,
-        }
+        };
+        set_body(&mut execution, "Hi, is the 2-bed on Elm Street still available for a showing Saturday?");
+        execution
+    }
+
+    /// The message's body and its quoted form, as the intent tracker stores them.
+    pub fn set_body(execution: &mut Execution, body: &str) {
+        execution.message.body = body.to_owned();
+        execution.message.quoted = Some(autolearn_learning::text::masked_own_words(body));
+    }
+
+    /// The feedback's draft and sent reply, their masked forms (as the webhook stores them) and
+    /// the analysis of the edit.
+    pub fn set_texts(feedback: &mut DraftFeedback, draft: &str, sent: &str) {
+        use autolearn_learning::text::mask_personal_data;
+        feedback.original_draft = draft.to_owned();
+        feedback.sent_version = sent.to_owned();
+        feedback.masked_draft = Some(mask_personal_data(draft));
+        feedback.masked_sent = Some(mask_personal_data(sent));
+        feedback.analysis = autolearn_learning::edit::analyze_edit(draft, sent);
     }
 
     pub fn feedback(execution: &Execution, at: DateTime<Utc>) -> DraftFeedback {
@@ -172,6 +192,10 @@ pub mod fixtures {
             dynamic_intent_id: None,
             original_draft: execution.draft_reply.clone().unwrap_or_default(),
             sent_version: "Let me check availability and get back to you today.".into(),
+            masked_draft: Some(autolearn_learning::text::mask_personal_data(
+                execution.draft_reply.as_deref().unwrap_or_default(),
+            )),
+            masked_sent: Some("Let me check availability and get back to you today.".into()),
             analysis: autolearn_learning::edit::analyze_edit(
                 execution.draft_reply.as_deref().unwrap_or_default(),
                 "Let me check availability and get back to you today.",

@@ -74,7 +74,7 @@ pub async fn seed_week_with(store: &Store, week: i64, gaps: &[&str], draft: &str
     for (i, body) in gaps.iter().enumerate() {
         let mut execution =
             fixtures::execution(&format!("w{week}-gap-{i}"), &format!("w{week}-conv-{i}"), at(i as i64));
-        execution.message.body = (*body).into();
+        fixtures::set_body(&mut execution, body);
         execution.intent = None;
         execution.draft_reply = None;
         store.create(&execution).await.unwrap();
@@ -85,9 +85,7 @@ pub async fn seed_week_with(store: &Store, week: i64, gaps: &[&str], draft: &str
         let mut feedback = fixtures::feedback(&shown, at(8 + i));
         feedback.execution_id = format!("w{week}-fb-{i}");
         feedback.conversation_id = format!("w{week}-conv-fb-{i}");
-        feedback.original_draft = draft.into();
-        feedback.sent_version = sent.into();
-        feedback.analysis = autolearn_learning::edit::analyze_edit(draft, sent);
+        fixtures::set_texts(&mut feedback, draft, sent);
         store.create(&feedback).await.unwrap();
     }
 }

@@ -343,12 +343,7 @@ pub fn generate_messages(n: usize, seed: u64, noise_share: f64) -> Vec<LabeledMe
                 let length = 2 + rng.below(7);
                 let text: Vec<&str> = (0..length).map(|_| rng.pick(NOISE_WORDS)).collect();
                 return LabeledMessage {
-                    message: GapMessage {
-                        id,
-                        conversation_id,
-                        text: add_typos(&text.join(" "), &mut rng),
-                        embedding: None,
-                    },
+                    message: GapMessage::new(id, conversation_id, add_typos(&text.join(" "), &mut rng)),
                     intent: None,
                 };
             }
@@ -357,12 +352,7 @@ pub fn generate_messages(n: usize, seed: u64, noise_share: f64) -> Vec<LabeledMe
             let body = fill(template, &mut rng);
             let text = format!("{}{}{}", rng.pick(GREETINGS), body, rng.pick(CLOSINGS));
             LabeledMessage {
-                message: GapMessage {
-                    id,
-                    conversation_id,
-                    text: add_typos(&text, &mut rng),
-                    embedding: None,
-                },
+                message: GapMessage::new(id, conversation_id, add_typos(&text, &mut rng)),
                 intent: Some(intent.name.to_string()),
             }
         })

@@ -145,7 +145,7 @@ impl Store {
                 .expression_attribute_names("#send", SendRecord::ATTRIBUTE)
                 .expression_attribute_values(":send", s(body));
         }
-        update.push_str(" REMOVE draftReply, contactId, #cpk, #csk, #qpk, #qsk");
+        update.push_str(" REMOVE draftReply, contactId, #message.#quoted, #cpk, #csk, #qpk, #qsk");
         let result = request
             .table_name(&self.table)
             .set_key(Some(primary_key(keys::execution_pk(execution_id), keys::EXECUTION_SK)))
@@ -153,6 +153,7 @@ impl Store {
             .condition_expression("attribute_exists(PK)")
             .expression_attribute_names("#message", "message")
             .expression_attribute_names("#body", "body")
+            .expression_attribute_names("#quoted", "quoted")
             .expression_attribute_names("#cpk", keys::CPK)
             .expression_attribute_names("#csk", keys::CSK)
             .expression_attribute_names("#qpk", keys::QPK)
