@@ -134,3 +134,61 @@ pub async fn run_batch(
         };
     }
 }
+
+/// What `autolearn backfill-masked` did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Backfilled {
+    pub executions_read: u64,
+    pub executions_quoted: u64,
+    pub feedback_read: u64,
+    pub feedback_masked: u64,
+}
+
+/// Stores the masked forms that the intent tracker and the webhook store since they mask where
+/// text comes in (docs/migrations.md) on the items stored before: the quoted form of every
+/// execution of the `days` days up to `today` (the batch's look-back), and the masked draft and
+/// reply of the feedback still queued for a batch. Conditional writes: what has its form, or
+/// was erased meanwhile, is left alone, so a rerun (or one racing the functions) changes
+/// nothing twice.
+pub async fn backfill_masked(
+    store: &Store,
+    today: chrono::NaiveDate,
+    days: u32,
+) -> Result<Backfilled, autolearn_model::StoreError> {
+    use autolearn_learning::text::{mask_personal_data, masked_own_words};
+    let mut done = Backfilled::default();
+    for back in 0..days {
+        let day = today - chrono::Duration::days(i64::from(back));
+        let executions = autolearn_model::all_pages(|cursor| async move {
+            store.executions_of_day(day, cursor.as_deref(), 500).await
+        })
+        .await?;
+        for execution in executions {
+            done.executions_read += 1;
+            if execution.message.quoted.is_some() || execution.erased_at.is_some() {
+                continue;
+            }
+            let quoted = masked_own_words(&execution.message.body);
+            if store.set_message_quoted(&execution.execution_id, &quoted).await? {
+                done.executions_quoted += 1;
+            }
+        }
+    }
+    let queued = autolearn_model::all_pages(|cursor| async move {
+        store.unanalyzed_feedback(cursor.as_deref(), 500).await
+    })
+    .await?;
+    for feedback in queued {
+        done.feedback_read += 1;
+        if feedback.masked_draft.is_some() {
+            continue;
+        }
+        let (draft, sent) =
+            (mask_personal_data(&feedback.original_draft), mask_personal_data(&feedback.sent_version));
+        if store.set_feedback_masked(&feedback.execution_id, &draft, &sent).await? {
+            done.feedback_masked += 1;
+        }
+    }
+    Ok(done)
+}

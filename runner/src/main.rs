@@ -88,6 +88,14 @@ enum Command {
         #[arg(long, default_value_t = 10)]
         k: usize,
     },
+    /// Store the masked forms of text stored before the functions masked it where it comes in
+    /// (docs/migrations.md): the quoted form of the executions of the last --days days, the
+    /// masked draft and reply of the feedback still queued. Safe to rerun.
+    BackfillMasked {
+        /// Days back from today (the batch's look-back is 90, plus its week).
+        #[arg(long, default_value_t = 97)]
+        days: u32,
+    },
     /// Run the weekly batch once, for the 7 days before now (or before --at).
     Batch {
         /// The trigger time (RFC 3339); defaults to now.
@@ -170,6 +178,13 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             };
             let app = autolearn_runner::all_routes(&services).into_router().merge(issuer.router());
             axum::serve(listener, app).with_graceful_shutdown(shutdown()).await?;
+        }
+        Command::BackfillMasked { days } => {
+            let aws = autolearn_web::aws::load_from_env().await;
+            let store = Store::new(aws_sdk_dynamodb::Client::new(&aws), cli.table);
+            let done =
+                autolearn_runner::backfill_masked(&store, chrono::Utc::now().date_naive(), days).await?;
+            println!("{}", serde_json::to_string_pretty(&done)?);
         }
         Command::Batch { at } => {
             let aws = autolearn_web::aws::load_from_env().await;

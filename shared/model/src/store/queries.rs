@@ -299,6 +299,48 @@ impl Store {
         condition_applied(result)
     }
 
+    /// Stores a message's quoted form on an execution stored without one (the backfill of
+    /// `autolearn backfill-masked`): `false` when it has one already, was erased, or is gone.
+    pub async fn set_message_quoted(&self, execution_id: &str, quoted: &str) -> Result<bool, StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(primary_key(keys::execution_pk(execution_id), keys::EXECUTION_SK)))
+            .update_expression("SET #message.#quoted = :quoted")
+            .condition_expression(
+                "attribute_exists(PK) AND attribute_not_exists(#message.#quoted) AND attribute_not_exists(erasedAt)",
+            )
+            .expression_attribute_names("#message", "message")
+            .expression_attribute_names("#quoted", "quoted")
+            .expression_attribute_values(":quoted", s(quoted))
+            .send()
+            .await;
+        condition_applied(result)
+    }
+
+    /// Stores the masked draft and reply on feedback stored without them (the same backfill):
+    /// `false` when it has them already or is gone.
+    pub async fn set_feedback_masked(
+        &self,
+        execution_id: &str,
+        masked_draft: &str,
+        masked_sent: &str,
+    ) -> Result<bool, StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(primary_key(keys::execution_pk(execution_id), keys::FEEDBACK_SK)))
+            .update_expression("SET maskedDraft = :draft, maskedSent = :sent")
+            .condition_expression("attribute_exists(PK) AND attribute_not_exists(maskedDraft)")
+            .expression_attribute_values(":draft", s(masked_draft))
+            .expression_attribute_values(":sent", s(masked_sent))
+            .send()
+            .await;
+        condition_applied(result)
+    }
+
     /// Every proposal with a status (all pages).
     pub async fn all_proposals_with_status(
         &self,
