@@ -84,7 +84,8 @@ fn check_erasure_id(id: &str) -> Result<(), ContactError> {
 #[derive(Debug, Clone)]
 struct Quoted {
     /// The message masked as the learning copies it, in every form a version of it may have
-    /// stored (`masked_forms`), with the one-line quote of each.
+    /// stored: the quoted form stored with the message (what the batch copies since masking
+    /// moved to the intent tracker), then `masked_forms`; with the one-line quote of each.
     forms: Vec<(String, String)>,
 }
 
@@ -94,7 +95,13 @@ impl Quoted {
         if body.is_empty() {
             return None;
         }
-        let forms = masked_forms(&execution.message.body)
+        let mut masked = Vec::new();
+        for form in execution.message.quoted.iter().cloned().chain(masked_forms(&execution.message.body)) {
+            if !masked.contains(&form) {
+                masked.push(form);
+            }
+        }
+        let forms = masked
             .into_iter()
             .map(|masked| {
                 let quote = one_line(&masked, DESCRIPTION_QUOTE_CHARS);
@@ -531,6 +538,19 @@ mod tests {
         assert_eq!(quoted.without(&examples), vec!["other".to_owned()]);
         let description = format!("People ask, e.g. \"{earlier}\"");
         assert_eq!(quoted.redact(&description), "People ask, e.g. \"[erased]\"");
+    }
+
+    /// A copy of the quoted form stored with the message is found even when today's masking
+    /// would mask the body otherwise (a later release changed it).
+    #[test]
+    fn the_stored_quoted_form_is_a_copy_too() {
+        let mut execution = autolearn_testkit_free_execution();
+        execution.message.body = "Is there parking? Call 555-123-4567".into();
+        execution.message.quoted = Some("Is there parking? Call [number]".into());
+        let quoted = Quoted::of(&execution).unwrap();
+        let examples =
+            vec!["Is there parking? Call [number]".to_owned(), "Is there parking? Call [phone]".to_owned()];
+        assert_eq!(quoted.quoted_by(&examples), examples);
     }
 
     fn autolearn_testkit_free_execution() -> Execution {
