@@ -322,3 +322,95 @@ async fn a_failed_analyst_leaves_the_rules_wording_and_the_batch_goes_on() {
     assert!(proposals.iter().all(|stored| stored.written_by == Some(WrittenBy::rules())));
     assert_eq!(session.stats.worded_by_model, 0);
 }
+
+/// DynamoDB cancels some of the analyst's writes (conflicts, throttling), loses the answers of
+/// others it applied, and EventBridge refuses the continuation; the emulator never does, so a
+/// fault-injecting HTTP client under the SDK does. Each failed run is retried as Lambda retries
+/// the event: the session ends worded as an undisturbed run words it, and the batch continues.
+#[tokio::test]
+async fn the_wording_under_refused_writes_lost_answers_and_a_refused_continuation_ends_as_an_undisturbed_one()
+{
+    use autolearn_testkit::faults::{FaultRates, Faults};
+    let model = FakeModel { replies: Arc::new(replies(intent_answer())), ..FakeModel::default() };
+    let endpoint = serve(model.clone()).await;
+    let model_sdk = sdk_config().await.into_builder().endpoint_url(endpoint).build();
+    let faults = Faults::new(FaultRates::default());
+    let faulty = faults.sdk_config().await;
+    let (mut deps, bus) = observed_deps().await;
+    deps.store = autolearn_testkit::fresh_table(aws_sdk_dynamodb::Client::new(&faulty)).await;
+    deps.analyst = AnalystKind::Bedrock;
+    let analyst = proposal_analyst::Deps {
+        store: deps.store.clone(),
+        bus: autolearn_bus::EventBus::new(aws_sdk_eventbridge::Client::new(&faulty), bus.bus_name.clone()),
+        model: BedrockAnalyst::with_timeout(
+            &model_sdk,
+            "anthropic.claude-test",
+            10,
+            100_000,
+            Duration::from_millis(1500),
+        ),
+    };
+    seed_week_with(&deps.store, 0, &WITH_PERSONAL_DATA, DRAFT, SENT).await;
+    let handed_over =
+        weekly_batch::handle(&deps, trigger("BatchLearningRequested"), Default::default()).await.unwrap();
+    assert_eq!(handed_over.status, BatchStatus::AwaitingAnalyst);
+    let request: Value = bus
+        .received()
+        .await
+        .into_iter()
+        .find(|event| event["detail-type"] == "WordingRequested")
+        .expect("the batch asked for the wording");
+
+    // The dice seeded (the test's runtime is one thread): the same faults on every run.
+    fastrand::seed(20_261_201);
+    let rates = FaultRates {
+        transaction_conflict: 0.3,
+        transaction_throttled: 0.1,
+        transaction_answer_lost: 0.2,
+        ..FaultRates::default()
+    };
+    // The first run's continuation is refused for sure (after its wording was saved).
+    faults.set(FaultRates { put_events: 1.0, ..rates });
+    let mut attempts = 0;
+    let worded = loop {
+        attempts += 1;
+        if attempts == 2 {
+            faults.set(rates);
+        }
+        assert!(attempts < 40, "the wording does not finish under faults");
+        if let Ok(worded) =
+            proposal_analyst::handle(&analyst, serde_json::from_value(request["detail"].clone()).unwrap())
+                .await
+        {
+            break worded;
+        }
+    };
+    faults.set(FaultRates::default());
+    let injected = &faults.injected;
+    assert!(injected.conflicts() + injected.throttles() + injected.lost_answers() > 0, "{injected:?}");
+    assert!(injected.put_events() > 0, "{injected:?}");
+    assert!(attempts > 1, "a fault failed a run");
+
+    let session = deps.store.session(handed_over.session_id.as_str()).await.unwrap().unwrap();
+    assert!(session.worded_at.is_some());
+    assert_eq!((worded.worded_by_model, session.stats.worded_by_model), (2 + EDITS, 2 + EDITS));
+    let proposals = proposals_of(&deps.store, &session).await;
+    for kind in [ProposalKind::PlaybookAmendment, ProposalKind::NewIntent] {
+        assert_eq!(
+            of_kind(&proposals, kind).written_by.as_ref().unwrap().analyst,
+            AnalystKind::Bedrock,
+            "{kind:?}"
+        );
+    }
+    assert_eq!(
+        of_kind(&proposals, ProposalKind::NewIntent).proposal.intent_name.as_deref(),
+        Some("SINK_REPAIR")
+    );
+    assert!(
+        bus.received().await.iter().any(|event| event["detail-type"] == "BatchContinuationRequested"),
+        "the continuation went out in the end"
+    );
+    let done =
+        weekly_batch::handle(&deps, trigger("BatchContinuationRequested"), Default::default()).await.unwrap();
+    assert_eq!(done.status, BatchStatus::Completed);
+}
