@@ -147,15 +147,10 @@ async fn word_session(deps: &Deps, session_id: &str, owner: &str) -> Result<Word
     }
     // The session's new proposals still pending as the rules worded them (an admin may have
     // decided one meanwhile; a retry finds those the model wrote already stored).
-    let mut proposals: Vec<LearningProposal> = Vec::new();
-    for id in &session.proposal_ids {
-        if let Some(stored) = store.proposal(id.as_str()).await?
-            && stored.status == ProposalStatus::Pending
-            && stored.written_by.as_ref().is_none_or(WrittenBy::is_rules)
-        {
-            proposals.push(stored);
-        }
-    }
+    let mut proposals: Vec<LearningProposal> = store.session_proposals(&session).await?;
+    proposals.retain(|stored| {
+        stored.status == ProposalStatus::Pending && stored.written_by.as_ref().is_none_or(WrittenBy::is_rules)
+    });
     let feedback = store.session_feedback(&session).await?;
     let worded = analyst::word(&deps.model, &mut proposals, &feedback).await;
     for stored in

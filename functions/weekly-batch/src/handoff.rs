@@ -14,7 +14,7 @@
 //! too. Either way the rules' wording stands.
 
 use autolearn_bus::WordingRequested;
-use autolearn_model::{AnalystKind, LearningProposal, LearningSession};
+use autolearn_model::{AnalystKind, LearningSession};
 use autolearn_web::{ConfigError, config};
 use chrono::{Duration, Utc};
 
@@ -106,10 +106,7 @@ pub(crate) async fn step(
 
 /// The session's summary line again, from its proposals as the analyst left them.
 async fn refresh_summary(deps: &Deps, session: &mut LearningSession) -> Result<(), BatchError> {
-    let mut proposals: Vec<LearningProposal> = Vec::new();
-    for id in &session.proposal_ids {
-        proposals.extend(deps.store.proposal(id.as_str()).await?);
-    }
+    let proposals = deps.store.session_proposals(session).await?;
     let data = report_data::report_data(deps, session, &proposals).await?;
     session.summary = Some(report_data::summary_line(&data));
     Ok(())

@@ -7,7 +7,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Utc};
 
 use super::{Store, all_pages, condition_applied, primary_key, s, to_item};
-use crate::entities::{DraftFeedback, Entity, LearningSession};
+use crate::entities::{DraftFeedback, Entity, LearningProposal, LearningSession};
 use crate::error::StoreError;
 use crate::keys;
 
@@ -159,6 +159,19 @@ impl Store {
             ids.extend(stored.execution_ids);
         }
         Ok(ids)
+    }
+
+    /// The proposals a session stored (its `proposalIds`), as they are now; one gone (expired)
+    /// is left out. Read by the batch's summary after the wording and by the analyst.
+    pub async fn session_proposals(
+        &self,
+        session: &LearningSession,
+    ) -> Result<Vec<LearningProposal>, StoreError> {
+        let mut proposals = Vec::with_capacity(session.proposal_ids.len());
+        for id in &session.proposal_ids {
+            proposals.extend(self.proposal(id.as_str()).await?);
+        }
+        Ok(proposals)
     }
 
     /// The feedback a session analyses: what it recorded, as the queue holds it (none of it
