@@ -96,11 +96,13 @@ fn report_scale() {
         let before = status_kib("VmRSS:");
         let cpu_before = cpu_seconds();
         let start = Instant::now();
-        let mut phases: Vec<(String, Duration)> = Vec::new();
+        // Each phase with its time and the peak RSS so far: the phase where the peak
+        // rises is the one that sets it.
+        let mut phases: Vec<(String, Duration, Option<u64>)> = Vec::new();
         let mut last = start;
         let clustering = black_box(cluster_corpus_timed(&corpus, &mut |phase| {
             let now = Instant::now();
-            phases.push((phase.to_string(), now - last));
+            phases.push((phase.to_string(), now - last, status_kib("VmHWM:")));
             last = now;
         }));
         let elapsed = start.elapsed();
@@ -130,7 +132,7 @@ fn report_scale() {
             "  phases: {}",
             phases
                 .iter()
-                .map(|(p, d)| format!("{p} {:.2} s", d.as_secs_f64()))
+                .map(|(p, d, peak)| format!("{p} {:.2} s (peak {})", d.as_secs_f64(), mib(*peak)))
                 .collect::<Vec<_>>()
                 .join(", ")
         );

@@ -9,6 +9,26 @@
 
 use std::collections::BTreeMap;
 
+/// An undirected weighted edge as [`louvain`] reads it: its two ends and its weight.
+/// A graph of a million messages holds tens of millions of edges, so a caller may keep
+/// them in a compact form and give the weight on demand.
+pub trait Edge: Copy {
+    /// The two ends (node indices).
+    fn ends(&self) -> (usize, usize);
+    /// The weight (positive; others are ignored).
+    fn weight(&self) -> f64;
+}
+
+impl Edge for (usize, usize, f64) {
+    fn ends(&self) -> (usize, usize) {
+        (self.0, self.1)
+    }
+
+    fn weight(&self) -> f64 {
+        self.2
+    }
+}
+
 /// An undirected weighted graph in compressed adjacency form: the neighbors of node `i`
 /// are `targets[offsets[i]..offsets[i + 1]]` (sorted, no self entries) with their
 /// weights. `self_loops[i]` is `A_ii` in the convention of aggregated graphs (each
@@ -58,11 +78,20 @@ impl Accumulator {
 }
 
 impl Graph {
-    fn from_edges(nodes: usize, edges: &[(usize, usize, f64)]) -> Self {
+    fn from_edges<E: Edge>(nodes: usize, edges: &[E]) -> Self {
         let mut self_loops = vec![0.0; nodes];
         let mut degree = vec![0usize; nodes + 1];
-        let valid = |&&(a, b, w): &&(usize, usize, f64)| !w.is_nan() && w > 0.0 && a < nodes && b < nodes;
-        for &(a, b, w) in edges.iter().filter(valid) {
+        let valid = |&(a, b, w): &(usize, usize, f64)| !w.is_nan() && w > 0.0 && a < nodes && b < nodes;
+        let triples = || {
+            edges
+                .iter()
+                .map(|e| {
+                    let (a, b) = e.ends();
+                    (a, b, e.weight())
+                })
+                .filter(valid)
+        };
+        for (a, b, w) in triples() {
             if a == b {
                 self_loops[a] += 2.0 * w;
             } else {
@@ -79,7 +108,7 @@ impl Graph {
         let mut fill = starts.clone();
         let mut targets = vec![0u32; starts[nodes]];
         let mut weights = vec![0.0f64; starts[nodes]];
-        for &(a, b, w) in edges.iter().filter(valid) {
+        for (a, b, w) in triples() {
             if a != b {
                 targets[fill[a]] = b as u32;
                 weights[fill[a]] = w;
@@ -257,7 +286,7 @@ fn renumber(labels: &[usize]) -> (Vec<usize>, usize) {
 /// numbered `0..k` in order of each community's lowest node. Isolated nodes are
 /// communities of their own. `resolution` 1.0 is standard modularity; higher values give
 /// smaller communities.
-pub fn louvain(nodes: usize, edges: &[(usize, usize, f64)], resolution: f64) -> Vec<usize> {
+pub fn louvain<E: Edge>(nodes: usize, edges: &[E], resolution: f64) -> Vec<usize> {
     let mut graph = Graph::from_edges(nodes, edges);
     let mut membership: Vec<usize> = (0..nodes).collect();
     loop {
@@ -339,7 +368,7 @@ mod tests {
 
     #[test]
     fn isolated_nodes_stay_alone_and_an_empty_graph_is_all_singletons() {
-        assert_eq!(louvain(3, &[], 1.0), vec![0, 1, 2]);
+        assert_eq!(louvain::<(usize, usize, f64)>(3, &[], 1.0), vec![0, 1, 2]);
         assert_eq!(louvain(4, &[(0, 1, 1.0)], 1.0), vec![0, 0, 1, 2]);
     }
 
