@@ -84,6 +84,26 @@ async fn serve(model: FakeModel) -> String {
 }
 
 /// The batch's trigger for the seeded week: the manual one, or what its continuation says.
+/// The analyst's dependencies: `model` served over HTTP behind the Bedrock client (at most
+/// `max_calls` calls a run, each answer awaited 1.5 s), writing to `store` and `bus`.
+async fn analyst_deps(
+    model: &FakeModel,
+    store: Store,
+    bus: autolearn_bus::EventBus,
+    max_calls: u32,
+) -> proposal_analyst::Deps {
+    let endpoint = serve(model.clone()).await;
+    let sdk = sdk_config().await.into_builder().endpoint_url(endpoint).build();
+    let model = BedrockAnalyst::with_timeout(
+        &sdk,
+        "anthropic.claude-test",
+        max_calls,
+        100_000,
+        Duration::from_millis(1500),
+    );
+    proposal_analyst::Deps { store, bus, model }
+}
+
 fn trigger(detail_type: &str) -> TriggerEvent {
     serde_json::from_value(json!({
         "detail-type": detail_type,
@@ -100,21 +120,9 @@ async fn run_with(
     max_calls: u32,
 ) -> (Vec<LearningProposal>, SessionStats, Vec<Value>, Store) {
     let model = FakeModel { replies: Arc::new(replies), ..FakeModel::default() };
-    let endpoint = serve(model.clone()).await;
-    let sdk = sdk_config().await.into_builder().endpoint_url(endpoint).build();
     let (mut deps, bus) = observed_deps().await;
     deps.analyst = AnalystKind::Bedrock;
-    let analyst = proposal_analyst::Deps {
-        store: deps.store.clone(),
-        bus: deps.bus.clone(),
-        model: BedrockAnalyst::with_timeout(
-            &sdk,
-            "anthropic.claude-test",
-            max_calls,
-            100_000,
-            Duration::from_millis(1500),
-        ),
-    };
+    let analyst = analyst_deps(&model, deps.store.clone(), deps.bus.clone(), max_calls).await;
     seed_week_with(&deps.store, 0, &WITH_PERSONAL_DATA, DRAFT, SENT).await;
 
     let handed_over =
@@ -332,24 +340,14 @@ async fn the_wording_under_refused_writes_lost_answers_and_a_refused_continuatio
 {
     use autolearn_testkit::faults::{FaultRates, Faults};
     let model = FakeModel { replies: Arc::new(replies(intent_answer())), ..FakeModel::default() };
-    let endpoint = serve(model.clone()).await;
-    let model_sdk = sdk_config().await.into_builder().endpoint_url(endpoint).build();
     let faults = Faults::new(FaultRates::default());
     let faulty = faults.sdk_config().await;
     let (mut deps, bus) = observed_deps().await;
     deps.store = autolearn_testkit::fresh_table(aws_sdk_dynamodb::Client::new(&faulty)).await;
     deps.analyst = AnalystKind::Bedrock;
-    let analyst = proposal_analyst::Deps {
-        store: deps.store.clone(),
-        bus: autolearn_bus::EventBus::new(aws_sdk_eventbridge::Client::new(&faulty), bus.bus_name.clone()),
-        model: BedrockAnalyst::with_timeout(
-            &model_sdk,
-            "anthropic.claude-test",
-            10,
-            100_000,
-            Duration::from_millis(1500),
-        ),
-    };
+    let faulty_bus =
+        autolearn_bus::EventBus::new(aws_sdk_eventbridge::Client::new(&faulty), bus.bus_name.clone());
+    let analyst = analyst_deps(&model, deps.store.clone(), faulty_bus, 10).await;
     seed_week_with(&deps.store, 0, &WITH_PERSONAL_DATA, DRAFT, SENT).await;
     let handed_over =
         weekly_batch::handle(&deps, trigger("BatchLearningRequested"), Default::default()).await.unwrap();
