@@ -480,7 +480,11 @@ impl TermStats {
             let df = self.doc_freq.get(&t).copied().unwrap_or(0) as f32;
             ((1.0 + self.messages as f32) / (1.0 + df)).ln() + 1.0
         };
-        let norm = |m: usize| self.message_terms[m].iter().map(|&t| idf(t).powi(2)).sum::<f32>().sqrt();
+        let norms: Vec<f32> = self
+            .message_terms
+            .iter()
+            .map(|terms| terms.iter().map(|&t| idf(t).powi(2)).sum::<f32>().sqrt())
+            .collect();
         let mut scores = vec![0.0f32; topics.len()];
         for _ in 0..rounds {
             // Centroids as postings: term -> (topic, weight / |centroid|).
@@ -488,7 +492,7 @@ impl TermStats {
             for (c, members) in topics.iter().enumerate() {
                 let mut centroid: BTreeMap<u32, f32> = BTreeMap::new();
                 for &m in members {
-                    let n = norm(m);
+                    let n = norms[m];
                     if n > 0.0 {
                         for &t in &self.message_terms[m] {
                             *centroid.entry(t).or_insert(0.0) += idf(t) / n;
@@ -503,10 +507,9 @@ impl TermStats {
                 }
             }
             let mut moved: Vec<Vec<(f32, usize)>> = vec![Vec::new(); topics.len()];
-            let mut stays: Vec<Vec<bool>> = topics.iter().map(|m| vec![true; m.len()]).collect();
-            let mut any = false;
+            let mut leaving = vec![false; self.message_terms.len()];
             for (current, members) in topics.iter().enumerate() {
-                for (position, &m) in members.iter().enumerate() {
+                for &m in members {
                     if !movable(m) {
                         continue;
                     }
@@ -524,22 +527,16 @@ impl TermStats {
                         }
                     }
                     if best != current {
-                        stays[current][position] = false;
+                        leaving[m] = true;
                         moved[best].push((scores[best], m));
-                        any = true;
                     }
                 }
             }
-            if !any {
+            if moved.iter().all(Vec::is_empty) {
                 break;
             }
-            for (c, members) in topics.iter_mut().enumerate() {
-                let mut position = 0;
-                members.retain(|_| {
-                    position += 1;
-                    stays[c][position - 1]
-                });
-                let arrivals = &mut moved[c];
+            for (members, arrivals) in topics.iter_mut().zip(&mut moved) {
+                members.retain(|&m| !leaving[m]);
                 arrivals.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| key(a.1).cmp(&key(b.1))));
                 members.extend(arrivals.iter().map(|&(_, m)| m));
             }
