@@ -13,8 +13,9 @@
 //! 2. **reduce** (`group_profiles`, over profiles only): communities are grouped into
 //!    topics by Louvain communities of a shared-nearest-neighbor graph of their
 //!    profiles; a topic stands only when it is set apart (low conductance);
-//! 3. each clustered message moves to the topic whose term centroid it is most like
-//!    (`TermStats::refine`, a few rounds of spherical k-means started from the topics);
+//! 3. each clustered message moves to the topic whose centroid it is most like, by the
+//!    smoothed vectors of the map stage (`refine`, a few rounds of spherical k-means
+//!    started from the topics);
 //! 4. topics supported by too few distinct conversations are dropped; names and
 //!    keywords come from distinctive content terms, never names of people,
 //!    organisations or brands, masks or numbers.
@@ -27,7 +28,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde::{Deserialize, Serialize};
 
-use crate::community::{self, Edge as _};
+use crate::community;
 use crate::features::{Embedding, FeatureConfig, SparseVector, Vectorizer, content_terms};
 use crate::proposals::{self, Confidence, Evidence, EvidenceKind, Proposal, ProposalKind};
 use crate::similarity::{NeighborLookup, Postings, QueryScratch, candidates, knn, smooth_by_neighbors};
@@ -154,8 +155,11 @@ pub struct GapConfig {
     /// ... or when the cluster holds at least this share of the messages containing it.
     pub min_term_concentration: f32,
     /// Rounds of refinement: each clustered message moves to the topic whose centroid it
-    /// is most similar to (see `TermStats::refine`; 0 turns it off).
+    /// is most similar to (see [`refine`]; 0 turns it off).
     pub refine_rounds: usize,
+    /// Refinement compares each message by this many of the strongest features of its
+    /// smoothed vector (a bound on the memory held from the message graph to refinement).
+    pub refine_features: usize,
     /// Topic profiles keep this many of their strongest terms.
     pub topic_terms: usize,
     /// Topic grouping: each paraphrase cluster's nearest clusters by topic profile, at
@@ -219,7 +223,8 @@ impl Default for GapConfig {
             topic_term_share: 0.2,
             min_term_lift: 2.0,
             min_term_concentration: 0.8,
-            refine_rounds: 3,
+            refine_rounds: 5,
+            refine_features: 32,
             topic_terms: 12,
             topic_neighbors: 10,
             topic_link: 0.05,
@@ -331,7 +336,7 @@ pub fn cluster_texts(
 ) -> Clustering {
     let vectors: Vec<SparseVector> = inputs.iter().map(|m| vectorizer.transform(m.text)).collect();
     progress("vectorized");
-    let mut paraphrases = message_communities(inputs, vectors, cfg, progress);
+    let (mut paraphrases, refine_vectors) = message_communities(inputs, vectors, cfg, progress);
     // Counted once the message graph is gone: the two are never held at once.
     let terms = TermStats::count(inputs, vectorizer);
     paraphrases.retain(|p| terms.agreed_terms(&p.members, cfg.core_term_share) >= cfg.core_terms);
@@ -361,12 +366,14 @@ pub fn cluster_texts(
     // model judges meaning, and word centroids are no better judges of it (on real
     // complaints with MiniLM vectors, moving them too changed NMI from 0.351 to 0.370 at
     // chat length but from 0.386 to 0.367 at full length).
-    let topics = terms.refine(
+    let topics = refine(
         topics,
+        &refine_vectors,
         cfg.refine_rounds,
         |m| inputs[m].embedding.is_none(),
         |m| canonical_key(&inputs[m]),
     );
+    drop(refine_vectors);
     progress("topics refined");
     let mut kept: Vec<(Vec<usize>, usize)> = Vec::new();
     for members in topics {
@@ -457,94 +464,6 @@ impl TermStats {
         (share >= min_share && distinctive && (count >= 2 || size < 4)).then(|| share * lift.ln_1p())
     }
 
-    /// Moves each clustered message to the topic whose centroid it is most similar to,
-    /// `rounds` times at most (Lloyd's iterations of spherical k-means, started from the
-    /// graph's topics and never told how many there are). Louvain decides a message's
-    /// community by its links, and a message on the border of two topics, linked a little
-    /// more to one, is often more like the other as a whole: on 5,000 real complaints
-    /// this raised NMI from 0.22 to 0.30 at chat length (see docs/learning.md).
-    ///
-    /// Vectors are the messages' topic terms, binary, weighted by smoothed IDF, unit length;
-    /// a centroid is the normalised sum of its members'. Topics keep their number (an empty
-    /// one is dropped); members that stay keep their order, arrivals follow, most similar
-    /// first. Messages with no topic term stay where they are, and so do those `movable`
-    /// refuses; ties keep the current topic.
-    fn refine<K: Ord>(
-        &self,
-        mut topics: Vec<Vec<usize>>,
-        rounds: usize,
-        movable: impl Fn(usize) -> bool,
-        key: impl Fn(usize) -> K,
-    ) -> Vec<Vec<usize>> {
-        let idf = |t: u32| {
-            let df = self.doc_freq.get(&t).copied().unwrap_or(0) as f32;
-            ((1.0 + self.messages as f32) / (1.0 + df)).ln() + 1.0
-        };
-        let norms: Vec<f32> = self
-            .message_terms
-            .iter()
-            .map(|terms| terms.iter().map(|&t| idf(t).powi(2)).sum::<f32>().sqrt())
-            .collect();
-        let mut scores = vec![0.0f32; topics.len()];
-        for _ in 0..rounds {
-            // Centroids as postings: term -> (topic, weight / |centroid|).
-            let mut postings: HashMap<u32, Vec<(u32, f32)>> = HashMap::new();
-            for (c, members) in topics.iter().enumerate() {
-                let mut centroid: BTreeMap<u32, f32> = BTreeMap::new();
-                for &m in members {
-                    let n = norms[m];
-                    if n > 0.0 {
-                        for &t in &self.message_terms[m] {
-                            *centroid.entry(t).or_insert(0.0) += idf(t) / n;
-                        }
-                    }
-                }
-                let length = centroid.values().map(|w| w * w).sum::<f32>().sqrt();
-                if length > 0.0 {
-                    for (t, w) in centroid {
-                        postings.entry(t).or_default().push((c as u32, w / length));
-                    }
-                }
-            }
-            let mut moved: Vec<Vec<(f32, usize)>> = vec![Vec::new(); topics.len()];
-            let mut leaving = vec![false; self.message_terms.len()];
-            for (current, members) in topics.iter().enumerate() {
-                for &m in members {
-                    if !movable(m) {
-                        continue;
-                    }
-                    scores.fill(0.0);
-                    for &t in &self.message_terms[m] {
-                        let weight = idf(t);
-                        for &(c, w) in postings.get(&t).map(Vec::as_slice).unwrap_or_default() {
-                            scores[c as usize] += weight * w;
-                        }
-                    }
-                    let mut best = current;
-                    for (c, &score) in scores.iter().enumerate() {
-                        if score > scores[best] {
-                            best = c;
-                        }
-                    }
-                    if best != current {
-                        leaving[m] = true;
-                        moved[best].push((scores[best], m));
-                    }
-                }
-            }
-            if moved.iter().all(Vec::is_empty) {
-                break;
-            }
-            for (members, arrivals) in topics.iter_mut().zip(&mut moved) {
-                members.retain(|&m| !leaving[m]);
-                arrivals.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| key(a.1).cmp(&key(b.1))));
-                members.extend(arrivals.iter().map(|&(_, m)| m));
-            }
-        }
-        topics.retain(|m| !m.is_empty());
-        topics
-    }
-
     /// How many terms at least `share` of the members contain.
     fn agreed_terms(&self, members: &[usize], share: f32) -> usize {
         // Agreeing takes two: in a community of two or three, a term of one message alone
@@ -583,6 +502,123 @@ impl TermStats {
         weighted.truncate(cfg.topic_terms);
         SparseVector::normalized(weighted)
     }
+}
+
+/// What refinement compares messages by: each message's strongest features of the smoothed
+/// vector the message graph used (see [`GapConfig::refine_features`]), unit length.
+struct RefineVectors {
+    /// In the message graph's (canonical) order.
+    vectors: Vec<SparseVector>,
+    /// Per input message, the position of its vector.
+    position: Vec<usize>,
+}
+
+impl RefineVectors {
+    /// Keeps the `features` strongest entries of each vector (ties by feature), renormalised;
+    /// `vectors[i]` is the vector of input `order[i]`. Cut in place: what the cut frees is
+    /// reused by the allocator, so the vectors held until refinement cost no new memory (a
+    /// separate copy raised the peak at a million messages from 1,862 to 2,082 MiB).
+    fn strongest(mut vectors: Vec<SparseVector>, order: &[usize], features: usize) -> Self {
+        for v in &mut vectors {
+            let entries = &mut v.entries;
+            if entries.len() > features {
+                entries.select_nth_unstable_by(features, |a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+                entries.truncate(features);
+                entries.sort_unstable_by_key(|&(f, _)| f);
+                entries.shrink_to_fit();
+                let length = entries.iter().map(|(_, w)| w * w).sum::<f32>().sqrt();
+                if length > 0.0 {
+                    entries.iter_mut().for_each(|(_, w)| *w /= length);
+                }
+            }
+        }
+        let mut position = vec![0; order.len()];
+        for (i, &input) in order.iter().enumerate() {
+            position[input] = i;
+        }
+        Self { vectors, position }
+    }
+
+    /// Input message `m`'s entries.
+    fn of(&self, m: usize) -> &[(u32, f32)] {
+        &self.vectors[self.position[m]].entries
+    }
+}
+
+/// Moves each clustered message to the topic whose centroid it is most similar to,
+/// `rounds` times at most (Lloyd's iterations of spherical k-means, started from the
+/// graph's topics and never told how many there are). Louvain decides a message's
+/// community by its links, and a message on the border of two topics, linked a little
+/// more to one, is often more like the other as a whole: on 5,000 real complaints this
+/// raised NMI from 0.22 to 0.34 at chat length and from 0.27 to 0.35 at full length (see
+/// docs/learning.md). The vectors are the message graph's smoothed ones, less noisy than
+/// a message's own words (its topic terms alone reached 0.29 and 0.30).
+///
+/// A centroid is the normalised sum of its members' vectors, held as postings. Topics keep
+/// their number (an empty one is dropped); members that stay keep their order, arrivals
+/// follow, most similar first. Messages with an empty vector stay where they are, and so do
+/// those `movable` refuses; ties keep the current topic.
+fn refine<K: Ord>(
+    mut topics: Vec<Vec<usize>>,
+    vectors: &RefineVectors,
+    rounds: usize,
+    movable: impl Fn(usize) -> bool,
+    key: impl Fn(usize) -> K,
+) -> Vec<Vec<usize>> {
+    let mut scores = vec![0.0f32; topics.len()];
+    for _ in 0..rounds {
+        // Centroids as postings: feature -> (topic, weight / |centroid|).
+        let mut postings: HashMap<u32, Vec<(u32, f32)>> = HashMap::new();
+        for (c, members) in topics.iter().enumerate() {
+            let mut centroid: BTreeMap<u32, f32> = BTreeMap::new();
+            for &m in members {
+                for &(f, w) in vectors.of(m) {
+                    *centroid.entry(f).or_insert(0.0) += w;
+                }
+            }
+            let length = centroid.values().map(|w| w * w).sum::<f32>().sqrt();
+            if length > 0.0 {
+                for (f, w) in centroid {
+                    postings.entry(f).or_default().push((c as u32, w / length));
+                }
+            }
+        }
+        let mut moved: Vec<Vec<(f32, usize)>> = vec![Vec::new(); topics.len()];
+        let mut leaving = vec![false; vectors.position.len()];
+        for (current, members) in topics.iter().enumerate() {
+            for &m in members {
+                if !movable(m) {
+                    continue;
+                }
+                scores.fill(0.0);
+                for &(f, weight) in vectors.of(m) {
+                    for &(c, w) in postings.get(&f).map(Vec::as_slice).unwrap_or_default() {
+                        scores[c as usize] += weight * w;
+                    }
+                }
+                let mut best = current;
+                for (c, &score) in scores.iter().enumerate() {
+                    if score > scores[best] {
+                        best = c;
+                    }
+                }
+                if best != current {
+                    leaving[m] = true;
+                    moved[best].push((scores[best], m));
+                }
+            }
+        }
+        if moved.iter().all(Vec::is_empty) {
+            break;
+        }
+        for (members, arrivals) in topics.iter_mut().zip(&mut moved) {
+            members.retain(|&m| !leaving[m]);
+            arrivals.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| key(a.1).cmp(&key(b.1))));
+            members.extend(arrivals.iter().map(|&(_, m)| m));
+        }
+    }
+    topics.retain(|m| !m.is_empty());
+    topics
 }
 
 /// Each term's posting list in the topic grouping keeps this many of its strongest
@@ -705,7 +741,7 @@ fn message_communities(
     vectors: Vec<SparseVector>,
     cfg: &GapConfig,
     progress: &mut dyn FnMut(&str),
-) -> Vec<Paraphrases> {
+) -> (Vec<Paraphrases>, RefineVectors) {
     let n = inputs.len();
     let mut order: Vec<usize> = (0..n).collect();
     order.sort_by(|&a, &b| canonical_key(&inputs[a]).cmp(&canonical_key(&inputs[b])));
@@ -730,33 +766,25 @@ fn message_communities(
     let k = (((n as f64).sqrt() / 4.0).round() as usize).clamp(10.min(cfg.neighbors), cfg.neighbors);
     let embeddings: Vec<Option<&Embedding>> = order.iter().map(|&i| inputs[i].embedding).collect();
     let lists = knn(&canonical, k, cfg.keep, &lookup, &embeddings);
-    drop(canonical);
+    let refine_vectors = RefineVectors::strongest(canonical, &order, cfg.refine_features);
     progress("neighbors found");
-    let edges = shared_neighbor_edges(lists);
-    let community = community::louvain(n, &edges, cfg.resolution);
+    let (community, internal) =
+        community::louvain_with_internal_weights(n, shared_neighbor_edges(lists), cfg.resolution);
     progress("communities found");
     let count = community.iter().max().map_or(0, |&c| c + 1);
-    let mut internal = vec![0.0f64; n];
-    for edge in &edges {
-        let (a, b) = edge.ends();
-        if community[a] == community[b] {
-            internal[a] += edge.weight();
-            internal[b] += edge.weight();
-        }
-    }
-    drop(edges);
     let mut members: Vec<Vec<(f64, usize)>> = vec![Vec::new(); count];
     for doc in 0..n {
         members[community[doc]].push((internal[doc], doc));
     }
-    members
+    let paraphrases = members
         .into_iter()
         .filter(|m| m.len() > 1)
         .map(|mut m| {
             m.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
             Paraphrases { members: m.into_iter().map(|(_, doc)| order[doc]).collect() }
         })
-        .collect()
+        .collect();
+    (paraphrases, refine_vectors)
 }
 
 /// An edge of the shared-nearest-neighbor graph, kept as the two counts its weight is
@@ -2337,21 +2365,33 @@ mod tests {
             // Put with the parking questions (a border message), but it asks about pets.
             "is a dog allowed and what is the pet deposit",
         ];
-        let inputs: Vec<ClusterInput<'_>> = texts
-            .iter()
-            .map(|text| ClusterInput { id: "m", conversation_id: "c", text, quoted: None, embedding: None })
-            .collect();
         let cfg = GapConfig::default();
         let vectorizer = Vectorizer::fit(texts.iter().copied(), cfg.features.clone());
-        let terms = TermStats::count(&inputs, &vectorizer);
+        // Held in another order than the input's, as the message graph holds them.
+        let order: Vec<usize> = (0..texts.len()).rev().collect();
+        let vectors: Vec<SparseVector> = order.iter().map(|&m| vectorizer.transform(texts[m])).collect();
+        let vectors = RefineVectors::strongest(vectors, &order, cfg.refine_features);
         let topics = vec![vec![0, 5, 1, 2], vec![3, 4]];
-        let refined = terms.refine(topics.clone(), 3, |_| true, |m| m);
+        let refined = refine(topics.clone(), &vectors, 3, |_| true, |m| m);
         // The pets question joins the pets topic, after its members; the others keep their order.
         assert_eq!(refined, vec![vec![0, 1, 2], vec![3, 4, 5]]);
         // A message that may not move (it has a sentence embedding) stays.
-        let kept = terms.refine(topics.clone(), 3, |m| m != 5, |m| m);
+        let kept = refine(topics.clone(), &vectors, 3, |m| m != 5, |m| m);
         assert_eq!(kept, topics);
         // Zero rounds change nothing.
-        assert_eq!(terms.refine(topics.clone(), 0, |_| true, |m| m), topics);
+        assert_eq!(refine(topics.clone(), &vectors, 0, |_| true, |m| m), topics);
+    }
+
+    #[test]
+    fn refinement_keeps_each_messages_strongest_features_at_unit_length() {
+        let vector = SparseVector { entries: vec![(1, 0.1), (2, 0.7), (3, 0.3), (4, 0.7)] };
+        let kept = RefineVectors::strongest(vec![vector.clone(), SparseVector::default()], &[1, 0], 2);
+        // Input 1 is held first: its two strongest features (a tie at 0.7), rescaled.
+        let half = std::f32::consts::FRAC_1_SQRT_2;
+        assert_eq!(kept.of(1).iter().map(|&(f, _)| f).collect::<Vec<_>>(), vec![2, 4]);
+        assert!(kept.of(1).iter().all(|&(_, w)| (w - half).abs() < 1e-6), "{:?}", kept.of(1));
+        assert!(kept.of(0).is_empty());
+        // A vector with no more features than kept is left as it was.
+        assert_eq!(RefineVectors::strongest(vec![vector.clone()], &[0], 4).of(0), vector.entries.as_slice());
     }
 }

@@ -287,17 +287,43 @@ fn renumber(labels: &[usize]) -> (Vec<usize>, usize) {
 /// communities of their own. `resolution` 1.0 is standard modularity; higher values give
 /// smaller communities.
 pub fn louvain<E: Edge>(nodes: usize, edges: &[E], resolution: f64) -> Vec<usize> {
-    let mut graph = Graph::from_edges(nodes, edges);
-    let mut membership: Vec<usize> = (0..nodes).collect();
+    communities(&Graph::from_edges(nodes, edges), resolution)
+}
+
+/// Louvain communities, as [`louvain`], of a graph given by value: the edges are released
+/// once the adjacency is built instead of being held through the optimisation (at a
+/// million messages, 168 MB of edges beside 340 MB of adjacency). Also returns each node's
+/// internal weight: the summed weight of its edges to members of its own community, summed
+/// in the adjacency's order (by the other end), as a pass over edges sorted by their ends
+/// sums them.
+pub fn louvain_with_internal_weights<E: Edge>(
+    nodes: usize,
+    edges: Vec<E>,
+    resolution: f64,
+) -> (Vec<usize>, Vec<f64>) {
+    let graph = Graph::from_edges(nodes, &edges);
+    drop(edges);
+    let community = communities(&graph, resolution);
+    let internal = (0..nodes)
+        .map(|a| graph.neighbors(a).filter(|&(b, _)| community[b] == community[a]).map(|(_, w)| w).sum())
+        .collect();
+    (community, internal)
+}
+
+/// Local moving and aggregation until no node moves, starting from `base`.
+fn communities(base: &Graph, resolution: f64) -> Vec<usize> {
+    let mut membership: Vec<usize> = (0..base.nodes()).collect();
+    let mut aggregated: Option<Graph> = None;
     loop {
-        let (local, count, moved) = local_moving(&graph, resolution);
+        let graph = aggregated.as_ref().unwrap_or(base);
+        let (local, count, moved) = local_moving(graph, resolution);
         if !moved {
             break;
         }
         for c in &mut membership {
             *c = local[*c];
         }
-        graph = graph.aggregate(&local, count);
+        aggregated = Some(graph.aggregate(&local, count));
     }
     renumber(&membership).0
 }
