@@ -160,6 +160,9 @@ pub struct GapConfig {
     /// Refinement compares each message by this many of the strongest features of its
     /// smoothed vector (a bound on the memory held from the message graph to refinement).
     pub refine_features: usize,
+    /// After refinement, each message moves once to the topic whose words it is
+    /// likeliest written in (see [`reassign_by_words`]).
+    pub reassign_by_words: bool,
     /// Topic profiles keep this many of their strongest terms.
     pub topic_terms: usize,
     /// Topic grouping: each paraphrase cluster's nearest clusters by topic profile, at
@@ -223,8 +226,9 @@ impl Default for GapConfig {
             topic_term_share: 0.2,
             min_term_lift: 2.0,
             min_term_concentration: 0.8,
-            refine_rounds: 5,
+            refine_rounds: 10,
             refine_features: 32,
+            reassign_by_words: true,
             topic_terms: 12,
             topic_neighbors: 10,
             topic_link: 0.05,
@@ -375,6 +379,11 @@ pub fn cluster_texts(
         |m| canonical_key(&inputs[m]),
     );
     drop(refine_vectors);
+    let topics = if cfg.reassign_by_words {
+        reassign_by_words(topics, &terms, |m| inputs[m].embedding.is_none(), |m| canonical_key(&inputs[m]))
+    } else {
+        topics
+    };
     progress("topics refined");
     let mut kept: Vec<(Vec<usize>, usize)> = Vec::new();
     for members in topics {
@@ -411,21 +420,31 @@ pub fn cluster_texts(
 }
 
 /// How often each term occurs in the clustered messages: the baseline against which a
-/// cluster's terms are distinctive.
+/// cluster's terms are distinctive, and the words reassignment counts.
 struct TermStats {
-    /// Per message, the ids of its distinct topic terms, sorted.
+    /// Per message, its distinct terms (content words of 3 or more letters, no numbers,
+    /// names included), as ranks, sorted.
     message_terms: Vec<Vec<u32>>,
-    /// Messages containing each term.
-    doc_freq: HashMap<u32, u32>,
+    /// Per term rank, the term's id ([`term_id`]): ranks keep the ids' order, so anything
+    /// ordered or tied by rank is ordered as by id.
+    ids: Vec<u32>,
+    /// Per term rank, the messages containing it.
+    doc_freq: Vec<u32>,
+    /// Per term rank, whether the batch writes it as a name: names never describe a topic
+    /// (profiles, agreement, names), but they do tell topics apart (reassignment).
+    is_name: Vec<bool>,
     messages: usize,
 }
 
-/// The terms that can describe a topic: content words of 3 or more letters, no numbers.
+/// The terms that can describe a topic, or tell topics apart: content words of 3 or more
+/// letters, no numbers.
+fn message_terms(text_in: &str) -> Vec<String> {
+    content_terms(text_in).into_iter().filter(|t| t != text::NUMBER_TERM && t.chars().count() >= 3).collect()
+}
+
+/// The terms that can describe a topic: [`message_terms`] that are not names.
 fn topic_terms(text_in: &str, vectorizer: &Vectorizer) -> Vec<String> {
-    content_terms(text_in)
-        .into_iter()
-        .filter(|t| t != text::NUMBER_TERM && t.chars().count() >= 3 && !vectorizer.is_name(t))
-        .collect()
+    message_terms(text_in).into_iter().filter(|t| !vectorizer.is_name(t)).collect()
 }
 
 fn term_id(term: &str) -> u32 {
@@ -434,20 +453,42 @@ fn term_id(term: &str) -> u32 {
 
 impl TermStats {
     fn count(inputs: &[ClusterInput<'_>], vectorizer: &Vectorizer) -> Self {
-        let mut doc_freq: HashMap<u32, u32> = HashMap::new();
-        let message_terms: Vec<Vec<u32>> = inputs
+        // Per term id: messages containing it, and whether it is a name.
+        let mut seen: HashMap<u32, (u32, bool)> = HashMap::new();
+        let mut message_terms: Vec<Vec<u32>> = inputs
             .iter()
             .map(|m| {
-                let mut ids: Vec<u32> = topic_terms(m.text, vectorizer).iter().map(|t| term_id(t)).collect();
+                let mut ids: Vec<u32> = message_terms(m.text)
+                    .iter()
+                    .map(|t| {
+                        let id = term_id(t);
+                        seen.entry(id).or_insert_with(|| (0, vectorizer.is_name(t)));
+                        id
+                    })
+                    .collect();
                 ids.sort_unstable();
                 ids.dedup();
-                for &id in &ids {
-                    *doc_freq.entry(id).or_insert(0) += 1;
+                for id in &ids {
+                    seen.entry(*id).and_modify(|e| e.0 += 1);
                 }
                 ids
             })
             .collect();
-        Self { message_terms, doc_freq, messages: inputs.len() }
+        let mut ids: Vec<u32> = seen.keys().copied().collect();
+        ids.sort_unstable();
+        let rank: HashMap<u32, u32> = ids.iter().enumerate().map(|(r, &id)| (id, r as u32)).collect();
+        for terms in &mut message_terms {
+            // Ranks keep the ids' order: the list stays sorted.
+            terms.iter_mut().for_each(|t| *t = rank[t]);
+        }
+        let doc_freq = ids.iter().map(|id| seen[id].0).collect();
+        let is_name = ids.iter().map(|id| seen[id].1).collect();
+        Self { message_terms, ids, doc_freq, is_name, messages: inputs.len() }
+    }
+
+    /// The rank of a term, if any message has it.
+    fn rank(&self, term: &str) -> Option<u32> {
+        self.ids.binary_search(&term_id(term)).ok().map(|r| r as u32)
     }
 
     /// The weight of a term contained by `count` of a group's `size` members: its share
@@ -458,7 +499,7 @@ impl TermStats {
     /// one request dominates, its words cannot be much more frequent than everywhere).
     fn weight(&self, term: u32, count: u32, size: usize, min_share: f32, cfg: &GapConfig) -> Option<f32> {
         let share = count as f32 / size.max(1) as f32;
-        let doc_freq = self.doc_freq.get(&term).copied().unwrap_or(count).max(count).max(1) as f32;
+        let doc_freq = self.doc_freq.get(term as usize).copied().unwrap_or(count).max(count).max(1) as f32;
         let lift = share / (doc_freq / self.messages.max(1) as f32);
         let concentration = count as f32 / doc_freq;
         let distinctive = lift >= cfg.min_term_lift || concentration >= cfg.min_term_concentration;
@@ -474,11 +515,12 @@ impl TermStats {
         self.term_counts(members).values().filter(|&&n| n as f32 >= needed).count()
     }
 
-    /// How many of the members contain each term (ordered by term id).
+    /// How many of the members contain each term that can describe a topic (not a name;
+    /// ordered by rank).
     fn term_counts(&self, members: &[usize]) -> BTreeMap<u32, u32> {
         let mut counts: BTreeMap<u32, u32> = BTreeMap::new();
         for &m in members {
-            for &t in &self.message_terms[m] {
+            for &t in self.message_terms[m].iter().filter(|&&t| !self.is_name[t as usize]) {
                 *counts.entry(t).or_insert(0) += 1;
             }
         }
@@ -590,7 +632,6 @@ fn refine<K: Ord>(
     movable: impl Fn(usize) -> bool,
     key: impl Fn(usize) -> K,
 ) -> Vec<Vec<usize>> {
-    let mut scores = vec![0.0f32; topics.len()];
     // Centroids as postings: feature -> (topic, weight / |centroid|).
     let mut postings: Vec<Vec<(u32, f32)>> = vec![Vec::new(); vectors.features];
     let mut sum = vec![0.0f32; postings.len()];
@@ -618,42 +659,129 @@ fn refine<K: Ord>(
             }
             touched.clear();
         }
-        let mut moved: Vec<Vec<(f32, usize)>> = vec![Vec::new(); topics.len()];
-        let mut leaving = vec![false; vectors.position.len()];
-        for (current, members) in topics.iter().enumerate() {
-            for &m in members {
-                if !movable(m) {
-                    continue;
-                }
-                scores.fill(0.0);
-                for &(f, weight) in vectors.of(m) {
-                    for &(c, w) in &postings[f as usize] {
-                        scores[c as usize] += weight * w;
-                    }
-                }
-                let mut best = current;
-                for (c, &score) in scores.iter().enumerate() {
-                    if score > scores[best] {
-                        best = c;
-                    }
-                }
-                if best != current {
-                    leaving[m] = true;
-                    moved[best].push((scores[best], m));
+        let moved = move_to_best(&mut topics, vectors.position.len(), &movable, &key, |m, scores| {
+            for &(f, weight) in vectors.of(m) {
+                for &(c, w) in &postings[f as usize] {
+                    scores[c as usize] += weight * w;
                 }
             }
-        }
-        if moved.iter().all(Vec::is_empty) {
+        });
+        if !moved {
             break;
-        }
-        for (members, arrivals) in topics.iter_mut().zip(&mut moved) {
-            members.retain(|&m| !leaving[m]);
-            arrivals.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| key(a.1).cmp(&key(b.1))));
-            members.extend(arrivals.iter().map(|&(_, m)| m));
         }
     }
     topics.retain(|m| !m.is_empty());
     topics
+}
+
+/// Moves each clustered message once to the topic whose words it is likeliest written
+/// in: the maximum-likelihood topic under a multinomial naive Bayes model of the topics'
+/// words (one classification step of EM for a mixture of multinomials, started from the
+/// refined topics; add-one smoothing). Refinement's centroids weigh every word a message
+/// shares with a topic by its smoothed TF-IDF weight; this model weighs each word by how
+/// much likelier it is in one topic than in another, so the few words that say what a
+/// complaint is about ("escrow", "navient") decide over the many that any topic has.
+/// Names count here (a lender's name says which product a complaint is about) though
+/// they never name a topic. Words of one message alone say nothing about any topic and
+/// are left out. One pass: repeated, the large topics, whose broad vocabularies fit
+/// every message somewhat, absorb the small ones (see docs/learning.md).
+///
+/// Topics keep their number (an empty one is dropped); members that stay keep their
+/// order, arrivals follow, likeliest first. Messages with no counted word stay, and so do
+/// those `movable` refuses; ties keep the current topic.
+fn reassign_by_words<K: Ord>(
+    mut topics: Vec<Vec<usize>>,
+    terms: &TermStats,
+    movable: impl Fn(usize) -> bool,
+    key: impl Fn(usize) -> K,
+) -> Vec<Vec<usize>> {
+    let counted = |t: u32| terms.doc_freq[t as usize] >= 2;
+    let vocabulary = terms.doc_freq.iter().filter(|&&n| n >= 2).count() as f64;
+    // Per term, the topics whose members have it: (topic, ln((count + 1) / 1)); a topic
+    // without the term scores ln(1 / 1) = 0 for it, so only these need adding up.
+    let mut postings: Vec<Vec<(u32, f32)>> = vec![Vec::new(); terms.doc_freq.len()];
+    let mut count = vec![0u32; terms.doc_freq.len()];
+    let mut touched: Vec<u32> = Vec::new();
+    // Per topic, ln(its counted words + vocabulary): the denominator of every word's
+    // smoothed probability.
+    let mut log_total: Vec<f32> = Vec::with_capacity(topics.len());
+    for (c, members) in topics.iter().enumerate() {
+        let mut total = 0u64;
+        for &m in members {
+            for &t in terms.message_terms[m].iter().filter(|&&t| counted(t)) {
+                if count[t as usize] == 0 {
+                    touched.push(t);
+                }
+                count[t as usize] += 1;
+                total += 1;
+            }
+        }
+        for &t in &touched {
+            postings[t as usize].push((c as u32, (f64::from(count[t as usize]) + 1.0).ln() as f32));
+            count[t as usize] = 0;
+        }
+        touched.clear();
+        log_total.push((total as f64 + vocabulary).ln() as f32);
+    }
+    move_to_best(&mut topics, terms.message_terms.len(), &movable, &key, |m, scores| {
+        let mut words = 0.0f32;
+        for &t in terms.message_terms[m].iter().filter(|&&t| counted(t)) {
+            words += 1.0;
+            for &(c, w) in &postings[t as usize] {
+                scores[c as usize] += w;
+            }
+        }
+        if words > 0.0 {
+            scores.iter_mut().zip(&log_total).for_each(|(s, &total)| *s -= words * total);
+        }
+    });
+    topics.retain(|m| !m.is_empty());
+    topics
+}
+
+/// One pass of reassignment: `score(m, scores)` adds each topic's score for message `m`
+/// to `scores` (zeroed before each message), and each movable message goes to the topic
+/// scored highest, its own on ties. Members that stay keep their order; arrivals follow,
+/// highest first, ties by `key`. `messages`: one more than the largest message index.
+/// Returns whether any message moved.
+fn move_to_best<K: Ord>(
+    topics: &mut [Vec<usize>],
+    messages: usize,
+    movable: impl Fn(usize) -> bool,
+    key: impl Fn(usize) -> K,
+    mut score: impl FnMut(usize, &mut [f32]),
+) -> bool {
+    let mut scores = vec![0.0f32; topics.len()];
+    let mut moved: Vec<Vec<(f32, usize)>> = vec![Vec::new(); topics.len()];
+    let mut leaving = vec![false; messages];
+    for (current, members) in topics.iter().enumerate() {
+        for &m in members {
+            if !movable(m) {
+                continue;
+            }
+            scores.fill(0.0);
+            score(m, &mut scores);
+            let mut best = current;
+            for (c, &s) in scores.iter().enumerate() {
+                if s > scores[best] {
+                    best = c;
+                }
+            }
+            if best != current {
+                leaving[m] = true;
+                moved[best].push((scores[best], m));
+            }
+        }
+    }
+    if moved.iter().all(Vec::is_empty) {
+        return false;
+    }
+    for (members, arrivals) in topics.iter_mut().zip(&mut moved) {
+        members.retain(|&m| !leaving[m]);
+        arrivals.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| key(a.1).cmp(&key(b.1))));
+        members.extend(arrivals.iter().map(|&(_, m)| m));
+    }
+    true
 }
 
 /// Each term's posting list in the topic grouping keeps this many of its strongest
@@ -950,7 +1078,7 @@ fn distinctive_terms(
     let mut scored: Vec<(f32, String)> = doc_freq
         .into_iter()
         .filter(|(t, _)| !name_here(t) && !text::is_contentless(t))
-        .filter_map(|(t, df)| terms.weight(term_id(&t), df, members.len(), 0.0, cfg).map(|w| (w, t)))
+        .filter_map(|(t, df)| terms.weight(terms.rank(&t)?, df, members.len(), 0.0, cfg).map(|w| (w, t)))
         .collect();
     scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
     scored.into_iter().take(n).map(|(_, t)| t).collect()
@@ -2416,6 +2544,79 @@ mod tests {
         assert_eq!(kept, topics);
         // Zero rounds change nothing.
         assert_eq!(refine(topics.clone(), &vectors, 0, |_| true, |m| m), topics);
+    }
+
+    /// Complaints of two products and the inputs of [`cluster_texts`] for them.
+    const MORTGAGE_AND_STUDENT_LOAN: [&str; 7] = [
+        "my mortgage escrow payment went up again",
+        "the mortgage servicer lost my escrow check",
+        "an escrow shortage on my mortgage payment",
+        "my student loan payment doubled with my servicer Navient",
+        "the servicer Navient put my student loan in forbearance",
+        "why did my servicer Navient lose my student loan forms",
+        // Put with the mortgages (a border message: it shares "payment" and "servicer"),
+        // but it is about a student loan.
+        "my servicer Navient took the payment twice from my account",
+    ];
+
+    fn inputs_of(texts: &[&'static str]) -> Vec<ClusterInput<'static>> {
+        texts
+            .iter()
+            .map(|&text| ClusterInput {
+                id: text,
+                conversation_id: text,
+                text,
+                quoted: None,
+                embedding: None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn reassignment_moves_a_message_to_the_topic_whose_words_it_is_likeliest_in() {
+        let texts = MORTGAGE_AND_STUDENT_LOAN;
+        let inputs = inputs_of(&texts);
+        let vectorizer = Vectorizer::fit(texts.iter().copied(), GapConfig::default().features);
+        let terms = TermStats::count(&inputs, &vectorizer);
+        let topics = vec![vec![0, 6, 1, 2], vec![3, 4, 5]];
+        // The student loan complaint joins the student loans, after their members; the
+        // others keep their order. It shares "payment" and "servicer" with both topics;
+        // "Navient", a name, says which.
+        assert_eq!(
+            reassign_by_words(topics.clone(), &terms, |_| true, |m| m),
+            vec![vec![0, 1, 2], vec![3, 4, 5, 6]]
+        );
+        // A message that may not move (it has a sentence embedding) stays.
+        assert_eq!(reassign_by_words(topics.clone(), &terms, |m| m != 6, |m| m), topics);
+        // Without the name the message is as much about one topic as the other and stays
+        // where refinement put it: "twice", "took", "account" occur once, so they say nothing.
+        let mut unnamed = texts;
+        unnamed[6] = "my servicer took the payment twice from my account";
+        let inputs = inputs_of(&unnamed);
+        let vectorizer = Vectorizer::fit(unnamed.iter().copied(), GapConfig::default().features);
+        let terms = TermStats::count(&inputs, &vectorizer);
+        assert_eq!(reassign_by_words(topics.clone(), &terms, |_| true, |m| m), topics);
+    }
+
+    #[test]
+    fn names_tell_topics_apart_but_never_describe_one() {
+        let texts = MORTGAGE_AND_STUDENT_LOAN;
+        let inputs = inputs_of(&texts);
+        let vectorizer = Vectorizer::fit(texts.iter().copied(), GapConfig::default().features);
+        let terms = TermStats::count(&inputs, &vectorizer);
+        let navient = terms.rank("navient").expect("a term of the batch");
+        assert!(terms.is_name[navient as usize]);
+        assert_eq!(terms.doc_freq[navient as usize], 4);
+        assert!(terms.message_terms[3].contains(&navient));
+        // Counted for topic profiles, agreement and names: the student loan topic's words,
+        // without the lender's name.
+        let counts = terms.term_counts(&[3, 4, 5, 6]);
+        assert!(!counts.contains_key(&navient));
+        assert_eq!(counts.get(&terms.rank("servicer").unwrap()), Some(&4));
+        // Ranks keep the ids' order, so whatever sorts or breaks ties by term is unchanged.
+        assert!(terms.ids.windows(2).all(|pair| pair[0] < pair[1]));
+        assert_eq!(terms.rank("mortgage").map(|r| terms.ids[r as usize]), Some(term_id("mortgage")));
+        assert_eq!(terms.rank("unheard"), None);
     }
 
     #[test]
