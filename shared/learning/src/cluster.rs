@@ -440,12 +440,23 @@ struct TermStats {
 /// The terms that can describe a topic, or tell topics apart: content words of 3 or more
 /// letters, no numbers.
 fn message_terms(text_in: &str) -> Vec<String> {
-    content_terms(text_in).into_iter().filter(|t| t != text::NUMBER_TERM && t.chars().count() >= 3).collect()
+    content_terms(text_in).into_iter().filter(|t| is_message_term(t)).collect()
+}
+
+/// Whether a content term is one of [`message_terms`].
+fn is_message_term(content_term: &str) -> bool {
+    content_term != text::NUMBER_TERM && content_term.chars().count() >= 3
 }
 
 /// The terms that can describe a topic: [`message_terms`] that are not names.
 fn topic_terms(text_in: &str, vectorizer: &Vectorizer) -> Vec<String> {
-    message_terms(text_in).into_iter().filter(|t| !vectorizer.is_name(t)).collect()
+    text::terms(text_in).into_iter().filter(|t| is_topic_term(t, vectorizer)).collect()
+}
+
+/// Whether a term (as [`text::terms`] reads it) can describe a topic: a message term that
+/// is not a stop word, a mask or a name.
+fn is_topic_term(term: &str, vectorizer: &Vectorizer) -> bool {
+    !text::is_stopword(term) && !text::is_mask(term) && is_message_term(term) && !vectorizer.is_name(term)
 }
 
 fn term_id(term: &str) -> u32 {
@@ -1070,18 +1081,22 @@ fn distinctive_terms(
     // lowercase may still be a name here ("Wells" of Wells Fargo in one topic, "as well"
     // everywhere else), and an acronym ("PNC") is one wherever it is distinctive.
     let mut case_counts: BTreeMap<String, (u32, u32)> = BTreeMap::new();
+    let mut distinct: BTreeSet<String> = BTreeSet::new();
     for &m in members {
-        let distinct: BTreeSet<String> = topic_terms(inputs[m].text, vectorizer).into_iter().collect();
-        for t in distinct {
-            *doc_freq.entry(t).or_insert(0) += 1;
-        }
+        // One reading of the text for both: its topic terms and how its words are written.
         text::cased_terms(inputs[m].text, |t, case| {
             if case != WordCase::SentenceStart {
-                let counts = case_counts.entry(t).or_insert((0, 0));
+                let counts = case_counts.entry(t.clone()).or_insert((0, 0));
                 counts.0 += 1;
                 counts.1 += u32::from(case.is_name_like());
             }
+            if is_topic_term(&t, vectorizer) {
+                distinct.insert(t);
+            }
         });
+        for t in std::mem::take(&mut distinct) {
+            *doc_freq.entry(t).or_insert(0) += 1;
+        }
     }
     let name_here = |t: &str| case_counts.get(t).is_some_and(|&(inside, name_like)| name_like * 2 > inside);
     let mut scored: Vec<(f32, String)> = doc_freq
