@@ -2571,7 +2571,7 @@ mod tests {
         assert_eq!(refine(topics.clone(), &vectors, 0, |_| true, |m| m), topics);
     }
 
-    /// Complaints of two products and the inputs of [`cluster_texts`] for them.
+    /// Complaints about two products.
     const MORTGAGE_AND_STUDENT_LOAN: [&str; 7] = [
         "my mortgage escrow payment went up again",
         "the mortgage servicer lost my escrow check",
@@ -2584,8 +2584,9 @@ mod tests {
         "my servicer Navient took the payment twice from my account",
     ];
 
-    fn inputs_of(texts: &[&'static str]) -> Vec<ClusterInput<'static>> {
-        texts
+    /// The term statistics of a batch of these texts.
+    fn term_stats_of(texts: &[&str]) -> TermStats {
+        let inputs: Vec<ClusterInput<'_>> = texts
             .iter()
             .map(|&text| ClusterInput {
                 id: text,
@@ -2594,15 +2595,14 @@ mod tests {
                 quoted: None,
                 embedding: None,
             })
-            .collect()
+            .collect();
+        let vectorizer = Vectorizer::fit(texts.iter().copied(), GapConfig::default().features);
+        TermStats::count(&inputs, &vectorizer)
     }
 
     #[test]
     fn reassignment_moves_a_message_to_the_topic_whose_words_it_is_likeliest_in() {
-        let texts = MORTGAGE_AND_STUDENT_LOAN;
-        let inputs = inputs_of(&texts);
-        let vectorizer = Vectorizer::fit(texts.iter().copied(), GapConfig::default().features);
-        let terms = TermStats::count(&inputs, &vectorizer);
+        let terms = term_stats_of(&MORTGAGE_AND_STUDENT_LOAN);
         let topics = vec![vec![0, 6, 1, 2], vec![3, 4, 5]];
         // The student loan complaint joins the student loans, after their members; the
         // others keep their order. It shares "payment" and "servicer" with both topics;
@@ -2610,20 +2610,15 @@ mod tests {
         assert_eq!(reassign_by_words(topics.clone(), &terms, |m| m), vec![vec![0, 1, 2], vec![3, 4, 5, 6]]);
         // Without the name the message is as much about one topic as the other and stays
         // where refinement put it: "twice", "took", "account" occur once, so they say nothing.
-        let mut unnamed = texts;
+        let mut unnamed = MORTGAGE_AND_STUDENT_LOAN;
         unnamed[6] = "my servicer took the payment twice from my account";
-        let inputs = inputs_of(&unnamed);
-        let vectorizer = Vectorizer::fit(unnamed.iter().copied(), GapConfig::default().features);
-        let terms = TermStats::count(&inputs, &vectorizer);
+        let terms = term_stats_of(&unnamed);
         assert_eq!(reassign_by_words(topics.clone(), &terms, |m| m), topics);
     }
 
     #[test]
     fn names_tell_topics_apart_but_never_describe_one() {
-        let texts = MORTGAGE_AND_STUDENT_LOAN;
-        let inputs = inputs_of(&texts);
-        let vectorizer = Vectorizer::fit(texts.iter().copied(), GapConfig::default().features);
-        let terms = TermStats::count(&inputs, &vectorizer);
+        let terms = term_stats_of(&MORTGAGE_AND_STUDENT_LOAN);
         let navient = terms.rank("navient").expect("a term of the batch");
         assert!(terms.is_name[navient as usize]);
         assert_eq!(terms.doc_freq[navient as usize], 4);
