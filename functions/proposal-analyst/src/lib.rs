@@ -130,6 +130,11 @@ pub async fn handle(deps: &Deps, request: WordingRequested) -> Result<WordingOut
     Ok(outcome)
 }
 
+/// Whether a stored wording is the model's (not the rules', and not unworded).
+fn worded_by_model(written_by: Option<&WrittenBy>) -> bool {
+    written_by.is_some_and(|by| !by.is_rules())
+}
+
 /// Under the session's lease: words what the rules wrote, stores it, records the counts.
 async fn word_session(deps: &Deps, session_id: &str, owner: &str) -> Result<WordingOutcome, AnalystError> {
     let store = &deps.store;
@@ -146,16 +151,21 @@ async fn word_session(deps: &Deps, session_id: &str, owner: &str) -> Result<Word
         });
     }
     // The session's new proposals still pending as the rules worded them (an admin may have
-    // decided one meanwhile; a retry finds those the model wrote already stored).
+    // decided one meanwhile), and the edits not summarized yet. A run that stopped before
+    // saving the session left what the model wrote stored: counted as the model's, never
+    // asked about again.
     let mut proposals: Vec<LearningProposal> = store.session_proposals(&session).await?;
+    let by_model_before =
+        proposals.iter().filter(|stored| worded_by_model(stored.written_by.as_ref())).count();
     proposals.retain(|stored| {
-        stored.status == ProposalStatus::Pending && stored.written_by.as_ref().is_none_or(WrittenBy::is_rules)
+        stored.status == ProposalStatus::Pending && !worded_by_model(stored.written_by.as_ref())
     });
     let feedback = store.session_feedback(&session).await?;
+    let items = (session.proposal_ids.len() + feedback.len()) as u64;
+    let (summarized_before, feedback): (Vec<_>, Vec<_>) =
+        feedback.into_iter().partition(|edit| edit.ai_summary.is_some());
     let worded = analyst::word(&deps.model, &mut proposals, &feedback).await;
-    for stored in
-        proposals.iter().filter(|stored| stored.written_by.as_ref().is_some_and(|by| !by.is_rules()))
-    {
+    for stored in proposals.iter().filter(|stored| worded_by_model(stored.written_by.as_ref())) {
         let mut transaction = Transaction::new();
         transaction.decide_proposal(stored, ProposalStatus::Pending)?;
         match store.commit(transaction).await {
@@ -167,9 +177,8 @@ async fn word_session(deps: &Deps, session_id: &str, owner: &str) -> Result<Word
     for (execution_id, summary) in &worded.summaries {
         store.set_feedback_ai_summary(execution_id, summary).await?;
     }
-    let items = (session.proposal_ids.len() + feedback.len()) as u64;
-    session.stats.worded_by_model = worded.by_model;
-    session.stats.worded_by_rules = items.saturating_sub(worded.by_model);
+    session.stats.worded_by_model = (by_model_before + summarized_before.len()) as u64 + worded.by_model;
+    session.stats.worded_by_rules = items.saturating_sub(session.stats.worded_by_model);
     let now = Utc::now();
     session.worded_at = Some(now);
     session.updated_at = now;

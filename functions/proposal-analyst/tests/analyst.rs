@@ -289,6 +289,58 @@ async fn the_budget_caps_the_calls_of_a_run() {
     assert_eq!(by_model, 1);
 }
 
+/// A run that stored the model's wording but stopped before saving the session (a timeout, a
+/// crash): its rerun asks the model nothing again and still counts what the model wrote.
+#[tokio::test]
+async fn a_rerun_after_an_interrupted_wording_asks_nothing_again_and_counts_the_models_items() {
+    let model = FakeModel { replies: Arc::new(replies(intent_answer())), ..FakeModel::default() };
+    let (mut deps, bus) = observed_deps().await;
+    deps.analyst = AnalystKind::Bedrock;
+    let analyst = analyst_deps(&model, deps.store.clone(), deps.bus.clone(), 10).await;
+    seed_week_with(&deps.store, 0, &WITH_PERSONAL_DATA, DRAFT, SENT).await;
+    let handed_over =
+        weekly_batch::handle(&deps, trigger("BatchLearningRequested"), Default::default()).await.unwrap();
+    let request: Value = bus
+        .received()
+        .await
+        .into_iter()
+        .find(|event| event["detail-type"] == "WordingRequested")
+        .expect("the batch asked for the wording");
+    let first =
+        proposal_analyst::handle(&analyst, serde_json::from_value(request["detail"].clone()).unwrap())
+            .await
+            .unwrap();
+    assert_eq!(first.worded_by_model, 2 + EDITS);
+
+    // The session as the run left it had it stopped after storing the wording.
+    let session_id = handed_over.session_id.as_str();
+    let now = chrono::Utc::now();
+    let store = &deps.store;
+    assert!(store.lease_session(session_id, "test", now, now + chrono::Duration::minutes(1)).await.unwrap());
+    let mut session = store.session(session_id).await.unwrap().unwrap();
+    session.worded_at = None;
+    session.stats.worded_by_model = 0;
+    session.stats.worded_by_rules = 0;
+    store.save_session(&session, "test").await.unwrap();
+    assert!(store.release_session(session_id, "test").await.unwrap());
+    let asked = model.requests.lock().unwrap().len();
+
+    let rerun =
+        proposal_analyst::handle(&analyst, serde_json::from_value(request["detail"].clone()).unwrap())
+            .await
+            .unwrap();
+    assert!(!rerun.already_worded);
+    assert_eq!(model.requests.lock().unwrap().len(), asked, "the model is asked nothing again");
+    let session = store.session(session_id).await.unwrap().unwrap();
+    let proposals = proposals_of(store, &session).await;
+    assert_eq!((rerun.worded_by_model, session.stats.worded_by_model), (2 + EDITS, 2 + EDITS));
+    assert_eq!(session.stats.worded_by_rules, proposals.len() as u64 - 2);
+    assert_eq!(
+        of_kind(&proposals, ProposalKind::NewIntent).written_by.as_ref().unwrap().analyst,
+        AnalystKind::Bedrock
+    );
+}
+
 /// When Lambda gives up on the analyst, its on-failure destination puts the failure on the bus,
 /// with the request that failed; the batch it triggers keeps the rules' wording and finishes.
 #[tokio::test]
