@@ -171,6 +171,15 @@ async fn run_with(
     (proposals, session.stats, requests, deps.store)
 }
 
+/// The `WordingRequested` event the batch put on the bus when it handed over.
+async fn wording_request(bus: &autolearn_testkit::ObservedBus) -> Value {
+    bus.received()
+        .await
+        .into_iter()
+        .find(|event| event["detail-type"] == "WordingRequested")
+        .expect("the batch asked for the wording")
+}
+
 fn amendment_answer() -> Reply {
     Reply::Answer(json!({
         "reason": "Showing drafts pad the answer with promises before the one slot people asked about.",
@@ -300,12 +309,7 @@ async fn a_rerun_after_an_interrupted_wording_asks_nothing_again_and_counts_the_
     seed_week_with(&deps.store, 0, &WITH_PERSONAL_DATA, DRAFT, SENT).await;
     let handed_over =
         weekly_batch::handle(&deps, trigger("BatchLearningRequested"), Default::default()).await.unwrap();
-    let request: Value = bus
-        .received()
-        .await
-        .into_iter()
-        .find(|event| event["detail-type"] == "WordingRequested")
-        .expect("the batch asked for the wording");
+    let request = wording_request(&bus).await;
     let first =
         proposal_analyst::handle(&analyst, serde_json::from_value(request["detail"].clone()).unwrap())
             .await
@@ -351,12 +355,7 @@ async fn a_failed_analyst_leaves_the_rules_wording_and_the_batch_goes_on() {
     let handed_over =
         weekly_batch::handle(&deps, trigger("BatchLearningRequested"), Default::default()).await.unwrap();
     assert_eq!(handed_over.status, BatchStatus::AwaitingAnalyst);
-    let request = bus
-        .received()
-        .await
-        .into_iter()
-        .find(|event| event["detail-type"] == "WordingRequested")
-        .expect("the batch asked for the wording");
+    let request = wording_request(&bus).await;
 
     let failure: TriggerEvent = serde_json::from_value(json!({
         "version": "0",
@@ -404,12 +403,7 @@ async fn the_wording_under_refused_writes_lost_answers_and_a_refused_continuatio
     let handed_over =
         weekly_batch::handle(&deps, trigger("BatchLearningRequested"), Default::default()).await.unwrap();
     assert_eq!(handed_over.status, BatchStatus::AwaitingAnalyst);
-    let request: Value = bus
-        .received()
-        .await
-        .into_iter()
-        .find(|event| event["detail-type"] == "WordingRequested")
-        .expect("the batch asked for the wording");
+    let request = wording_request(&bus).await;
 
     // The dice seeded (the test's runtime is one thread): the same faults on every run.
     fastrand::seed(20_261_201);
