@@ -647,31 +647,22 @@ fn refine<K: Ord>(
 ) -> Vec<Vec<usize>> {
     // Centroids as postings: feature -> (topic, weight / |centroid|).
     let mut postings: Vec<Vec<(u32, f32)>> = vec![Vec::new(); vectors.features];
-    let mut sum = vec![0.0f32; postings.len()];
-    let mut touched: Vec<u32> = Vec::new();
+    let mut sums = TopicSums::new(vectors.features);
     for _ in 0..rounds {
         postings.iter_mut().for_each(Vec::clear);
-        for (c, members) in topics.iter().enumerate() {
-            for &m in members {
-                for &(f, w) in vectors.of(m) {
-                    if sum[f as usize] == 0.0 {
-                        touched.push(f);
-                    }
-                    sum[f as usize] += w;
-                }
-            }
-            // Summed in feature order, so the result does not depend on the visiting order.
-            touched.sort_unstable();
-            touched.dedup();
-            let length = touched.iter().map(|&f| sum[f as usize] * sum[f as usize]).sum::<f32>().sqrt();
-            for &f in &touched {
+        sums.each(
+            &topics,
+            |m| vectors.of(m).iter().copied(),
+            |c, sum| {
+                // Summed in feature order, so the result does not depend on the visiting order.
+                let length = sum.iter().map(|&(_, w)| w * w).sum::<f32>().sqrt();
                 if length > 0.0 {
-                    postings[f as usize].push((c as u32, sum[f as usize] / length));
+                    for &(f, w) in sum {
+                        postings[f as usize].push((c as u32, w / length));
+                    }
                 }
-                sum[f as usize] = 0.0;
-            }
-            touched.clear();
-        }
+            },
+        );
         let moved = move_to_best(&mut topics, vectors.position.len(), &movable, &key, |m, scores| {
             for &(f, weight) in vectors.of(m) {
                 for &(c, w) in &postings[f as usize] {
@@ -715,29 +706,19 @@ fn reassign_by_words<K: Ord>(
     // Per term, the topics whose members have it: (topic, ln((count + 1) / 1)); a topic
     // without the term scores ln(1 / 1) = 0 for it, so only these need adding up.
     let mut postings: Vec<Vec<(u32, f32)>> = vec![Vec::new(); terms.doc_freq.len()];
-    let mut count = vec![0u32; terms.doc_freq.len()];
-    let mut touched: Vec<u32> = Vec::new();
     // Per topic, ln(its counted words + vocabulary): the denominator of every word's
     // smoothed probability.
     let mut log_total: Vec<f32> = Vec::with_capacity(topics.len());
-    for (c, members) in topics.iter().enumerate() {
-        let mut total = 0u64;
-        for &m in members {
-            for &t in terms.message_terms[m].iter().filter(|&&t| counted(t)) {
-                if count[t as usize] == 0 {
-                    touched.push(t);
-                }
-                count[t as usize] += 1;
-                total += 1;
-            }
+    let words_of = |m: usize| terms.message_terms[m].iter().filter(|&&t| counted(t)).map(|&t| (t, 1.0));
+    TopicSums::new(terms.doc_freq.len()).each(&topics, words_of, |c, counts| {
+        // Counts are whole numbers, exact in `f32` up to 2^24 messages per topic.
+        let mut total = 0.0f64;
+        for &(t, n) in counts {
+            postings[t as usize].push((c as u32, (f64::from(n) + 1.0).ln() as f32));
+            total += f64::from(n);
         }
-        for &t in &touched {
-            postings[t as usize].push((c as u32, (f64::from(count[t as usize]) + 1.0).ln() as f32));
-            count[t as usize] = 0;
-        }
-        touched.clear();
-        log_total.push((total as f64 + vocabulary).ln() as f32);
-    }
+        log_total.push((total + vocabulary).ln() as f32);
+    });
     move_to_best(
         &mut topics,
         terms.message_terms.len(),
@@ -758,6 +739,51 @@ fn reassign_by_words<K: Ord>(
     );
     topics.retain(|m| !m.is_empty());
     topics
+}
+
+/// Per-topic sums of the members' entries (feature, value), with a scratch array over the
+/// features reused from topic to topic: what refinement's centroids and reassignment's word
+/// counts are made of.
+struct TopicSums {
+    sum: Vec<f32>,
+    touched: Vec<u32>,
+    entries: Vec<(u32, f32)>,
+}
+
+impl TopicSums {
+    fn new(features: usize) -> Self {
+        Self { sum: vec![0.0; features], touched: Vec::new(), entries: Vec::new() }
+    }
+
+    /// For each topic in turn, `emit(topic, sums)` with its nonzero sums in feature order
+    /// (each summed over the members in their order; values are weights or counts, never
+    /// negative).
+    fn each<I: IntoIterator<Item = (u32, f32)>>(
+        &mut self,
+        topics: &[Vec<usize>],
+        entries_of: impl Fn(usize) -> I,
+        mut emit: impl FnMut(usize, &[(u32, f32)]),
+    ) {
+        for (c, members) in topics.iter().enumerate() {
+            for &m in members {
+                for (f, w) in entries_of(m) {
+                    if self.sum[f as usize] == 0.0 {
+                        self.touched.push(f);
+                    }
+                    self.sum[f as usize] += w;
+                }
+            }
+            self.touched.sort_unstable();
+            self.touched.dedup();
+            self.entries.clear();
+            for &f in &self.touched {
+                self.entries.push((f, self.sum[f as usize]));
+                self.sum[f as usize] = 0.0;
+            }
+            self.touched.clear();
+            emit(c, &self.entries);
+        }
+    }
 }
 
 /// One pass of reassignment: `score(m, scores)` adds each topic's score for message `m`
