@@ -9,7 +9,9 @@
 //! - every parameter that feeds a variable accepts exactly the values the code's check of that
 //!   variable accepts, on boundary and just-outside values derived from the parameter's own
 //!   constraints (`MinValue`/`MaxValue`, `MinLength`/`MaxLength`, `AllowedValues`, and for
-//!   `AllowedPattern` a list of representative values matched against the pattern).
+//!   `AllowedPattern` a list of representative values matched against the pattern);
+//! - every EventBridge rule whose dead-letter queue is the stack's may send to it (the queue's
+//!   policy names the rule), so an event EventBridge could not deliver is kept, not dropped.
 //!
 //! The functions are found in the template by their build metadata
 //! (`Metadata.BuildProperties.Binary`), which is also what `sam build` builds. The last tests run
@@ -294,10 +296,8 @@ fn admin_routes_use_the_jwt_authorizer_unless_the_function_authenticates_them() 
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 
-/// The other direction: no route in the template leads to a 404. The template already routes
-/// the operations of issue 8's route list, which the routers do not all serve yet.
+/// The other direction: no route in the template leads to a 404.
 #[test]
-#[ignore = "enable once every router serves the routes the template declares"]
 fn every_routed_operation_is_served() {
     let problems = unserved_routes(&parse(TEMPLATE), &code());
     assert!(problems.is_empty(), "{}", problems.join("\n"));
@@ -361,73 +361,53 @@ fn without_variable(template: &Value, binary: &str, name: &str) -> Value {
     template
 }
 
-/// The routes of issue 8 (and `/health`), whether or not the routers serve them yet, so that the
-/// removal test covers every route of the template.
-fn planned_code() -> Vec<FunctionCode> {
-    let operation = |method: &str, path: &str| Operation { method: method.into(), path: path.into() };
-    let mut code = code();
-    for function in &mut code {
-        let planned: &[(&str, &str)] = match function.binary {
-            "intent-tracker" => &[("POST", "/v1/executions")],
-            "feedback-webhook" => &[("POST", "/v1/feedback")],
-            "dashboard-api" => &[
-                ("GET", "/v1/learning/dashboard"),
-                ("GET", "/v1/proposals"),
-                ("POST", "/v1/proposals/{id}/apply"),
-                ("POST", "/v1/proposals/{id}/reject"),
-                ("POST", "/v1/learning/batch-runs"),
-                ("GET", "/admin/ai/learning"),
-            ],
-            _ => &[],
-        };
-        for (method, path) in planned {
-            let planned = operation(method, path);
-            if !function.operations.contains(&planned) {
-                function.operations.push(planned);
-            }
-        }
-    }
-    code
-}
-
 #[test]
 fn the_route_check_fails_when_any_route_is_removed() {
     let template = parse(TEMPLATE);
-    let health = health_operation();
-    for (code, every_route) in [(code(), false), (planned_code(), true)] {
-        assert!(missing_routes(&template, &code).is_empty());
-        let mut checked = 0;
-        let mut total = 0;
-        for function_code in &code {
-            let Some(declared) = function(&template, function_code.binary) else { panic!() };
-            for route in &declared.routes {
-                total += 1;
-                let served = if route.operation == health {
-                    code.iter().any(|function| function.operations.contains(&health))
-                } else {
-                    function_code.operations.contains(&route.operation)
-                };
-                if !served {
-                    continue;
-                }
-                let mutated = without_route(&template, function_code.binary, &route.operation);
-                let problems = missing_routes(&mutated, &code);
-                assert_eq!(
-                    problems.len(),
-                    1,
-                    "removing {:?} from {} gives {problems:?}",
-                    route.operation,
-                    function_code.binary
-                );
-                assert!(problems[0].contains(&route.operation.path), "{problems:?}");
-                checked += 1;
-            }
-        }
-        assert!(checked > 0);
-        if every_route {
-            assert_eq!(checked, total, "every route of the template was removed once");
+    let code = code();
+    assert!(missing_routes(&template, &code).is_empty());
+    let mut checked = 0;
+    for function_code in &code {
+        let Some(declared) = function(&template, function_code.binary) else { panic!() };
+        for route in &declared.routes {
+            let mutated = without_route(&template, function_code.binary, &route.operation);
+            let problems = missing_routes(&mutated, &code);
+            assert_eq!(
+                problems.len(),
+                1,
+                "removing {:?} from {} gives {problems:?}",
+                route.operation,
+                function_code.binary
+            );
+            assert!(problems[0].contains(&route.operation.path), "{problems:?}");
+            checked += 1;
         }
     }
+    assert!(checked > 0);
+}
+
+#[test]
+fn the_serving_check_fails_when_a_router_stops_serving_any_route() {
+    let template = parse(TEMPLATE);
+    let mut checked = 0;
+    for (index, function_code) in code().iter().enumerate() {
+        let Some(declared) = function(&template, function_code.binary) else { panic!() };
+        for route in &declared.routes {
+            let mut code = code();
+            code[index].operations.retain(|operation| *operation != route.operation);
+            let problems = unserved_routes(&template, &code);
+            assert_eq!(
+                problems.len(),
+                1,
+                "{} without {:?} gives {problems:?}",
+                function_code.binary,
+                route.operation
+            );
+            assert!(problems[0].contains(&route.operation.path), "{problems:?}");
+            checked += 1;
+        }
+    }
+    assert!(checked > 0);
 }
 
 #[test]
@@ -500,7 +480,7 @@ fn the_variable_check_fails_when_any_variable_is_removed() {
 #[test]
 fn the_admin_check_fails_when_an_admin_route_opts_out() {
     let template = parse(TEMPLATE);
-    let code = planned_code();
+    let code = code();
     let mut mutated = template.clone();
     let events = resource_mut(&mut mutated, dashboard_api::SERVICE)
         .get_mut("Properties")
@@ -517,7 +497,7 @@ fn the_admin_check_fails_when_an_admin_route_opts_out() {
 #[test]
 fn the_admin_check_fails_when_a_cookie_route_stays_behind_the_authorizer() {
     let template = parse(TEMPLATE);
-    let code = planned_code();
+    let code = code();
     assert!(unauthenticated_admin_routes(&template, &code).is_empty());
     for (method, path) in dashboard_api::SELF_AUTHENTICATED {
         let mut mutated = template.clone();
@@ -939,4 +919,108 @@ fn the_webhook_alarms_count_exactly_the_webhook_routes_and_the_5xx_alarm_watches
     let api =
         dimensions.iter().find(|dimension| str_at(dimension, &["Name"]) == Some("ApiId")).expect("ApiId");
     assert_eq!(serde_yaml::to_string(&api["Value"]).unwrap().trim(), "!Ref HttpApi");
+}
+
+// ---- dead letters: every rule that names the queue may send to it ---------------------------
+
+/// Whether `value` is `!GetAtt DeadLetterQueue.Arn`.
+fn is_dead_letter_queue(value: Option<&Value>) -> bool {
+    value.is_some_and(|arn| {
+        serde_yaml::to_string(arn).is_ok_and(|arn| arn.trim() == "!GetAtt DeadLetterQueue.Arn")
+    })
+}
+
+/// The rules whose dead-letter queue is `DeadLetterQueue`, by logical id: those SAM makes of a
+/// function's `Schedule` and `EventBridgeRule` events (the function's id and the event's name)
+/// and `AWS::Events::Rule` resources with such a target.
+fn rules_with_dead_letter_queue(template: &Value) -> BTreeSet<String> {
+    let resources = template.get("Resources").and_then(Value::as_mapping).expect("Resources");
+    let mut rules = BTreeSet::new();
+    for (id, resource) in resources {
+        let id = id.as_str().expect("logical id");
+        match str_at(resource, &["Type"]) {
+            Some("AWS::Serverless::Function") => {
+                let events = value_at(resource, &["Properties", "Events"]).and_then(Value::as_mapping);
+                for (name, event) in events.into_iter().flatten() {
+                    if is_dead_letter_queue(value_at(event, &["Properties", "DeadLetterConfig", "Arn"])) {
+                        rules.insert(format!("{id}{}", name.as_str().expect("event name")));
+                    }
+                }
+            }
+            Some("AWS::Events::Rule") => {
+                let targets = value_at(resource, &["Properties", "Targets"]).and_then(Value::as_sequence);
+                if targets
+                    .into_iter()
+                    .flatten()
+                    .any(|t| is_dead_letter_queue(value_at(t, &["DeadLetterConfig", "Arn"])))
+                {
+                    rules.insert(id.to_owned());
+                }
+            }
+            _ => {}
+        }
+    }
+    rules
+}
+
+/// The rules the queue's policy lets send to it: each `!GetAtt Rule.Arn` of its
+/// `aws:SourceArn` condition, conditional (`!If`) or not.
+fn rules_allowed_to_dead_letter(template: &Value) -> BTreeSet<String> {
+    let statements = value_at(
+        template,
+        &["Resources", "DeadLetterQueuePolicy", "Properties", "PolicyDocument", "Statement"],
+    )
+    .and_then(Value::as_sequence)
+    .expect("the dead-letter queue has a policy");
+    let get_att = Regex::new(r"!GetAtt ([A-Za-z0-9]+)\.Arn").unwrap();
+    statements
+        .iter()
+        .filter(|statement| str_at(statement, &["Principal", "Service"]) == Some("events.amazonaws.com"))
+        .filter_map(|statement| value_at(statement, &["Condition", "ArnEquals", "aws:SourceArn"]))
+        .flat_map(|sources| {
+            let text = serde_yaml::to_string(sources).unwrap();
+            get_att.captures_iter(&text).map(|c| c[1].to_owned()).collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// Rules that name the dead-letter queue but may not send to it: EventBridge drops what they
+/// could not deliver (EventBridge User Guide, "Granting permissions to the dead-letter queue").
+fn rules_the_dead_letter_queue_refuses(template: &Value) -> Vec<String> {
+    let allowed = rules_allowed_to_dead_letter(template);
+    rules_with_dead_letter_queue(template).into_iter().filter(|rule| !allowed.contains(rule)).collect()
+}
+
+#[test]
+fn every_rule_with_the_dead_letter_queue_may_send_to_it() {
+    let template = parse(TEMPLATE);
+    // The batch's three triggers, the analyst's trigger and the analyst's failure.
+    let expected: BTreeSet<String> = [
+        "ProposalAnalystFailedRule",
+        "ProposalAnalystFunctionWordingRequested",
+        "WeeklyBatchFunctionBatchContinuationRequested",
+        "WeeklyBatchFunctionBatchLearningRequested",
+        "WeeklyBatchFunctionWeeklySchedule",
+    ]
+    .map(String::from)
+    .into();
+    assert_eq!(rules_the_dead_letter_queue_refuses(&template), Vec::<String>::new());
+    assert_eq!(rules_with_dead_letter_queue(&template), expected);
+}
+
+#[test]
+fn the_dead_letter_check_fails_when_the_policy_leaves_a_rule_out() {
+    for rule in rules_with_dead_letter_queue(&parse(TEMPLATE)) {
+        let mut template = parse(TEMPLATE);
+        let sources = template["Resources"]["DeadLetterQueuePolicy"]["Properties"]["PolicyDocument"]["Statement"][0]
+            ["Condition"]["ArnEquals"]["aws:SourceArn"]
+            .as_sequence_mut()
+            .expect("a list of sources");
+        let before = sources.len();
+        sources.retain(|source| {
+            !serde_yaml::to_string(source).unwrap().contains(&format!("!GetAtt {rule}.Arn"))
+        });
+        assert_eq!(sources.len(), before - 1, "{rule} is listed once");
+        assert_eq!(rules_the_dead_letter_queue_refuses(&template), vec![rule.clone()]);
+    }
 }
