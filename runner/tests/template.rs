@@ -361,53 +361,48 @@ fn without_variable(template: &Value, binary: &str, name: &str) -> Value {
     template
 }
 
+/// Every operation the template routes, with the index in `code` of the function it goes to.
+fn routed_operations(template: &Value, code: &[FunctionCode]) -> Vec<(usize, Operation)> {
+    let routed: Vec<(usize, Operation)> = code
+        .iter()
+        .enumerate()
+        .flat_map(|(index, function_code)| {
+            let declared =
+                function(template, function_code.binary).expect("every function is in the template");
+            declared.routes.into_iter().map(move |route| (index, route.operation))
+        })
+        .collect();
+    assert!(!routed.is_empty());
+    routed
+}
+
+/// `problems` is one problem, about `operation` (`change`: what was changed, for the message).
+fn assert_reports_only(problems: &[String], operation: &Operation, change: &str) {
+    assert_eq!(problems.len(), 1, "{operation:?}, {change}: {problems:?}");
+    assert!(problems[0].contains(&operation.path), "{problems:?}");
+}
+
 #[test]
 fn the_route_check_fails_when_any_route_is_removed() {
     let template = parse(TEMPLATE);
     let code = code();
     assert!(missing_routes(&template, &code).is_empty());
-    let mut checked = 0;
-    for function_code in &code {
-        let Some(declared) = function(&template, function_code.binary) else { panic!() };
-        for route in &declared.routes {
-            let mutated = without_route(&template, function_code.binary, &route.operation);
-            let problems = missing_routes(&mutated, &code);
-            assert_eq!(
-                problems.len(),
-                1,
-                "removing {:?} from {} gives {problems:?}",
-                route.operation,
-                function_code.binary
-            );
-            assert!(problems[0].contains(&route.operation.path), "{problems:?}");
-            checked += 1;
-        }
+    for (index, operation) in routed_operations(&template, &code) {
+        let binary = code[index].binary;
+        let problems = missing_routes(&without_route(&template, binary, &operation), &code);
+        assert_reports_only(&problems, &operation, &format!("removed from {binary}"));
     }
-    assert!(checked > 0);
 }
 
 #[test]
 fn the_serving_check_fails_when_a_router_stops_serving_any_route() {
     let template = parse(TEMPLATE);
-    let mut checked = 0;
-    for (index, function_code) in code().iter().enumerate() {
-        let Some(declared) = function(&template, function_code.binary) else { panic!() };
-        for route in &declared.routes {
-            let mut code = code();
-            code[index].operations.retain(|operation| *operation != route.operation);
-            let problems = unserved_routes(&template, &code);
-            assert_eq!(
-                problems.len(),
-                1,
-                "{} without {:?} gives {problems:?}",
-                function_code.binary,
-                route.operation
-            );
-            assert!(problems[0].contains(&route.operation.path), "{problems:?}");
-            checked += 1;
-        }
+    for (index, operation) in routed_operations(&template, &code()) {
+        let mut code = code();
+        code[index].operations.retain(|served| *served != operation);
+        let problems = unserved_routes(&template, &code);
+        assert_reports_only(&problems, &operation, &format!("{} not serving it", code[index].binary));
     }
-    assert!(checked > 0);
 }
 
 #[test]
