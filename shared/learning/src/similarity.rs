@@ -308,12 +308,26 @@ pub(crate) fn smooth_by_neighbors(
     alpha: f32,
     max_features: usize,
 ) -> Vec<SparseVector> {
+    smooth_by_neighbors_with_nearest(vectors, k, lookup, alpha, max_features).0
+}
+
+/// [`smooth_by_neighbors`], also returning each vector's cosine to its nearest other vector
+/// (0 when none is similar at all): how near a repeat of it the corpus holds.
+pub(crate) fn smooth_by_neighbors_with_nearest(
+    vectors: &[SparseVector],
+    k: usize,
+    lookup: &NeighborLookup,
+    alpha: f32,
+    max_features: usize,
+) -> (Vec<SparseVector>, Vec<f32>) {
     let mut out = vec![SparseVector::default(); vectors.len()];
+    let mut nearest = vec![0.0; vectors.len()];
     let mut acc = DenseAccumulator::default();
     for_each_knn(vectors, k, 0.0, lookup, &[], |doc, near| {
+        nearest[doc] = near.first().map_or(0.0, |&(_, similarity)| similarity);
         out[doc] = smooth_one(&vectors[doc], &near, vectors, alpha, max_features, &mut acc);
     });
-    out
+    (out, nearest)
 }
 
 /// A sparse vector's entries in an open-addressing table of at least 16 slots per entry,
