@@ -186,8 +186,9 @@ pub struct GapConfig {
     /// messages are repeats: their mean cosine to their nearest other message (TF-IDF, as
     /// written) is at least this. Such a group stands whatever its words (the paraphrase
     /// templates of one request differ in their words as much as topics do). The generated
-    /// CRM's groups measure 0.70–0.94 at 150 to 20,000 messages, groups of real complaints
-    /// 0.24–0.39: a complaint repeats no other.
+    /// CRM's groups measure 0.70–0.94 at 150 to 20,000 messages and down to 0.52 at a
+    /// million (where the neighbour index's bounded posting lists find a message's closest
+    /// repeats less often), groups of real complaints 0.24–0.39: a complaint repeats no other.
     pub asking_repetition: f64,
     /// Any other group stands only when its words do not tell its communities apart: a word
     /// model of the communities (one pass of [`reassign_by_words`] with them as the topics)
@@ -253,7 +254,7 @@ impl Default for GapConfig {
             topic_link: 0.05,
             topic_resolution: 1.5,
             topic_max_conductance: 0.3,
-            asking_repetition: 0.55,
+            asking_repetition: 0.45,
             distinct_retention: 0.9,
             candidate_features: 16,
             max_postings: 128,
