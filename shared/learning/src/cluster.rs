@@ -12,7 +12,9 @@
 //!    dropped; each community is summarised by a profile of its distinctive terms;
 //! 2. **reduce** (`group_profiles`, over profiles only): communities are grouped into
 //!    topics by Louvain communities of a shared-nearest-neighbor graph of their
-//!    profiles; a topic stands only when it is set apart (low conductance);
+//!    profiles; a topic stands only when it is set apart (low conductance), and then
+//!    only when it is ways of asking one request (its messages repeat others) or its
+//!    words cannot tell its communities apart (`keep_distinct_communities_apart`);
 //! 3. each clustered message moves to the topic whose centroid it is most like, by the
 //!    smoothed vectors of the map stage (`refine`, up to 10 rounds of spherical k-means
 //!    started from the topics), then once to the topic whose words it is likeliest
