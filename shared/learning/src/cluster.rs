@@ -103,7 +103,8 @@ pub struct KnownIntent {
     pub status: KnownIntentStatus,
 }
 
-/// Tuning of gap discovery. All thresholds are cosine similarities of TF-IDF vectors.
+/// Tuning of gap discovery. Thresholds are cosine similarities of TF-IDF vectors unless
+/// they say otherwise (shares, counts, conductance).
 /// Unknown fields are ignored, so stored configurations that still name the fields of
 /// earlier versions (`assign`, `merge`, `centroidFeatures`, …) parse.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
