@@ -749,12 +749,12 @@ fn reassign_by_words<K: Ord>(
 /// [`reassign_by_words`]) puts in their own community rather than any other: how far the
 /// words tell the communities apart. A tie tells nothing apart; a message without a counted
 /// word is left out (the model says nothing of it). 0 when no message has one.
-fn retention_by_words(communities: &[Vec<usize>], terms: &TermStats) -> f64 {
+fn retention_by_words<T: AsRef<[usize]>>(communities: &[T], terms: &TermStats) -> f64 {
     let model = WordModel::of(communities, terms);
     let mut scores = vec![0.0f32; communities.len()];
     let (mut stayed, mut judged) = (0usize, 0usize);
     for (own, members) in communities.iter().enumerate() {
-        for &m in members {
+        for &m in members.as_ref() {
             scores.fill(0.0);
             if model.score(m, terms, &mut scores) == 0 {
                 continue;
@@ -778,7 +778,7 @@ struct WordModel {
 }
 
 impl WordModel {
-    fn of(topics: &[Vec<usize>], terms: &TermStats) -> Self {
+    fn of<T: AsRef<[usize]>>(topics: &[T], terms: &TermStats) -> Self {
         let vocabulary = terms.doc_freq.iter().filter(|&&n| n >= 2).count() as f64;
         let mut postings: Vec<Vec<(u32, f32)>> = vec![Vec::new(); terms.doc_freq.len()];
         let mut log_total: Vec<f32> = Vec::with_capacity(topics.len());
@@ -830,14 +830,14 @@ impl TopicSums {
     /// For each topic in turn, `emit(topic, sums)` with its nonzero sums in feature order
     /// (each summed over the members in their order; values are weights or counts, never
     /// negative).
-    fn each<I: IntoIterator<Item = (u32, f32)>>(
+    fn each<T: AsRef<[usize]>, I: IntoIterator<Item = (u32, f32)>>(
         &mut self,
-        topics: &[Vec<usize>],
+        topics: &[T],
         entries_of: impl Fn(usize) -> I,
         mut emit: impl FnMut(usize, &[(u32, f32)]),
     ) {
         for (c, members) in topics.iter().enumerate() {
-            for &m in members {
+            for &m in members.as_ref() {
                 for (f, w) in entries_of(m) {
                     if self.sum[f as usize] == 0.0 {
                         self.touched.push(f);
@@ -954,7 +954,7 @@ fn keep_distinct_communities_apart(
         if repetition >= cfg.asking_repetition {
             continue;
         }
-        let members: Vec<Vec<usize>> = communities.iter().map(|&p| paraphrases[p].members.clone()).collect();
+        let members: Vec<&[usize]> = communities.iter().map(|&p| paraphrases[p].members.as_slice()).collect();
         if retention_by_words(&members, terms) >= cfg.distinct_retention {
             for &p in &communities {
                 topic_of[p] = next;
